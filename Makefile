@@ -1,0 +1,43 @@
+# Two commands do all setup on a fresh machine: `make report` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= icp.yml
+
+.DEFAULT_GOAL := help
+.PHONY: help report test lab bench browser lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test,spark]'
+	touch $(STAMP)
+
+report: $(STAMP) ## run the latest quarter on the sample (icp.yml) and write reports/<quarter>/index.html
+	$(BIN)/icp run --config $(CONFIG)
+
+test: $(STAMP) browser ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lab: $(STAMP) ## open JupyterLab on the notebooks with the project's kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP) ## run the benchmarks and write bench/RESULTS.md
+	$(BIN)/python -m bench.run_all
+
+lint: $(STAMP) ## ruff on code and notebooks
+	$(BIN)/ruff check icp_helpers tests bench notebooks
+
+browser: ## install Debian's headless Chromium where we can (root); browser tests skip without it
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium; browser tests will be skipped"; \
+	  else echo "not root: install Debian's chromium to run the browser tests"; fi; }
+
+clean: ## remove the virtual environment and rendered reports
+	rm -rf $(VENV) reports/*/

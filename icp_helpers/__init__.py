@@ -1,0 +1,3 @@
+"""icp_helpers: the logic behind the ICP research workbench notebooks."""
+
+__version__ = "0.1.0"

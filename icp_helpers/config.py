@@ -1,0 +1,354 @@
+"""Paths and the project configuration.
+
+Every path and default the package uses is defined here, so notebooks and
+the CLI never hard-code one. A project config is a YAML file (``icp.yml`` for
+the bundled sample); :func:`load_config` validates it and resolves its paths
+relative to the file itself, so it works from any working directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "PROJECT_ROOT",
+    "SAMPLE_DIR",
+    "REPORTS_DIR",
+    "NOTEBOOKS_DIR",
+    "TEMPLATES_DIR",
+    "PRESETS_DIR",
+    "DEFAULT_CONFIG",
+    "NOTEBOOK_ORDER",
+    "TABLES",
+    "ConfigError",
+    "InputSpec",
+    "ProjectConfig",
+    "load_config",
+    "resolve_config_path",
+    "run_dir_for",
+]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+PRESETS_DIR = PACKAGE_DIR / "presets"
+DEFAULT_CONFIG = PROJECT_ROOT / "icp.yml"
+
+#: The notebooks of one quarter's run, in the order they execute.
+NOTEBOOK_ORDER = (
+    "01_best_customers",
+    "02_interview_coding",
+    "03_select_traits",
+    "04_icp_template",
+    "05_lead_scoring",
+)
+
+#: Canonical input tables a config may name.
+TABLES = (
+    "accounts",
+    "deals",
+    "contacts",
+    "interviews",
+    "codebook",
+    "manual_codes",
+    "activities",
+    "leads",
+    "prospects",
+)
+
+
+class ConfigError(ValueError):
+    """A project config that cannot be used; the message names the key and what is allowed."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputSpec(_Section):
+    """Where one canonical table comes from and how its columns map."""
+
+    path: str | list[str] | None = Field(
+        None, description="file (CSV, XLSX, Parquet) or list of files, relative to data_dir"
+    )
+    transcripts: str | None = Field(
+        None, description="interviews only: a folder of .txt/.md transcripts, one per interview"
+    )
+    preset: str | None = Field(None, description="column preset: hubspot or salesforce")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="the export's column name -> canonical column name"
+    )
+    sheet: str | None = Field(None, description="XLSX sheet name (default: the first)")
+    encoding: str | None = Field(None, description="CSV encoding; detected when omitted")
+    derive: dict[str, str] = Field(
+        default_factory=dict,
+        description="canonical column -> expression over the mapped columns, e.g. "
+        "amount: quantity * unit_price (pandas eval syntax)",
+    )
+    defaults: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="canonical column -> constant, for columns the export does not have "
+        "(e.g. industry for a B2C shop); reported in the load summary",
+    )
+    distinct: bool = Field(
+        False, description="drop exact duplicate rows after mapping (accounts read from order lines)"
+    )
+    lines: bool = Field(
+        False,
+        description="deals only: rows are order lines; lines sharing deal_id are summed "
+        "into one deal (amount and quantity summed, line count kept as items)",
+    )
+
+    def paths(self) -> list[str]:
+        if self.path is None:
+            return []
+        return [self.path] if isinstance(self.path, str) else list(self.path)
+
+
+class EngineConfig(_Section):
+    """Where per-account aggregation runs (see ``features.py``)."""
+
+    backend: Literal["duckdb", "pyspark", "url"] = "duckdb"
+    url: str | None = Field(None, description="an Ibis connection URL when backend is 'url'")
+    database: str | None = Field(None, description="a DuckDB database file (default in-memory)")
+
+
+class AnalysisConfig(_Section):
+    lookback_quarters: int = Field(4, ge=1, le=40, description="quarters in the analysis window")
+    validation_quarters: int = Field(
+        1, ge=1, le=8, description="later quarters the fit score is validated on"
+    )
+
+
+class BestCustomerRule(_Section):
+    """The value rule that picks the best customers (documented in ``best.py``)."""
+
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "won_value": 0.5,
+            "deal_frequency": 0.3,
+            "referrals": 0.1,
+            "case_study": 0.1,
+        },
+        description="weight per value component (percentile-ranked before weighting)",
+    )
+    share: float | None = Field(0.2, gt=0, lt=1, description="best cohort as a share of accounts")
+    count: int | None = Field(None, gt=0, description="best cohort as a count (overrides share)")
+    shortlist_size: int = Field(8, ge=5, le=10, description="accounts on the interview shortlist")
+    min_deals: int = Field(1, ge=0, description="accounts need this many won deals in the window")
+
+
+class GroupsConfig(_Section):
+    k_min: int = Field(2, ge=2)
+    k_max: int = Field(8, ge=2)
+    random_state: int = 0
+
+
+class InterviewConfig(_Section):
+    kappa_threshold: float = Field(0.6, ge=-1, le=1)
+    keep_low_agreement: bool = Field(False, description="keep codes below the kappa threshold")
+    redact: bool = Field(True, description="redact emails, phones and contact names in quotes")
+    n_themes: int = Field(5, ge=1, le=30)
+    random_state: int = 0
+
+
+class TraitSelectionConfig(_Section):
+    max_traits: int = Field(10, ge=1, le=10)
+    q_threshold: float = Field(0.05, gt=0, le=1)
+    min_stability: float = Field(0.6, ge=0, le=1)
+    n_bootstrap: int = Field(200, ge=10)
+    random_state: int = 0
+
+
+class LeadScoringConfig(_Section):
+    points: dict[str, float] = Field(
+        default_factory=dict, description="points per activity; empty uses the method's defaults"
+    )
+    title_points: dict[str, float] = Field(
+        default_factory=dict, description="extra points for form submissions by job-title level"
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"medium": 100.0, "strong": 200.0},
+        description="weak < medium <= medium < strong",
+    )
+    decay_half_life_days: float | None = Field(None, gt=0)
+    counts_input: bool = Field(False, description="leads carry per-lead count columns, no event log")
+
+
+class TemplatesConfig(_Section):
+    card_html: str | None = None
+    card_markdown: str | None = None
+
+
+class ProjectConfig(_Section):
+    """A validated project config; paths are absolute after :func:`load_config`."""
+
+    name: str = "ICP project"
+    data_dir: str = "."
+    reports_dir: str | None = None
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    inputs: dict[str, InputSpec]
+    aliases: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="column -> {messy value: clean value}"
+    )
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    best_customers: BestCustomerRule = Field(default_factory=BestCustomerRule)
+    groups: GroupsConfig = Field(default_factory=GroupsConfig)
+    interviews: InterviewConfig = Field(default_factory=InterviewConfig)
+    traits: TraitSelectionConfig = Field(default_factory=TraitSelectionConfig)
+    lead_scoring: LeadScoringConfig = Field(default_factory=LeadScoringConfig)
+    templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
+
+    #: Set by :func:`load_config`: the file this config was read from.
+    source: str | None = None
+
+    @field_validator("inputs")
+    @classmethod
+    def _known_tables(cls, value: dict[str, InputSpec]) -> dict[str, InputSpec]:
+        unknown = sorted(set(value) - set(TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; allowed: {', '.join(TABLES)}")
+        if not value:
+            raise ValueError(f"name at least one input table; allowed: {', '.join(TABLES)}")
+        return value
+
+    def require(self, *tables: str, step: str = "this step") -> None:
+        """Raise :class:`ConfigError` naming the tables ``step`` needs but the config lacks."""
+        missing = [t for t in tables if t not in self.inputs]
+        if missing:
+            raise ConfigError(
+                f"{self.source}: {step} needs inputs.{', inputs.'.join(missing)}, "
+                "which this config does not name"
+            )
+
+    @model_validator(mode="after")
+    def _groups_range(self) -> ProjectConfig:
+        if self.groups.k_max < self.groups.k_min:
+            raise ValueError("groups.k_max must be at least groups.k_min")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.source).parent if self.source else Path.cwd()
+
+    @property
+    def data_path(self) -> Path:
+        return (self.base_dir / self.data_dir).resolve()
+
+    @property
+    def reports_path(self) -> Path:
+        return (self.base_dir / self.reports_dir).resolve() if self.reports_dir else REPORTS_DIR
+
+    def input_paths(self, table: str) -> list[Path]:
+        """Absolute paths of a table's files (empty if the table is not configured)."""
+        spec = self.inputs.get(table)
+        if spec is None:
+            return []
+        return [self.data_path / p for p in spec.paths()]
+
+    def transcripts_path(self) -> Path | None:
+        spec = self.inputs.get("interviews")
+        if spec is None or not spec.transcripts:
+            return None
+        return self.data_path / spec.transcripts
+
+    def template_path(self, kind: str) -> Path | None:
+        value = getattr(self.templates, kind)
+        return (self.base_dir / value).resolve() if value else None
+
+
+def _format_validation_error(path: Path, error: ValidationError) -> str:
+    lines = [f"{path}: the config does not validate"]
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            parent = item["loc"][:-1]
+            allowed = _allowed_keys(parent)
+            lines.append(f"  - {key}: unknown key; allowed here: {', '.join(allowed)}")
+        else:
+            got = item.get("input")
+            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+            lines.append(f"  - {key}: {item['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: Any = ProjectConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            # dict-valued fields (inputs.<table>) hold InputSpec
+            model = InputSpec if model is ProjectConfig or part in TABLES else model
+            continue
+        annotation = field.annotation
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else (
+            InputSpec if part == "inputs" else model
+        )
+    fields = getattr(model, "model_fields", {})
+    return sorted(k for k in fields if k != "source")
+
+
+def resolve_config_path(path: str | Path | None) -> Path:
+    """The config file to use: ``path`` if given, else ``icp.yml`` at the project root."""
+    return Path(path).expanduser().resolve() if path else DEFAULT_CONFIG
+
+
+def load_config(path: str | Path | None = None, *, check_files: bool = True) -> ProjectConfig:
+    """Read and validate a project config.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The YAML file; defaults to the sample's ``icp.yml``.
+    check_files : bool
+        Also check that every input file named in the config exists.
+
+    Raises
+    ------
+    ConfigError
+        With one message naming each offending key and what is allowed.
+    """
+    config_path = resolve_config_path(path)
+    if not config_path.is_file():
+        raise ConfigError(f"{config_path}: config file not found")
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{config_path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path}: expected a mapping of keys at the top level")
+    try:
+        config = ProjectConfig.model_validate({**raw, "source": str(config_path)})
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(config_path, exc)) from None
+    if check_files:
+        missing = []
+        for table in config.inputs:
+            for file in config.input_paths(table):
+                if not file.exists():
+                    missing.append(f"  - inputs.{table}.path: file not found: {file}")
+        transcripts = config.transcripts_path()
+        if transcripts is not None and not transcripts.is_dir():
+            missing.append(f"  - inputs.interviews.transcripts: folder not found: {transcripts}")
+        for kind in ("card_html", "card_markdown"):
+            template = config.template_path(kind)
+            if template is not None and not template.is_file():
+                missing.append(f"  - templates.{kind}: file not found: {template}")
+        if missing:
+            raise ConfigError("\n".join([f"{config_path}: input files missing", *missing]))
+    return config
+
+
+def run_dir_for(config: ProjectConfig, quarter: str, run_dir: str | Path | None = None) -> Path:
+    """The run folder of a quarter: ``run_dir`` if given, else ``<reports>/<quarter>/``."""
+    return Path(run_dir).resolve() if run_dir else config.reports_path / str(quarter)
