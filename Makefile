@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e '.[test,spark]'
 	touch $(STAMP)
 
-report: $(STAMP) ## run the latest quarter on the sample (icp.yml) and write reports/<quarter>/index.html
-	$(BIN)/icp run --config $(CONFIG)
+report: $(STAMP) ## run the latest quarter (or QUARTERS=2025Q1:2026Q3 WORKERS=2) and write reports/<quarter>/index.html
+	$(BIN)/icp run --config $(CONFIG) $(if $(QUARTERS),--quarters $(QUARTERS) --workers $(or $(WORKERS),1))
 
 test: $(STAMP) browser ## run the whole test suite
 	$(BIN)/python -m pytest

@@ -7,11 +7,13 @@ notebooks, the tests and the CLI share one code path.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from .config import DEFAULT_CONFIG, SAMPLE_DIR, ConfigError
+from .config import DEFAULT_CONFIG, NOTEBOOKS_DIR, SAMPLE_DIR, ConfigError
 
 __all__ = ["app"]
 
@@ -27,7 +29,7 @@ _state = {"debug": False}
 
 @app.callback()
 def _main(
-    debug: bool = typer.Option(False, "--debug", help="show full tracebacks on errors"),
+    debug: Annotated[bool, typer.Option("--debug", help="show full tracebacks on errors")] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -36,14 +38,14 @@ def _fail(exc: Exception) -> None:
     """Print a clear one-message error (traceback only with --debug) and exit 2."""
     if _state["debug"]:
         raise exc
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
 @app.command()
 def sample(
-    out: Path = typer.Option(SAMPLE_DIR, help="folder to write the sample into"),
-    seed: int = typer.Option(7, help="random seed"),
+    out: Annotated[Path, typer.Option(help="folder to write the sample into")] = SAMPLE_DIR,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
 ) -> None:
     """Generate the bundled sample CRM export (deterministic for a seed)."""
     from .sample import write_sample
@@ -54,7 +56,7 @@ def sample(
 
 @app.command()
 def validate(
-    config: Path = typer.Option(DEFAULT_CONFIG, help="project config (YAML)"),
+    config: Annotated[Path, typer.Option(help="project config (YAML)")] = DEFAULT_CONFIG,
 ) -> None:
     """Load and validate every input table; print the reconciled summary per table."""
     from .loaders import LoadError, load_project, print_summary
@@ -65,3 +67,95 @@ def validate(
         _fail(exc)
         return
     print_summary(project, console=console)
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option(help="project config (YAML)")] = DEFAULT_CONFIG,
+    quarter: Annotated[
+        str | None,
+        typer.Option(help="quarter to run, YYYYQn (default: the latest complete quarter in the deals)"),
+    ] = None,
+    quarters: Annotated[
+        str | None,
+        typer.Option(help="inclusive range of quarters, e.g. 2025Q1:2026Q3; each runs independently"),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="quarters run in parallel processes")] = 1,
+    drift: Annotated[
+        str,
+        typer.Option(
+            help="after a range: drift between consecutive quarters (pairs), "
+            "the first and the last (ends), or none"
+        ),
+    ] = "pairs",
+    reports_dir: Annotated[
+        Path | None,
+        typer.Option(help="where the run folders go (default: the config's reports folder)"),
+    ] = None,
+    notebooks_dir: Annotated[Path, typer.Option(help="folder holding the notebooks")] = NOTEBOOKS_DIR,
+) -> None:
+    """Execute the notebooks for one quarter or a range and render the HTML reports.
+
+    Each quarter lands in <reports>/<quarter>/ with index.html and run.json, and
+    replaces the previous report only when complete; a failed run is kept in
+    <reports>/<quarter>.failed/. Exits 1 if anything failed, 2 on bad parameters.
+    """
+    from . import config as settings
+    from .runner import RunError, run_batch
+
+    if quarter and quarters:
+        _fail(RunError("give either --quarter or --quarters, not both"))
+        return
+    try:
+        result = run_batch(
+            config,
+            quarters or quarter,
+            workers=workers,
+            drift=drift,
+            notebooks=settings.NOTEBOOK_ORDER,
+            reports_dir=reports_dir,
+            notebooks_dir=notebooks_dir,
+            console=err_console,
+        )
+    except RunError as exc:
+        _fail(exc)
+        return
+    console.print(_summary_table(result))
+    console.print(f"index: {result.index_path}", soft_wrap=True)
+    for item in result.quarters:
+        if item.ok:
+            console.print(f"{item.quarter}: {item.run_dir / 'index.html'}", soft_wrap=True)
+    if not result.ok:
+        for line in result.failures():
+            err_console.print(f"[bold red]failed:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
+
+
+def _summary_table(result):
+    """One row per quarter and drift comparison: status, notebooks, time, folder."""
+    from rich.table import Table
+
+    table = Table(title="icp run")
+    for column in ("run", "status", "notebooks", "seconds", "folder"):
+        table.add_column(column)
+    for item in result.quarters:
+        ok = sum(nb.ok for nb in item.notebooks)
+        total = len(item.notebooks) + len(item.skipped)
+        style = "green" if item.ok else "red"
+        table.add_row(
+            item.quarter,
+            f"[{style}]{item.status}[/]",
+            f"{ok}/{total}",
+            f"{item.duration_s:.1f}",
+            str(item.run_dir),
+        )
+    for item in result.drift:
+        style = "green" if item.ok else "red"
+        table.add_row(
+            f"drift {item.from_quarter}->{item.to_quarter}",
+            f"[{style}]{item.status}[/]",
+            "",
+            "",
+            str(item.out_dir),
+        )
+    return table

@@ -8,6 +8,7 @@ relative to the file itself, so it works from any working directory.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -87,6 +88,17 @@ class InputSpec(_Section):
     )
     sheet: str | None = Field(None, description="XLSX sheet name (default: the first)")
     encoding: str | None = Field(None, description="CSV encoding; detected when omitted")
+    delimiter: str | None = Field(
+        None, description="CSV field separator; detected (comma, semicolon, tab, pipe) when omitted"
+    )
+    dayfirst: bool | None = Field(
+        None,
+        description="read ambiguous numeric dates (03/04/2024) as day/month/year; "
+        "by default the data decides, then dots mean day-first and slashes month-first",
+    )
+    date_format: str | None = Field(
+        None, description="strptime format for every date column of this input, e.g. %d.%m.%Y"
+    )
     derive: dict[str, str] = Field(
         default_factory=dict,
         description="canonical column -> expression over the mapped columns, e.g. "
@@ -98,13 +110,35 @@ class InputSpec(_Section):
         "(e.g. industry for a B2C shop); reported in the load summary",
     )
     distinct: bool = Field(
-        False, description="drop exact duplicate rows after mapping (accounts read from order lines)"
+        False,
+        description="merge exact duplicate rows after mapping (accounts read from order lines); "
+        "only mapped and canonical columns are kept, as line-level columns would make every "
+        "row distinct",
     )
     lines: bool = Field(
         False,
         description="deals only: rows are order lines; lines sharing deal_id are summed "
         "into one deal (amount and quantity summed, line count kept as items)",
     )
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is None or value.lower().endswith((".yml", ".yaml")):
+            return value
+        known = sorted(p.stem for p in PRESETS_DIR.glob("*.yml") if p.stem != "vocabulary")
+        if value not in known:
+            raise ValueError(
+                f"unknown preset {value!r}; allowed: {', '.join(known)} or a .yml file of your own"
+            )
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value.replace("\\t", "\t")) != 1:
+            raise ValueError(f"a delimiter is one character, got {value!r}")
+        return None if value is None else value.replace("\\t", "\t")
 
     def paths(self) -> list[str]:
         if self.path is None:
@@ -167,7 +201,18 @@ class TraitSelectionConfig(_Section):
     random_state: int = 0
 
 
+class CountColumn(_Section):
+    """How one per-lead count column earns points (``lead_scoring.counts``)."""
+
+    activity: str | None = Field(None, description="earn this activity's points per unit")
+    points: float | None = Field(None, description="points per unit (overrides activity)")
+    per: float = Field(1.0, gt=0, description="units are value / per (e.g. 60: seconds to minutes)")
+    cap: float | None = Field(None, gt=0, description="units above this count as this")
+
+
 class LeadScoringConfig(_Section):
+    """Points, thresholds and inputs of lead scoring (documented in ``leads.py``)."""
+
     points: dict[str, float] = Field(
         default_factory=dict, description="points per activity; empty uses the method's defaults"
     )
@@ -180,6 +225,28 @@ class LeadScoringConfig(_Section):
     )
     decay_half_life_days: float | None = Field(None, gt=0)
     counts_input: bool = Field(False, description="leads carry per-lead count columns, no event log")
+    counts: dict[str, CountColumn] = Field(
+        default_factory=dict, description="counts input: leads column -> points per unit"
+    )
+    categorical: dict[str, dict[str, str | float]] = Field(
+        default_factory=dict,
+        description="counts input: leads column -> {level: points or activity}; levels become indicators",
+    )
+    missing_values: list[str] = Field(
+        default_factory=list, description="export values meaning 'not filled in', e.g. Select"
+    )
+    min_level_count: int = Field(10, ge=1, description="rarer categorical levels are pooled as other")
+    by_detail: list[str] = Field(
+        default_factory=lambda: ["key_page_visit", "download"],
+        description="event log: activities scored per detail (download:price-list)",
+    )
+    title_levels: dict[str, str] = Field(
+        default_factory=dict, description="job-title level -> regex, in order; empty uses the defaults"
+    )
+    calibrate: bool = Field(True, description="score with points learned from conversions when leads have them")
+    regularization: float = Field(1.0, gt=0, description="C of the L2-penalised calibration model")
+    cv_folds: int = Field(5, ge=2, le=20, description="folds of the held-out comparison")
+    random_state: int = 0
 
 
 class TemplatesConfig(_Section):
@@ -272,7 +339,9 @@ def _format_validation_error(path: Path, error: ValidationError) -> str:
         if kind == "extra_forbidden":
             parent = item["loc"][:-1]
             allowed = _allowed_keys(parent)
-            lines.append(f"  - {key}: unknown key; allowed here: {', '.join(allowed)}")
+            close = difflib.get_close_matches(str(item["loc"][-1]), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            lines.append(f"  - {key}: unknown key{hint}; allowed here: {', '.join(allowed)}")
         else:
             got = item.get("input")
             shown = "" if isinstance(got, dict | list) else f" (got {got!r})"

@@ -1,0 +1,1 @@
+"""Benchmarks of the workbench (not part of the test run)."""

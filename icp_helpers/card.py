@@ -1,0 +1,510 @@
+"""The one-page ICP card: priority traits with evidence, pains, behaviour, personas.
+
+:func:`build_card_context` gathers everything the card says from the run
+folder, so each statement carries the number or coded quote behind it and the
+artifact it came from; a section with nothing behind it says "no evidence".
+:func:`render_card` fills a Jinja2 template, the shipped one in
+``icp_helpers/templates/`` or the user's own named in the config
+(``templates.card_html``, ``templates.card_markdown``).
+
+Every piece of text in the card comes from a CRM export or an interview, so
+none of it is trusted: the HTML environment escapes every value
+(``autoescape`` on for any template name), and the Markdown environment
+escapes every value for Markdown, so names and quotes cannot add tags, links
+or formatting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .artifacts import read_json, read_table
+from .config import TEMPLATES_DIR, ProjectConfig
+from .personas import (
+    BEHAVIOUR_COLUMNS,
+    NO_EVIDENCE,
+    PERSONA_FIELDS,
+    code_label,
+    code_mentions,
+    field,
+    format_value,
+    hour_text,
+    level_counts,
+)
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "build_card_context",
+    "card_iframe",
+    "escape_markdown",
+    "render_card",
+    "selected_traits",
+    "template_for",
+    "write_card",
+]
+
+#: Shipped templates per output format.
+DEFAULT_TEMPLATES = {
+    "html": TEMPLATES_DIR / "icp_card.html.j2",
+    "markdown": TEMPLATES_DIR / "icp_card.md.j2",
+}
+_CONFIG_KEYS = {"html": "card_html", "markdown": "card_markdown"}
+
+Format = Literal["html", "markdown"]
+
+# Markdown metacharacters that start links, images, emphasis, code, headings or
+# table cells are escaped with a backslash; <, > and & become entities so no raw
+# HTML survives; bare URLs are broken up so they are not turned into links; and
+# newlines collapse so a value cannot start a block of its own.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~])")
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)")
+
+
+def escape_markdown(value: Any) -> str:
+    """Escape text for Markdown so it shows literally: no tags, links, emphasis or table breaks.
+
+    ``Markup`` values (trusted output of the template's own filters) pass
+    through unchanged; ``None`` becomes an empty string.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    text = " ".join(str(value).split())
+    text = html.escape(text, quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_AUTOLINK.sub(lambda m: "\\" + m.group(0), text)
+
+
+# -- formatting filters, shared by both formats ------------------------------
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _pct(value: Any, digits: int = 0) -> str:
+    return NO_EVIDENCE if _is_missing(value) else f"{float(value):.{digits}%}"
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    return NO_EVIDENCE if _is_missing(value) else f"{float(value):,.{digits}f}"
+
+
+def _pvalue(value: Any) -> str:
+    if _is_missing(value):
+        return NO_EVIDENCE
+    value = float(value)
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _interval(low: Any, high: Any, digits: int = 1) -> str:
+    if _is_missing(low) or _is_missing(high):
+        return NO_EVIDENCE
+    return f"{float(low):.{digits}f}–{float(high):.{digits}f}"
+
+
+_FILTERS = {"pct": _pct, "num": _num, "pvalue": _pvalue, "interval": _interval}
+
+
+def _environment(fmt: Format, folder: Path) -> Environment:
+    if fmt == "html":
+        env = Environment(
+            loader=FileSystemLoader(str(folder)),
+            # on for every template name, including a user's *.j2 or *.txt
+            autoescape=select_autoescape(default_for_string=True, default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    else:
+        env = Environment(
+            loader=FileSystemLoader(str(folder)),
+            autoescape=False,  # HTML escaping is wrong for Markdown; finalize escapes instead
+            finalize=escape_markdown,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+    env.filters.update(_FILTERS)
+    return env
+
+
+def template_for(config: ProjectConfig | None, fmt: Format = "html") -> Path:
+    """The template to render: the config's ``templates.card_html``/``card_markdown``, else the shipped one."""
+    if fmt not in DEFAULT_TEMPLATES:
+        raise ValueError(f"unknown card format {fmt!r}; allowed: html, markdown")
+    custom = config.template_path(_CONFIG_KEYS[fmt]) if config is not None else None
+    return custom if custom is not None else DEFAULT_TEMPLATES[fmt]
+
+
+def render_card(context: Mapping[str, Any], *, template: str | Path | None = None, fmt: Format = "html") -> str:
+    """Render the ICP card from a context made by :func:`build_card_context`.
+
+    Parameters
+    ----------
+    context : mapping
+        Template variables.
+    template : str or Path, optional
+        A Jinja2 template file; defaults to the shipped one for ``fmt``.
+    fmt : {"html", "markdown"}
+        Output format; decides how values are escaped, whatever the template is called.
+
+    Returns
+    -------
+    str
+    """
+    if fmt not in DEFAULT_TEMPLATES:
+        raise ValueError(f"unknown card format {fmt!r}; allowed: html, markdown")
+    path = Path(template) if template is not None else DEFAULT_TEMPLATES[fmt]
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: card template not found")
+    env = _environment(fmt, path.parent)
+    return env.get_template(path.name).render(**context)
+
+
+def card_iframe(card_html: str, *, height: int = 1100) -> str:
+    """The card as a sandboxed ``<iframe srcdoc>`` for showing inline in a notebook.
+
+    The card's own CSS stays inside the frame, and the empty ``sandbox``
+    attribute forbids scripts in it.
+    """
+    return (
+        f'<iframe sandbox="" title="ICP card" style="width:100%;height:{int(height)}px;'
+        f'border:1px solid #ddd" srcdoc="{html.escape(card_html, quote=True)}"></iframe>'
+    )
+
+
+# -- the context ---------------------------------------------------------------
+
+_TRAIT_NUMBERS = {
+    "lift": ("lift",),
+    "lift_low": ("lift_low", "lift_ci_low", "ci_low"),
+    "lift_high": ("lift_high", "lift_ci_high", "ci_high"),
+    "coverage": ("coverage", "best_share", "prevalence_best"),
+    "best_share": ("best_share", "prevalence_best"),
+    "rest_share": ("rest_share", "prevalence_rest"),
+    "q": ("q", "q_value", "qvalue"),
+    "stability": ("stability",),
+}
+
+
+def _first(mapping: Mapping, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if key in mapping and mapping[key] is not None:
+            return mapping[key]
+    return None
+
+
+def _trait_entry(trait: Mapping[str, Any]) -> dict:
+    """A selected trait with its evidence numbers under fixed names (nested ``evidence`` allowed)."""
+    evidence = {**trait, **dict(trait.get("evidence") or {})}
+    entry = {
+        "id": str(trait["id"]),
+        "label": str(trait.get("label") or trait["id"]),
+        "kind": trait.get("kind"),
+        "points": trait.get("points"),
+    }
+    for name, keys in _TRAIT_NUMBERS.items():
+        value = _first(evidence, keys)
+        entry[name] = None if _is_missing(value) else float(value)
+    interval = evidence.get("lift_ci") or evidence.get("ci")
+    if entry["lift_low"] is None and isinstance(interval, list | tuple) and len(interval) == 2:
+        entry["lift_low"], entry["lift_high"] = (float(v) for v in interval)
+    return entry
+
+
+def selected_traits(selection: Mapping[str, Any]) -> list[dict]:
+    """The priority traits of ``selection.json`` (at most ten) with normalised evidence numbers."""
+    traits = selection.get("traits") or selection.get("selected") or []
+    return [_trait_entry(t) for t in traits][:10]
+
+
+def _optional_table(run_dir: Path, name: str) -> pd.DataFrame | None:
+    path = run_dir / name
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def _optional_json(run_dir: Path, name: str) -> Any:
+    return read_json(run_dir, name) if (run_dir / name).is_file() else None
+
+
+def _names(accounts: pd.DataFrame | None) -> dict:
+    if accounts is None or "name" not in accounts:
+        return {}
+    return dict(zip(accounts["account_id"], accounts["name"], strict=False))
+
+
+def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
+    """Best customers' median behaviour next to the rest's, from ``features.parquet``."""
+    is_best = features["account_id"].isin(best_ids)
+    items = []
+    for column, label, kind in BEHAVIOUR_COLUMNS:
+        if column not in features:
+            continue
+        values = pd.to_numeric(features[column], errors="coerce")
+        best_values, rest_values = values[is_best].dropna(), values[~is_best].dropna()
+        if best_values.empty:
+            continue
+        best_median = float(best_values.median())
+        rest_median = float(rest_values.median()) if len(rest_values) else None
+        items.append(
+            {
+                "attribute": column,
+                "label": label,
+                "best": best_median,
+                "rest": rest_median,
+                "best_text": format_value(best_median, kind),
+                "rest_text": NO_EVIDENCE if rest_median is None else format_value(rest_median, kind),
+                "n_best": int(len(best_values)),
+            }
+        )
+    preferences = (
+        ("preferred_weekday", "preferred weekday"),
+        ("preferred_hour", "preferred hour"),
+        ("preferred_daypart", "preferred part of day"),
+    )
+    for column, label in preferences:
+        if column not in features:
+            continue
+        counts = level_counts(features.loc[is_best, column])
+        if counts.empty:
+            continue
+        rest = level_counts(features.loc[~is_best, column])
+        rest_top = str(rest.index[0]) if len(rest) else None
+        shown = hour_text if column == "preferred_hour" else str
+        items.append(
+            {
+                "attribute": column,
+                "label": label,
+                "best": str(counts.index[0]),
+                "rest": rest_top,
+                "best_text": f"{shown(counts.index[0])} ({int(counts.iloc[0])} of {int(counts.sum())})",
+                "rest_text": shown(rest_top) if rest_top is not None else NO_EVIDENCE,
+                "n_best": int(counts.sum()),
+            }
+        )
+    return items
+
+
+def _disqualifiers(negative: pd.DataFrame | None, limit: int = 5) -> list[dict]:
+    if negative is None or negative.empty:
+        return []
+    key = next((c for c in ("trait", "id", "trait_id") if c in negative), None)
+    if key is None:
+        return []
+    rows = negative.sort_values(key) if "lift" not in negative else negative.sort_values("lift", ascending=False)
+    items = []
+    for _, row in rows.head(limit).iterrows():
+        label = row.get("label") if "label" in row and not _is_missing(row.get("label")) else row[key]
+        entry = {"id": str(row[key]), "label": str(label)}
+        for column in ("lift", "lift_low", "lift_high", "coverage", "q_value", "q", "reason"):
+            if column in row and not _is_missing(row[column]):
+                value = row[column]
+                entry[column] = value if isinstance(value, str) else float(value)
+        items.append(entry)
+    return items
+
+
+def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int) -> list[dict]:
+    if scored is None or scored.empty or "fit_score" not in scored:
+        return []
+    pool = scored[scored["account_id"].isin(best_ids)] if best_ids else scored
+    pool = pool.sort_values(["fit_score", "account_id"], ascending=[False, True]).head(limit)
+    items = []
+    for _, row in pool.iterrows():
+        matched = row.get("matched_traits")
+        if isinstance(matched, str):
+            matched = [m for m in matched.split("; ") if m]
+        name = names.get(row["account_id"])
+        items.append(
+            {
+                "account_id": str(row["account_id"]),
+                "name": str(name) if name is not None and not _is_missing(name) else str(row["account_id"]),
+                "industry": None if _is_missing(row.get("industry")) else str(row.get("industry")),
+                "country": None if _is_missing(row.get("country")) else str(row.get("country")),
+                "fit_score": float(row["fit_score"]),
+                "tier": str(row.get("tier", "")),
+                "matched": [str(m) for m in (matched if matched is not None else [])],
+            }
+        )
+    return items
+
+
+def _input_rows(run_dir: Path) -> dict[str, dict]:
+    """Per input table: files and reconciled row counts from ``quarantine/summary.csv``."""
+    path = run_dir / "quarantine" / "summary.csv"
+    if not path.is_file():
+        return {}
+    summary = pd.read_csv(path, dtype={"table": str, "files": str})
+    out = {}
+    for _, row in summary.iterrows():
+        counts = {}
+        for column in ("rows_read", "rows_used", "rows_quarantined"):
+            if column in row and not _is_missing(row[column]):
+                counts[column] = int(row[column])
+        files = [] if _is_missing(row.get("files")) else [f.strip() for f in str(row["files"]).split("|")]
+        out[str(row["table"])] = {"files": [Path(f).name for f in files if f], **counts}
+    return out
+
+
+def _provenance(
+    run_dir: Path, config: ProjectConfig, quarter: str, artifacts: dict[str, int], today: dt.date
+) -> dict:
+    loaded = _input_rows(run_dir)
+    inputs = []
+    for table in config.inputs:
+        entry = loaded.get(table, {})
+        inputs.append(
+            {
+                "table": table,
+                "files": entry.get("files") or [p.name for p in config.input_paths(table)],
+                "rows": entry.get("rows_used"),
+                "rows_read": entry.get("rows_read"),
+                "rows_quarantined": entry.get("rows_quarantined"),
+            }
+        )
+    if loaded:
+        artifacts = {**artifacts, "quarantine/summary.csv": len(loaded)}
+    return {
+        "project": config.name,
+        "quarter": quarter,
+        "generated": today.isoformat(),
+        "run_folder": run_dir.name,
+        "artifacts": [{"name": k, "rows": v} for k, v in artifacts.items()],
+        "inputs": inputs,
+    }
+
+
+def build_card_context(
+    run_dir: str | Path,
+    config: ProjectConfig,
+    *,
+    scored_accounts: pd.DataFrame | None = None,
+    personas: list[dict] | None = None,
+    accounts: pd.DataFrame | None = None,
+    max_items: int = 5,
+    today: dt.date | None = None,
+) -> dict:
+    """Gather what the ICP card says from the run folder.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder with the artifacts of steps 1-3.
+    config : ProjectConfig
+        The project config (name, input files for provenance).
+    scored_accounts : DataFrame, optional
+        ``account_id``, ``fit_score``, ``tier``, ``matched_traits`` for the
+        example customers; without it the card says "no evidence" there.
+    personas : list of dict, optional
+        From :func:`icp_helpers.personas.build_personas`, shown on the card.
+    accounts : DataFrame, optional
+        The accounts table, for account names (default: the ``name`` column
+        of ``features.parquet`` when there is one).
+    max_items : int
+        Entries per list section.
+    today : date, optional
+        The date printed in the provenance (default: today).
+
+    Returns
+    -------
+    dict
+        Template variables. Each section is ``{"status", "source", "items"}``
+        with ``status == "no evidence"`` when empty; trait entries carry the
+        numbers of ``selection.json`` unchanged.
+    """
+    folder = Path(run_dir)
+    selection = read_json(folder, "selection.json", made_by="03_select_traits")
+    features = read_table(folder, "features.parquet", made_by="01_best_customers")
+    best = read_table(folder, "best_customers.parquet", made_by="01_best_customers")
+    coded = _optional_table(folder, "coded_answers.parquet")
+    negative = _optional_table(folder, "negative_icp.parquet")
+    step1 = _optional_json(folder, "step1.json")
+
+    best_ids = set(best.loc[best["is_best"].fillna(False).astype(bool), "account_id"])
+    names = _names(accounts if accounts is not None else features)
+    artifacts = {
+        "selection.json": len(selected_traits(selection)),
+        "features.parquet": len(features),
+        "best_customers.parquet": len(best),
+    }
+    if coded is not None:
+        artifacts["coded_answers.parquet"] = len(coded)
+    if negative is not None:
+        artifacts["negative_icp.parquet"] = len(negative)
+
+    def mentions(prefix: str) -> list[dict]:
+        return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items)
+
+    why = []
+    for item in selection.get("why_traits") or []:
+        entry = item if isinstance(item, Mapping) else {"id": item}
+        code = str(entry.get("id") or entry.get("code"))
+        quote = code_mentions(
+            None if coded is None else coded[coded["code"] == code], prefix=code, preferred=best_ids, limit=1
+        )
+        why.append(
+            {
+                **_trait_entry({"id": code, **entry}),
+                "label": str(entry.get("label") or code_label(code)),
+                "quote": quote[0]["quote"] if quote else None,
+                "quote_account": quote[0]["quote_account"] if quote else None,
+            }
+        )
+    insufficient = []
+    for item in selection.get("insufficient_evidence") or []:
+        entry = item if isinstance(item, Mapping) else {"id": item}
+        insufficient.append({"id": str(entry.get("id")), "label": str(entry.get("label") or entry.get("id"))})
+
+    step1_quarter = step1.get("quarter") if isinstance(step1, Mapping) else None
+    quarter = str(selection.get("quarter") or step1_quarter or folder.name)
+    tiers = selection.get("tiers") or selection.get("tier_cutoffs") or {}
+    return {
+        "title": "Ideal Customer Profile",
+        "project": config.name,
+        "quarter": quarter,
+        "no_evidence": NO_EVIDENCE,
+        "n_accounts": int(len(features)),
+        "n_best": int(len(best_ids)),
+        "tiers": dict(tiers),
+        "traits": field(selected_traits(selection), source="selection.json"),
+        "why": field(why, source="selection.json, coded_answers.parquet"),
+        "insufficient": field(insufficient, source="selection.json"),
+        "pains": field(mentions("pain:"), source="coded_answers.parquet"),
+        "needs": field(mentions("need:"), source="coded_answers.parquet"),
+        "buying": field(_buying(features, best_ids), source="features.parquet, best_customers.parquet"),
+        "channels": field(mentions("channel:"), source="coded_answers.parquet"),
+        "examples": field(
+            _examples(scored_accounts, best_ids, names, max_items), source="scored_accounts.csv"
+        ),
+        "disqualifiers": field(_disqualifiers(negative, max_items), source="negative_icp.parquet"),
+        "personas": personas or [],
+        "persona_fields": dict(PERSONA_FIELDS),
+        "provenance": _provenance(folder, config, quarter, artifacts, today or dt.date.today()),
+    }
+
+
+def write_card(
+    context: Mapping[str, Any], run_dir: str | Path, *, config: ProjectConfig | None = None
+) -> dict[str, Path]:
+    """Render the card in both formats with the config's templates; write ``icp_card.html`` and ``.md``."""
+    folder = Path(run_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for fmt, name in (("html", "icp_card.html"), ("markdown", "icp_card.md")):
+        text = render_card(context, template=template_for(config, fmt), fmt=fmt)
+        written[fmt] = folder / name
+        written[fmt].write_text(text, encoding="utf-8")
+    return written

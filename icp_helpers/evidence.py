@@ -1,0 +1,472 @@
+"""Evidence per candidate trait: prevalence, lift with a CI, tests, q-values, stability.
+
+For each trait and a cohort (the best customers, or the negative cohort) the
+evidence compares the cohort with the rest of the accounts:
+
+prevalence
+    Share of the cohort (``prevalence_best``) and of the rest
+    (``prevalence_rest``) who have the trait. ``coverage`` is the share of
+    the cohort who have it: a trait few best customers have is a niche, not a
+    profile, however strong its lift.
+lift
+    The prevalence ratio ``P(trait | best) / P(trait | rest)``. It reads as
+    "best customers are 2.3 times as likely as the rest to be wholesalers",
+    does not depend on how large the best cohort was chosen to be relative to
+    the rest in the way ``P(best | trait) / P(best)`` does (that ratio is
+    capped at ``1 / P(best)``), and it is the likelihood ratio a score adds up.
+    The 95% CI is Katz's log method:
+    ``exp(log(lift) +- 1.96 * sqrt(1/a - 1/n1 + 1/c - 1/n0))``. When a cell
+    is zero, 0.5 is added to every cell (Haldane-Anscombe) so lift and CI stay
+    finite; ``zero_cell`` marks those rows.
+test
+    Two-sided Fisher's exact test on the 2x2 table; above ``exact_max_n``
+    accounts Pearson's chi-square (no continuity correction), which is
+    accurate there and far cheaper. The ``test`` column says which.
+q-value
+    Benjamini-Hochberg adjusted p-values across all candidates evaluated
+    together (one family), so "q < 0.05" bounds the expected share of false
+    discoveries among the traits called significant.
+stability
+    The share of bootstrap resamples of the accounts in which the trait is
+    again over-represented (lift > 1) with a BH q-value below the threshold,
+    recomputed within the resample. A trait that passes on the full data but
+    not in most resamples rests on a few accounts.
+
+Interview codes are "why" evidence: they are judged within the interviewed
+accounts only (both the cohort and the rest are interviewed accounts), since
+an account that was not interviewed has no codes rather than "no". When the
+interviewed set is small or mostly best customers, the comparison is weak;
+:func:`interview_skew_warning` says so.
+
+The bootstrap is vectorised: accounts are first aggregated to their unique
+patterns of (traits, cohort, population), multinomial resample counts are
+drawn per pattern, and every resample's 2x2 counts come from one matrix
+product. 200 resamples of 2,000 accounts and 100 traits take well under a
+second; a million accounts take seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from .traits import TraitDef
+
+__all__ = [
+    "EVIDENCE_COLUMNS",
+    "lift_ci",
+    "two_by_two_p",
+    "bh_qvalues",
+    "impact",
+    "bootstrap_stability",
+    "trait_evidence",
+    "interview_skew_warning",
+]
+
+EVIDENCE_COLUMNS = [
+    "trait",
+    "label",
+    "kind",
+    "evidence",
+    "scorable",
+    "population",
+    "n_best",
+    "n_rest",
+    "best_with",
+    "rest_with",
+    "prevalence_best",
+    "prevalence_rest",
+    "coverage",
+    "lift",
+    "lift_low",
+    "lift_high",
+    "zero_cell",
+    "p_value",
+    "test",
+    "q_value",
+    "impact",
+    "stability",
+    "missing",
+]
+
+_Z95 = stats.norm.ppf(0.975)
+
+
+def lift_ci(
+    a: np.ndarray, n1: np.ndarray, c: np.ndarray, n0: np.ndarray, *, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Prevalence ratio ``(a/n1) / (c/n0)`` with Katz's log-method CI.
+
+    Parameters
+    ----------
+    a, n1 : array-like
+        Cohort members with the trait, cohort size.
+    c, n0 : array-like
+        Rest with the trait, size of the rest.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    lift, low, high, zero_cell : ndarray
+        ``zero_cell`` marks rows where a zero cell triggered the 0.5
+        correction of all four cells.
+    """
+    a, n1, c, n0 = (np.asarray(v, dtype=float) for v in (a, n1, c, n0))
+    b, d = n1 - a, n0 - c
+    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    k = np.where(zero, 0.5, 0.0)
+    a_, b_, c_, d_ = a + k, b + k, c + k, d + k
+    n1_, n0_ = a_ + b_, c_ + d_
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lift = (a_ / n1_) / (c_ / n0_)
+        se = np.sqrt(1 / a_ - 1 / n1_ + 1 / c_ - 1 / n0_)
+    z = stats.norm.ppf(0.5 + level / 2)
+    low = np.exp(np.log(lift) - z * se)
+    high = np.exp(np.log(lift) + z * se)
+    # Nobody (or everybody) has the trait, or one side is empty: no ratio to report.
+    undefined = (a + c == 0) | (b + d == 0) | (n1 == 0) | (n0 == 0)
+    lift, low, high = (np.where(undefined, np.nan, v) for v in (lift, low, high))
+    return lift, low, high, zero & ~undefined
+
+
+def two_by_two_p(
+    a: np.ndarray, n1: np.ndarray, c: np.ndarray, n0: np.ndarray, *, exact_max_n: int = 100_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided p-values of 2x2 tables: Fisher's exact, or chi-square when large.
+
+    Returns
+    -------
+    p, test : ndarray
+        ``test`` is ``"fisher"`` or ``"chi2"`` per row.
+    """
+    a, n1, c, n0 = (np.asarray(v, dtype=np.int64) for v in (a, n1, c, n0))
+    p = np.ones(len(a))
+    test = np.empty(len(a), dtype=object)
+    for i in range(len(a)):
+        b, d = n1[i] - a[i], n0[i] - c[i]
+        table = [[a[i], b], [c[i], d]]
+        if n1[i] == 0 or n0[i] == 0 or a[i] + c[i] in (0, n1[i] + n0[i]):
+            p[i], test[i] = 1.0, "none"
+        elif n1[i] + n0[i] <= exact_max_n:
+            p[i], test[i] = stats.fisher_exact(table).pvalue, "fisher"
+        else:
+            p[i] = stats.chi2_contingency(table, correction=False).pvalue
+            test[i] = "chi2"
+    return p, test
+
+
+def bh_qvalues(p: Sequence[float] | np.ndarray, *, axis: int = -1) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) along ``axis``.
+
+    ``q_(i) = min_{j >= i} min(1, m * p_(j) / j)`` over the p-values sorted
+    ascending; NaN p-values are left out of ``m`` and stay NaN.
+    """
+    p = np.asarray(p, dtype=float)
+    p = np.moveaxis(p, axis, -1)
+    q = np.full(p.shape, np.nan)
+    flat_p = p.reshape(-1, p.shape[-1])
+    flat_q = q.reshape(-1, p.shape[-1])
+    for row in range(flat_p.shape[0]):
+        values = flat_p[row]
+        ok = ~np.isnan(values)
+        m = int(ok.sum())
+        if m == 0:
+            continue
+        order = np.argsort(values[ok])
+        ranked = values[ok][order] * m / np.arange(1, m + 1)
+        ranked = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+        out = np.empty(m)
+        out[order] = ranked
+        flat_q[row, ok] = out
+    return np.moveaxis(flat_q.reshape(p.shape), -1, axis)
+
+
+def impact(coverage: np.ndarray, lift: np.ndarray) -> np.ndarray:
+    """Impact of a trait: ``coverage * ln(lift)``, zero when lift <= 1.
+
+    This is the trait's term in the Kullback-Leibler divergence between best
+    customers and the rest, ``P(t|best) * ln(P(t|best) / P(t|rest))``: the
+    information the trait carries about "best", weighted by how many best
+    customers it describes. A strong but rare trait and a common but weak one
+    both rank below a trait that is common *and* strong.
+    """
+    coverage = np.asarray(coverage, dtype=float)
+    lift = np.asarray(lift, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = coverage * np.log(lift)
+    return np.where(lift > 1, value, 0.0)
+
+
+def _upper_tail_p(a, n1, c, n0) -> np.ndarray:
+    """Twice the upper tail of Fisher's test (hypergeometric), capped at 1, vectorised."""
+    total = n1 + n0
+    with_trait = a + c
+    p = 2 * stats.hypergeom.sf(a - 1, total, with_trait, n1)
+    degenerate = (n1 == 0) | (n0 == 0) | (with_trait == 0) | (with_trait == total)
+    return np.where(degenerate, 1.0, np.minimum(p, 1.0))
+
+
+def _unique_rows(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique rows of a boolean matrix: (first index, inverse, counts), exact and O(n log n).
+
+    Rows are packed into 64-bit words and sorted with ``lexsort``, which is far
+    faster than ``np.unique(axis=0)`` on wide rows.
+    """
+    packed = np.packbits(bits, axis=1)
+    width = -(-packed.shape[1] // 8) * 8
+    padded = np.zeros((len(bits), width), dtype=np.uint8)
+    padded[:, : packed.shape[1]] = packed
+    words = padded.view(np.uint64)
+    order = np.lexsort(words.T[::-1])
+    ordered = words[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = group
+    first = order[starts]
+    counts = np.bincount(group)
+    return first, inverse, counts
+
+
+def bootstrap_stability(
+    matrix: pd.DataFrame | np.ndarray,
+    cohort: np.ndarray,
+    *,
+    population: np.ndarray | None = None,
+    n_bootstrap: int = 200,
+    random_state: int | np.random.Generator | None = 0,
+    q_threshold: float = 0.05,
+    min_lift: float = 1.0,
+    chunk: int = 25,
+) -> np.ndarray:
+    """Share of bootstrap resamples in which each trait passes the evidence screen.
+
+    The screen, recomputed in every resample: lift above ``min_lift`` and a
+    BH q-value (over all traits of the resample) below ``q_threshold``, with
+    the p-value from the upper tail of Fisher's test (doubled), vectorised.
+
+    Parameters
+    ----------
+    matrix : DataFrame or ndarray of bool, shape (n_accounts, n_traits)
+    cohort : array of bool, shape (n_accounts,)
+        The cohort (best customers, or the negative cohort).
+    population : array of bool, shape (n_accounts, n_traits), optional
+        Which accounts each trait is judged on (interview codes: interviewed
+        accounts only); all accounts when omitted.
+    n_bootstrap : int
+    random_state : int, Generator or None
+    chunk : int
+        Resamples drawn per matrix product (bounds memory for large tables).
+
+    Returns
+    -------
+    ndarray of float, shape (n_traits,)
+    """
+    X = np.asarray(matrix, dtype=bool)
+    y = np.asarray(cohort, dtype=bool)
+    n, t = X.shape
+    if n == 0 or t == 0:
+        return np.zeros(t)
+    rng = np.random.default_rng(random_state)
+    if population is None:
+        population = np.ones((n, t), dtype=bool)
+    population = np.asarray(population, dtype=bool)
+    # Distinct population masks (usually two: everyone, interviewed accounts).
+    seen: dict[bytes, int] = {}
+    pop_of_trait = np.array(
+        [seen.setdefault(np.packbits(population[:, j]).tobytes(), len(seen)) for j in range(t)]
+    )
+    pops = population[:, [list(pop_of_trait).index(k) for k in range(len(seen))]].T
+    X = X & population
+    # Aggregate accounts to unique (traits, cohort, populations) patterns.
+    first, inverse, counts = _unique_rows(np.concatenate([X, y[:, None], pops.T], axis=1))
+    yp = y[first]
+    # traits x patterns, split by cohort so each resample needs one product per side
+    best_p, rest_p = np.flatnonzero(yp), np.flatnonzero(~yp)
+    Xb_t = sparse.csr_matrix(X[first[best_p]].T.astype(np.float32))
+    Xr_t = sparse.csr_matrix(X[first[rest_p]].T.astype(np.float32))
+    pp = pops.T[first]
+    N1_in = (pp & yp[:, None]).astype(np.float32)
+    N0_in = (pp & ~yp[:, None]).astype(np.float32)
+    # Multinomial over patterns is cheap when patterns are few; otherwise
+    # resample account indices directly and count them per pattern.
+    by_pattern = len(counts) * 4 < n
+    probs = counts / n
+    passed = np.zeros(t)
+    done = 0
+    while done < n_bootstrap:
+        size = min(chunk, n_bootstrap - done)
+        if by_pattern:
+            W = rng.multinomial(n, probs, size=size).astype(np.float32)
+        else:
+            W = np.empty((size, len(counts)), dtype=np.float32)
+            for b in range(size):
+                W[b] = np.bincount(inverse[rng.integers(0, n, n)], minlength=len(counts))
+        a = np.rint(np.asarray(Xb_t @ W[:, best_p].T).T).astype(np.int64)
+        c = np.rint(np.asarray(Xr_t @ W[:, rest_p].T).T).astype(np.int64)
+        n1 = np.rint(W @ N1_in).astype(np.int64)[:, pop_of_trait]
+        n0 = np.rint(W @ N0_in).astype(np.int64)[:, pop_of_trait]
+        p = _upper_tail_p(a, n1, c, n0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lift = (a / n1) / (c / n0)
+        lift = np.where((n1 > 0) & (a > 0) & (c == 0), np.inf, np.nan_to_num(lift))
+        q = bh_qvalues(p, axis=1)
+        passed += ((lift > min_lift) & (q < q_threshold)).sum(axis=0)
+        done += size
+    return passed / n_bootstrap
+
+
+def trait_evidence(
+    matrix: pd.DataFrame,
+    cohort: pd.Series | np.ndarray,
+    *,
+    traits: Sequence[TraitDef] | None = None,
+    interviewed: pd.Series | np.ndarray | None = None,
+    n_bootstrap: int = 200,
+    random_state: int | None = 0,
+    q_threshold: float = 0.05,
+    exact_max_n: int = 100_000,
+) -> pd.DataFrame:
+    """The evidence table: one row per candidate trait (see the module docstring).
+
+    Parameters
+    ----------
+    matrix : DataFrame of bool
+        Accounts x trait ids (:func:`icp_helpers.traits.trait_matrix`).
+    cohort : array of bool
+        Best customers (or the negative cohort), aligned with ``matrix`` rows.
+    traits : sequence of TraitDef, optional
+        Definitions of the columns (label, kind); ids not found default to a
+        firmographic trait labelled by its id.
+    interviewed : array of bool, optional
+        Interviewed accounts; ``code`` traits are judged on these only. When
+        omitted, codes are judged on all accounts.
+    n_bootstrap : int
+        Resamples for ``stability``; 0 skips it (NaN).
+    random_state : int or None
+    q_threshold : float
+        Significance threshold used inside each resample.
+    exact_max_n : int
+        Above this many accounts, chi-square replaces Fisher's exact test.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`EVIDENCE_COLUMNS`, sorted by impact (descending).
+    """
+    X = matrix.to_numpy(dtype=bool)
+    y = np.asarray(cohort, dtype=bool)
+    if len(y) != len(X):
+        raise ValueError(f"cohort has {len(y)} rows but the trait matrix has {len(X)}")
+    by_id = {t.id: t for t in traits or ()}
+    defs = [
+        by_id.get(tid) or TraitDef(id=tid, label=tid, kind="firmographic", column=tid, op="flag")
+        for tid in matrix.columns
+    ]
+    n = len(y)
+    asked = (
+        np.ones(n, dtype=bool) if interviewed is None else np.asarray(interviewed, dtype=bool)
+    )
+    population = np.ones_like(X)
+    for j, trait in enumerate(defs):
+        if trait.kind == "code":
+            population[:, j] = asked
+    Xm = X & population
+    n1 = (population & y[:, None]).sum(axis=0)
+    n0 = (population & ~y[:, None]).sum(axis=0)
+    a = (Xm & y[:, None]).sum(axis=0)
+    c = (Xm & ~y[:, None]).sum(axis=0)
+    lift, low, high, zero = lift_ci(a, n1, c, n0)
+    p, test = two_by_two_p(a, n1, c, n0, exact_max_n=exact_max_n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prev_best = np.where(n1 > 0, a / np.maximum(n1, 1), np.nan)
+        prev_rest = np.where(n0 > 0, c / np.maximum(n0, 1), np.nan)
+    if n_bootstrap > 0:
+        stability = bootstrap_stability(
+            X,
+            y,
+            population=population,
+            n_bootstrap=n_bootstrap,
+            random_state=random_state,
+            q_threshold=q_threshold,
+        )
+    else:
+        stability = np.full(len(defs), np.nan)
+    missing = matrix.attrs.get("missing", {})
+    table = pd.DataFrame(
+        {
+            "trait": [t.id for t in defs],
+            "label": [t.label for t in defs],
+            "kind": [t.kind for t in defs],
+            "evidence": [t.evidence_type for t in defs],
+            "scorable": [t.scorable for t in defs],
+            "population": ["interviewed" if t.kind == "code" and interviewed is not None
+                           else "all" for t in defs],
+            "n_best": n1.astype("int64"),
+            "n_rest": n0.astype("int64"),
+            "best_with": a.astype("int64"),
+            "rest_with": c.astype("int64"),
+            "prevalence_best": prev_best,
+            "prevalence_rest": prev_rest,
+            "coverage": prev_best,
+            "lift": lift,
+            "lift_low": low,
+            "lift_high": high,
+            "zero_cell": zero,
+            "p_value": p,
+            "test": test.astype(str),
+            "q_value": bh_qvalues(p),
+            "impact": impact(prev_best, lift),
+            "stability": stability,
+            "missing": [int(missing.get(t.id, 0)) for t in defs],
+        }
+    )
+    return table.sort_values(["impact", "lift"], ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def interview_skew_warning(
+    cohort: pd.Series | np.ndarray,
+    interviewed: pd.Series | np.ndarray,
+    *,
+    max_cohort_share: float = 0.75,
+    min_accounts: int = 20,
+    min_rest: int = 5,
+) -> str | None:
+    """A warning when interview codes cannot be compared fairly, else None.
+
+    Codes are compared between interviewed best customers and interviewed
+    others. With fewer than ``min_accounts`` interviews, with more than
+    ``max_cohort_share`` of them best customers, or with fewer than
+    ``min_rest`` other accounts, a code's lift says little.
+    """
+    y = np.asarray(cohort, dtype=bool)
+    asked = np.asarray(interviewed, dtype=bool)
+    n = int(asked.sum())
+    if n == 0:
+        return "No accounts were interviewed: there is no 'why' evidence for this quarter."
+    n_best = int((y & asked).sum())
+    share = n_best / n
+    problems = []
+    if n < min_accounts:
+        problems.append(f"only {n} accounts were interviewed (fewer than {min_accounts})")
+    if share > max_cohort_share:
+        problems.append(
+            f"{share:.0%} of the interviewed accounts are best customers "
+            f"(more than {max_cohort_share:.0%})"
+        )
+    if n - n_best < min_rest:
+        problems.append(f"only {n - n_best} interviewed accounts are not best customers")
+    if not problems:
+        return None
+    return (
+        "Interview evidence is skewed: "
+        + "; ".join(problems)
+        + ". Treat code lifts as indicative; interview more of the other customers."
+    )

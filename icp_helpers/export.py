@@ -1,0 +1,263 @@
+"""Score every account and prospect and export the result for the sales team.
+
+Each row gets the ICP fit score, its A/B/C tier and the selected traits it
+matches and misses, so a seller sees why an account is an A. The tables are
+written as CSV and XLSX. Spreadsheets execute cells that start like a
+formula, and names, industries or job titles come from a CRM export that
+anyone could have typed into, so every text cell that begins with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return is neutralised with a leading
+apostrophe (OWASP "CSV injection"); numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "LIST_SEPARATOR",
+    "TIERS",
+    "safe_cell",
+    "safe_frame",
+    "write_scored",
+    "tier_summary",
+    "plot_tiers",
+]
+
+#: Leading characters that make a spreadsheet treat a cell as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+#: Tier labels, best first.
+TIERS = ("A", "B", "C")
+
+#: How list cells (matched / missing traits) are joined into one text cell.
+LIST_SEPARATOR = "; "
+
+_MAX_WIDTH = 60
+_WIDTH_SAMPLE_ROWS = 500
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise a text cell a spreadsheet would run as a formula.
+
+    Text that begins with one of :data:`FORMULA_PREFIXES` gets a leading
+    apostrophe; every other value, including numbers (negative ones too),
+    booleans, dates and missing values, is returned unchanged.
+
+    Parameters
+    ----------
+    value : object
+        One cell.
+
+    Returns
+    -------
+    object
+        ``"'" + value`` for dangerous text, else ``value``.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _flatten(value: Any) -> Any:
+    """Join list-like cells into text so both formats show the same thing."""
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with list cells joined and every text cell passed through :func:`safe_cell`.
+
+    Column names are guarded too, since trait ids and mapped export columns
+    become headers. Numeric, boolean and date columns are left as they are.
+    """
+    out = frame.copy()
+    out.columns = [safe_cell(str(c)) for c in out.columns]
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype | pd.CategoricalDtype):
+            values = column.astype(object).map(lambda v: safe_cell(_flatten(v)))
+            out[out.columns[position]] = values.astype(object)
+    return out
+
+
+def _excel_value(value: Any) -> Any:
+    """A Python value openpyxl writes as the right cell type (no formulas)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if math.isnan(number) else number
+    if isinstance(value, int):
+        return value
+    if isinstance(value, pd.Timestamp):
+        value = value.tz_localize(None) if value.tzinfo else value
+        return value.to_pydatetime()
+    if isinstance(value, dt.datetime | dt.date):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(_flatten(value)))
+    return safe_cell(text)
+
+
+def _display_width(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        return len(f"{value:,.2f}")
+    return len(str(value))
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str) -> None:
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.title = sheet[:31] or "Sheet1"
+    headers = [_excel_value(str(c)) for c in frame.columns]
+    worksheet.append(headers)
+    for cell in worksheet[1]:
+        cell.font = Font(bold=True)
+    rows = (list(map(_excel_value, row)) for row in frame.itertuples(index=False, name=None))
+    widths = [_display_width(h) for h in headers]
+    for index, row in enumerate(rows):
+        worksheet.append(row)
+        if index < _WIDTH_SAMPLE_ROWS:
+            widths = [max(w, _display_width(v)) for w, v in zip(widths, row, strict=True)]
+    for position, width in enumerate(widths, start=1):
+        worksheet.column_dimensions[get_column_letter(position)].width = min(width + 2, _MAX_WIDTH)
+    worksheet.freeze_panes = "A2"
+    if headers:
+        last = get_column_letter(len(headers))
+        worksheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
+    workbook.save(path)
+
+
+def write_scored(
+    frame: pd.DataFrame,
+    run_dir: str | Path,
+    stem: str,
+    *,
+    formats: Iterable[str] = ("csv", "xlsx"),
+) -> dict[str, Path]:
+    """Write a scored table as ``<run_dir>/<stem>.csv`` and ``.xlsx`` with the formula guard.
+
+    The CSV is UTF-8 with a byte-order mark so that spreadsheet programs read
+    accents correctly, with CRLF line ends (RFC 4180). The XLSX has a bold, frozen header row, an autofilter
+    and column widths fitted to the content.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table; list cells (matched/missing traits) are joined with ``"; "``.
+    run_dir : str or Path
+        The run folder.
+    stem : str
+        File name without extension, e.g. ``scored_accounts``.
+    formats : iterable of {"csv", "xlsx"}
+        Which files to write.
+
+    Returns
+    -------
+    dict
+        Format -> path written.
+    """
+    unknown = set(formats) - {"csv", "xlsx"}
+    if unknown:
+        raise ValueError(f"unknown export format(s) {sorted(unknown)}; allowed: csv, xlsx")
+    folder = Path(run_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    guarded = safe_frame(frame)
+    written: dict[str, Path] = {}
+    if "csv" in formats:
+        written["csv"] = folder / f"{stem}.csv"
+        # CRLF rows (RFC 4180) also make the writer quote cells holding a bare \r
+        guarded.to_csv(written["csv"], index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    if "xlsx" in formats:
+        written["xlsx"] = folder / f"{stem}.xlsx"
+        _write_xlsx(frame, written["xlsx"], sheet=stem)
+    return written
+
+
+def tier_summary(
+    scored: pd.DataFrame,
+    *,
+    outcome: str | pd.Series = "is_best",
+    tiers: tuple[str, ...] = TIERS,
+) -> pd.DataFrame:
+    """Accounts and best-customer rate per tier, and each tier's rate relative to the lowest.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        ``account_id`` and ``tier`` (and the outcome column).
+    outcome : str or Series of bool
+        The column (or a boolean Series aligned with ``scored``) saying who
+        is a best customer: the quarter's own best customers, or those of a
+        later quarter when checking the score on data it did not see.
+    tiers : tuple of str
+        Tier labels, best first.
+
+    Returns
+    -------
+    DataFrame
+        Index ``tier``; ``accounts``, ``share``, ``best``, ``best_rate`` and
+        ``rate_vs_lowest`` (``best_rate`` over the lowest tier's rate; NaN when
+        that rate is zero).
+    """
+    hit = scored[outcome] if isinstance(outcome, str) else pd.Series(outcome, index=scored.index)
+    frame = pd.DataFrame({"tier": scored["tier"].astype(str), "best": hit.fillna(False).astype(bool)})
+    grouped = frame.groupby("tier")["best"].agg(accounts="size", best="sum").reindex(list(tiers), fill_value=0)
+    grouped["share"] = grouped["accounts"] / max(len(frame), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grouped["best_rate"] = grouped["best"] / grouped["accounts"].replace(0, np.nan)
+    lowest = grouped["best_rate"].iloc[-1]
+    grouped["rate_vs_lowest"] = grouped["best_rate"] / lowest if lowest and lowest > 0 else np.nan
+    grouped.index.name = "tier"
+    return grouped[["accounts", "share", "best", "best_rate", "rate_vs_lowest"]].astype(
+        {"accounts": int, "best": int}
+    )
+
+
+def plot_tiers(
+    scored_accounts: pd.DataFrame,
+    scored_prospects: pd.DataFrame | None = None,
+    *,
+    ax=None,
+    tiers: tuple[str, ...] = TIERS,
+):
+    """Bar chart of the share of accounts (and prospects) in each tier, with counts on the bars."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.2))
+    frames = {"accounts": scored_accounts}
+    if scored_prospects is not None and len(scored_prospects):
+        frames["prospects"] = scored_prospects
+    width = 0.8 / len(frames)
+    x = np.arange(len(tiers))
+    for position, (label, frame) in enumerate(frames.items()):
+        counts = frame["tier"].astype(str).value_counts().reindex(list(tiers), fill_value=0)
+        shares = counts / max(int(counts.sum()), 1)
+        bars = ax.bar(x + (position - (len(frames) - 1) / 2) * width, shares, width, label=label)
+        ax.bar_label(bars, labels=[f"{n:,}" for n in counts], fontsize=8, padding=2)
+    ax.set_xticks(x, [f"tier {t}" for t in tiers])
+    ax.set_ylabel("share")
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_title("Fit-score tiers")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

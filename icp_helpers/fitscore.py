@@ -1,0 +1,286 @@
+"""The ICP fit score: whole points per selected who-trait, A/B/C tiers, explanations.
+
+Points
+------
+Only who-traits (firmographic, contact) are scored: they are known for a
+prospect before any deal. Each selected trait earns whole points, and an
+account's fit score is the sum of the points of the traits it has, so a
+salesperson can add it up by hand.
+
+``method="odds"`` (default)
+    ``points = round(scale * ln(odds ratio))`` of the trait between best
+    customers and the rest (0.5 added to every cell when one is zero).
+    This is exactly what a naive-Bayes score adds for *having* a trait
+    rather than lacking it, so the sum ranks accounts as naive Bayes would.
+    With ``scale=10``, 7 points roughly double the odds of being a best
+    customer.
+``method="logistic"``
+    ``points = round(scale * coefficient)`` of an L2 logistic regression
+    on the selected traits together, which discounts traits that overlap.
+
+Points below zero (possible for an overlapping trait under ``logistic``)
+are set to zero: a profile trait never costs points.
+
+Tiers
+-----
+Cut-offs are learned on the fitted accounts' scores and saved, so that
+prospects and later quarters are tiered on the same scale:
+
+* ``A``: score >= ``cutoffs["A"]``, the lowest score at which at most
+  ``tier_shares[0]`` (a third) of the fitted accounts are A;
+* ``B``: score >= ``cutoffs["B"]``, the lowest score at which at most
+  ``tier_shares[1]`` (two thirds) are A or B;
+* ``C``: the rest.
+
+Because scores are whole numbers with ties, the shares are upper bounds; an
+account with no trait (score 0) is never A.
+
+The score definition round-trips through :meth:`FitScorer.to_dict` /
+:meth:`FitScorer.from_dict` (the ``score`` entry of ``selection.json``), so
+step 4 scores prospects without refitting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+
+from .traits import TraitDef, trait_matrix
+
+__all__ = ["FitScorer", "tier_cutoffs", "assign_tiers"]
+
+TIERS = ("A", "B", "C")
+
+
+def tier_cutoffs(scores, *, shares: Sequence[float] = (1 / 3, 2 / 3)) -> dict[str, float]:
+    """Tier cut-offs from a set of scores (see the module docstring).
+
+    Parameters
+    ----------
+    scores : array-like of numbers
+    shares : (float, float)
+        Largest share of accounts in A, and in A or B together.
+
+    Returns
+    -------
+    dict
+        ``{"A": cut_a, "B": cut_b}`` with ``cut_a > cut_b`` unless every
+        score is the same.
+    """
+    x = np.asarray(scores, dtype=float)
+    if len(x) == 0:
+        return {"A": float("inf"), "B": float("inf")}
+    values = np.unique(x)[::-1]  # descending
+    at_least = np.array([(x >= v).mean() for v in values])
+
+    def cut(share: float) -> float:
+        ok = values[at_least <= share + 1e-12]
+        return float(ok.min()) if len(ok) else float(values[0])
+
+    cut_a = cut(shares[0])
+    if cut_a <= 0 and values[0] > 0:
+        cut_a = float(values[values > 0].min())
+    cut_b = cut(shares[1])
+    if cut_b >= cut_a:
+        lower = values[values < cut_a]
+        cut_b = float(lower.max()) if len(lower) else cut_a
+    if cut_b <= 0 < cut_a:
+        # accounts without any trait are C; B then starts at the smallest positive score
+        positive = values[(values > 0) & (values < cut_a)]
+        cut_b = float(positive.min()) if len(positive) else cut_a
+    return {"A": cut_a, "B": cut_b}
+
+
+def assign_tiers(scores, cutoffs: Mapping[str, float]) -> np.ndarray:
+    """``A``/``B``/``C`` for each score, given :func:`tier_cutoffs`."""
+    x = np.asarray(scores, dtype=float)
+    return np.where(x >= cutoffs["A"], "A", np.where(x >= cutoffs["B"], "B", "C")).astype(object)
+
+
+class FitScorer(BaseEstimator):
+    """Points per selected who-trait, a summed fit score and A/B/C tiers.
+
+    Parameters
+    ----------
+    traits : sequence of TraitDef or dict
+        The selected who-traits (``TraitSelector.traits_`` filtered to
+        scorable kinds). Codes and behaviour are refused: prospects lack them.
+    method : {"odds", "logistic"}
+        How points are derived (module docstring).
+    scale : float
+        Points per unit of log-odds.
+    tier_shares : (float, float)
+        Largest share of fitted accounts in A, and in A or B.
+    C : float
+        Inverse regularisation strength for ``method="logistic"``.
+
+    Attributes
+    ----------
+    traits_ : list of TraitDef
+    points_ : dict
+        Trait id -> whole points.
+    weights_ : dict
+        Trait id -> the unrounded log-odds weight behind the points.
+    cutoffs_ : dict
+        ``{"A": ..., "B": ...}``.
+    tier_shares_ : dict
+        Share of fitted accounts per tier.
+    max_score_ : int
+    n_fitted_ : int
+    """
+
+    def __init__(
+        self,
+        *,
+        traits: Sequence[TraitDef | Mapping[str, Any]] = (),
+        method: str = "odds",
+        scale: float = 10.0,
+        tier_shares: tuple[float, float] = (1 / 3, 2 / 3),
+        C: float = 1.0,
+    ):
+        self.traits = traits
+        self.method = method
+        self.scale = scale
+        self.tier_shares = tier_shares
+        self.C = C
+
+    def _resolve_traits(self) -> list[TraitDef]:
+        traits = [t if isinstance(t, TraitDef) else TraitDef.from_dict(t) for t in self.traits]
+        bad = [t.id for t in traits if not t.scorable]
+        if bad:
+            raise ValueError(
+                f"only firmographic and contact traits can be scored (prospects have no deals "
+                f"or interviews); got {bad}"
+            )
+        return traits
+
+    def fit(self, features: pd.DataFrame, is_best) -> FitScorer:
+        """Learn points and tier cut-offs on accounts and their best-customer flag."""
+        if self.method not in ("odds", "logistic"):
+            raise ValueError(f"method must be 'odds' or 'logistic', not {self.method!r}")
+        traits = self._resolve_traits()
+        y = np.asarray(is_best, dtype=bool)
+        if len(y) != len(features):
+            raise ValueError(f"is_best has {len(y)} rows but features has {len(features)}")
+        X = trait_matrix(features, traits).to_numpy(dtype=bool)
+        if not traits:
+            weights = np.zeros(0)
+        elif self.method == "odds":
+            a = (X & y[:, None]).sum(axis=0).astype(float)
+            b = y.sum() - a
+            c = (X & ~y[:, None]).sum(axis=0).astype(float)
+            d = (~y).sum() - c
+            k = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), 0.5, 0.0)
+            weights = np.log((a + k) * (d + k) / ((b + k) * (c + k)))
+        else:
+            model = LogisticRegression(C=self.C, max_iter=1000)
+            model.fit(X.astype(float), y)
+            weights = model.coef_[0]
+        points = np.maximum(np.rint(self.scale * weights), 0).astype(int)
+        self.traits_ = traits
+        self.weights_ = {t.id: float(w) for t, w in zip(traits, weights, strict=True)}
+        self.points_ = {t.id: int(p) for t, p in zip(traits, points, strict=True)}
+        self.max_score_ = int(points.sum())
+        scores = X.astype(int) @ points if traits else np.zeros(len(y), dtype=int)
+        self.cutoffs_ = tier_cutoffs(scores, shares=self.tier_shares)
+        tiers = assign_tiers(scores, self.cutoffs_)
+        self.tier_shares_ = {t: float((tiers == t).mean()) if len(tiers) else 0.0 for t in TIERS}
+        self.n_fitted_ = len(y)
+        return self
+
+    def _matrix(self, features: pd.DataFrame) -> np.ndarray:
+        return trait_matrix(features, self.traits_).to_numpy(dtype=bool)
+
+    def transform(self, features: pd.DataFrame) -> pd.Series:
+        """Fit score per row (sum of the points of the traits the row has)."""
+        points = np.array([self.points_[t.id] for t in self.traits_], dtype=int)
+        X = self._matrix(features)
+        scores = X.astype(int) @ points if len(points) else np.zeros(len(features), dtype=int)
+        return pd.Series(scores, index=features.index, name="fit_score", dtype="int64")
+
+    def tier(self, features: pd.DataFrame) -> pd.Series:
+        """A/B/C tier per row."""
+        return pd.Series(
+            assign_tiers(self.transform(features), self.cutoffs_), index=features.index, name="tier"
+        )
+
+    def explain(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Score, tier, and the matched and missing traits of every row.
+
+        Returns
+        -------
+        DataFrame
+            ``fit_score``, ``tier``, ``matched`` and ``missing`` (lists of
+            trait ids), ``reason`` (the matched traits with their points, in
+            words), indexed like ``features``.
+        """
+        X = self._matrix(features)
+        scores = self.transform(features)
+        ids = [t.id for t in self.traits_]
+        labels = {t.id: t.label for t in self.traits_}
+        matched = [[ids[j] for j in np.flatnonzero(row)] for row in X]
+        missing = [[ids[j] for j in np.flatnonzero(~row)] for row in X]
+        reason = [
+            "; ".join(f"+{self.points_[t]} {labels[t]}" for t in m) if m else "no ICP trait"
+            for m in matched
+        ]
+        return pd.DataFrame(
+            {
+                "fit_score": scores,
+                "tier": assign_tiers(scores, self.cutoffs_),
+                "matched": matched,
+                "missing": missing,
+                "reason": reason,
+            },
+            index=features.index,
+        )
+
+    def to_dict(self) -> dict:
+        """The score definition, JSON-ready (``selection.json``'s ``score``)."""
+        return {
+            "method": self.method,
+            "scale": self.scale,
+            "tier_shares": list(self.tier_shares),
+            "traits": [
+                {
+                    **t.to_dict(),
+                    "points": self.points_[t.id],
+                    "weight": self.weights_[t.id],
+                }
+                for t in self.traits_
+            ],
+            "cutoffs": dict(self.cutoffs_),
+            "fitted_tier_shares": dict(self.tier_shares_),
+            "max_score": self.max_score_,
+            "n_fitted": self.n_fitted_,
+            "how": (
+                "fit score = sum of the points of the ICP traits an account has; "
+                f"tier A if score >= {self.cutoffs_['A']:g}, B if >= {self.cutoffs_['B']:g}, "
+                "else C"
+            ),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FitScorer:
+        """A fitted scorer from :meth:`to_dict` output, without refitting."""
+        items = list(data["traits"])
+        scorer = cls(
+            traits=[TraitDef.from_dict(item) for item in items],
+            method=data.get("method", "odds"),
+            scale=data.get("scale", 10.0),
+            tier_shares=tuple(data.get("tier_shares", (1 / 3, 2 / 3))),
+        )
+        scorer.traits_ = scorer._resolve_traits()
+        scorer.points_ = {item["id"]: int(item["points"]) for item in items}
+        scorer.weights_ = {item["id"]: float(item.get("weight", np.nan)) for item in items}
+        cutoffs = data["cutoffs"]
+        scorer.cutoffs_ = {k: float(v) if v is not None else float("inf") for k, v in cutoffs.items()}
+        scorer.tier_shares_ = dict(data.get("fitted_tier_shares", {}))
+        scorer.max_score_ = int(data.get("max_score", sum(scorer.points_.values())))
+        scorer.n_fitted_ = int(data.get("n_fitted", 0))
+        return scorer

@@ -1,0 +1,1533 @@
+"""Reading, mapping, validating and quarantining the input tables.
+
+:func:`load_project` turns the files a project config names into the
+canonical tables of ``docs/architecture.md``. For each table it
+
+1. reads every file as text (CSV with detected encoding and delimiter,
+   XLSX, YAML for the codebook) or typed (Parquet), remembering the row
+   number a user sees in the file: the header is row 1, so the first data
+   row is row 2 (the line of a CSV unless a cell spans lines; the sheet row
+   of an XLSX; the record number of a Parquet file);
+2. maps the export's column names (``columns``, then the ``preset``, then
+   headers that are a canonical name in other spelling, e.g. ``Close Date``);
+3. parses each canonical column (``schema.py``), applies ``defaults``,
+   ``derive``, ``aliases`` and merges values that differ only in case;
+4. sets rows that break a row rule aside in a quarantine with a ``reason``
+   (unparseable or negative values, empty required fields, unknown accounts
+   via pandera, duplicate ids keeping the first), merges exact duplicates
+   (``distinct``) or order lines (``lines``);
+5. reconciles: every row read is either used or quarantined, checked here.
+
+Structural problems (unreadable file, missing required column, a column of
+which no value parses) raise :class:`LoadError` naming the file, the column,
+what was expected and a few offending values with their row numbers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import difflib
+import functools
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from .config import PRESETS_DIR, TABLES, ConfigError, InputSpec, ProjectConfig, load_config
+from .quarters import Quarter, latest_complete_quarter
+from .schema import (
+    TABLE_SPECS,
+    TEXT_DTYPE,
+    ColumnSpec,
+    Parsed,
+    apply_aliases,
+    as_text,
+    clean_text,
+    failure_reason,
+    normalise_stage,
+    parse_booleans,
+    parse_column,
+    parse_datetimes,
+    table_schema,
+)
+
+__all__ = [
+    "LoadError",
+    "RawFile",
+    "LoadedTable",
+    "Project",
+    "ENCODING_ORDER",
+    "detect_encoding",
+    "detect_delimiter",
+    "read_file",
+    "column_mapping",
+    "load_table",
+    "load_project",
+    "write_quarantine",
+    "print_summary",
+    "latest_quarter",
+    "spelling_warnings",
+    "merge_case_variants",
+]
+
+
+class LoadError(ValueError):
+    """An input that cannot be loaded; the message names file, column, expectation and rows."""
+
+
+#: Encodings tried, in order, for a CSV without a byte-order mark (each must
+#: decode the whole file strictly); latin-1 decodes anything and comes last.
+ENCODING_ORDER = ("utf-8", "cp1252")
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DELIMITERS = (",", ";", "\t", "|")
+_EXPECTED = {
+    "number": "numbers such as 1234.5, 1,234.50 or $1 234",
+    "int": "whole numbers such as 250",
+    "datetime": "dates such as 2024-03-31, 2024-03-31 14:05, 31/03/2024 or 31 Mar 2024 "
+    "(set inputs.{table}.date_format for another format)",
+    "bool": "yes/no values (true/false, yes/no, 1/0)",
+}
+#: Deal columns the Salesforce preset reads from its Won/Closed checkboxes.
+_STAGE_FLAGS = ("is_won", "is_closed")
+_MAX_SPELLING_VALUES = 300
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class RawFile:
+    """One input file as read: original headers, text cells, row numbers."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    path: Path
+    kind: str
+    detail: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        """How a position in this file is called in messages."""
+        return "line" if self.kind in ("csv", "yaml") else "row"
+
+
+def _decodes(path: Path, encoding: str, chunk: int = 1 << 22) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(chunk):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(path: str | Path) -> str:
+    """The encoding of a text file, without the user naming it.
+
+    Order: a byte-order mark decides (UTF-8-BOM, UTF-16 such as Excel's
+    "Unicode text", UTF-32); NUL bytes on every other position mean UTF-16
+    without a mark; otherwise the first of :data:`ENCODING_ORDER` that decodes
+    the whole file strictly (UTF-8, then Windows cp1252); latin-1 last.
+
+    Raises
+    ------
+    LoadError
+        When the file is empty or is binary (not text at all).
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if not head.strip():
+        raise LoadError(f"{path}: the file is empty (expected a header row and data rows)")
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    if b"\x00" in head:
+        sample = head[: len(head) // 2 * 2]
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        half = max(len(sample) // 2, 1)
+        for share, encoding in ((odd / half, "utf-16-le"), (even / half, "utf-16-be")):
+            if share > 0.3 and _decodes(path, encoding):
+                return encoding
+        raise LoadError(
+            f"{path}: not a text file (it holds binary data); expected CSV, XLSX or Parquet"
+        )
+    for encoding in ENCODING_ORDER:
+        if _decodes(path, encoding):
+            return encoding
+    return "latin-1"
+
+
+def _looks_binary(text: str) -> bool:
+    """Text with many control characters (other than tabs and line breaks) is not a CSV."""
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    return "\x00" in text or controls > max(len(text) // 100, 0)
+
+
+def detect_delimiter(text: str) -> str:
+    """The field separator of CSV text: the candidate (``, ; TAB |``) that splits
+    the header into most columns while keeping the row widths consistent."""
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_score = ",", (0.0, 1)
+    for delimiter in _DELIMITERS:
+        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        if not widths or widths[0] < 2:
+            continue
+        score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _sniff_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if magic.startswith(b"PAR1"):
+        return "parquet"
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise LoadError(
+            f"{path}: an old Excel .xls workbook; save it as .xlsx or CSV (File > Save As)"
+        )
+    if suffix in (".yml", ".yaml"):
+        return "yaml"
+    if suffix in (".xlsx", ".xlsm", ".parquet", ".pq"):
+        raise LoadError(f"{path}: not a valid {suffix} file (its content does not match)")
+    return "csv"
+
+
+def read_file(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> RawFile:
+    """Read one input file as text cells with their row numbers.
+
+    CSV and XLSX cells stay text (``dtype=str``; only empty cells are
+    missing), so row numbers and raw values survive for the quarantine;
+    Parquet keeps its types (parsing 20M typed rows back from text would
+    waste time). Completely empty rows are skipped and not counted.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV/TSV/TXT, XLSX, Parquet, or YAML (codebook).
+    encoding, delimiter : str, optional
+        Override the detection for CSV.
+    sheet : str, optional
+        XLSX sheet (default: the first).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LoadError(f"{path}: file not found")
+    kind = _sniff_kind(path)
+    if kind == "xlsx":
+        return _read_xlsx(path, sheet=sheet)
+    if kind == "parquet":
+        return _read_parquet(path)
+    if kind == "yaml":
+        return _read_yaml(path)
+    return _read_csv(path, encoding=encoding, delimiter=delimiter)
+
+
+def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> RawFile:
+    notes = []
+    if encoding is None:
+        encoding = detect_encoding(path)
+        if encoding == "latin-1":
+            notes.append(
+                f"{path.name}: neither UTF-8 nor Windows-1252; read as latin-1 (set encoding "
+                "in the input's config if accents look wrong)"
+            )
+    try:
+        with open(path, encoding=encoding, errors="strict", newline="") as fh:
+            head = fh.read(1 << 16)
+    except LookupError:
+        raise LoadError(f"{path}: unknown encoding {encoding!r} in the config") from None
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"{path}: cannot be decoded as {encoding} (byte {exc.start}); remove `encoding` "
+            "from the config to detect it"
+        ) from None
+    if not head.strip():
+        raise LoadError(f"{path}: the file is empty (expected a header row and data rows)")
+    if _looks_binary(head):
+        raise LoadError(
+            f"{path}: not a text file (it holds binary data); expected CSV, XLSX or Parquet"
+        )
+    if delimiter is None:
+        delimiter = detect_delimiter(head.lstrip("\ufeff"))
+    header = next(csv.reader([head.lstrip("\ufeff").splitlines()[0]], delimiter=delimiter), [])
+    twice = sorted(name for name, n in Counter(h.strip() for h in header).items() if n > 1 and name)
+    if twice:
+        notes.append(
+            f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once; "
+            "later copies are read as '<name>.1'"
+        )
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            encoding=encoding,
+            encoding_errors="strict",
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            index_col=False,
+        )
+    except pd.errors.EmptyDataError:
+        raise LoadError(
+            f"{path}: the file is empty (expected a header row and data rows)"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        shown = "TAB" if delimiter == "\t" else repr(delimiter)
+        raise LoadError(
+            f"{path}: cannot be read as CSV ({encoding}, separator {shown}): {exc}".strip()
+        ) from None
+    frame.columns = [str(c).strip().lstrip("\ufeff").strip() for c in frame.columns]
+    rows = np.arange(2, len(frame) + 2)
+    shown = "TAB" if delimiter == "\t" else delimiter
+    return _finish_raw(frame, rows, path, "csv", f"{encoding}, '{shown}'", notes)
+
+
+def _finish_raw(frame, rows, path, kind, detail, notes) -> RawFile:
+    """Drop empty rows and unnamed empty columns; keep row numbers aligned."""
+    unnamed = [c for c in frame.columns if not c or str(c).startswith("Unnamed: ")]
+    for column in unnamed:
+        if frame[column].isna().all():
+            frame = frame.drop(columns=column)
+        else:
+            notes.append(f"{path.name}: a column without a header holds data (read as {column!r})")
+    empty = frame.isna().all(axis=1).to_numpy() if frame.shape[1] else np.ones(len(frame), bool)
+    if empty.any():
+        frame = frame.loc[~empty]
+        rows = rows[~empty]
+    frame = frame.reset_index(drop=True)
+    return RawFile(frame, np.asarray(rows, dtype=np.int64), path, kind, detail, notes)
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if np.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(path: Path, *, sheet: str | None) -> RawFile:
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not need
+            book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise LoadError(
+            f"{path}: cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})"
+        ) from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise LoadError(
+                f"{path}: no sheet {sheet!r}; the workbook has {', '.join(book.sheetnames)}"
+            )
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        name = ws.title
+        header, records, rows = None, [], []
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if not any(c is not None and str(c).strip() for c in cells):
+                continue
+            if header is None:
+                header = [str(c).strip() if c is not None else "" for c in cells]
+                continue
+            records.append(cells)
+            rows.append(number)
+    finally:
+        book.close()
+    if header is None:
+        raise LoadError(f"{path}: sheet {name!r} is empty (expected a header row and data rows)")
+    width = max([len(header), *(len(r) for r in records)])
+    header = header + [""] * (width - len(header))
+    header = [h or f"Unnamed: {i}" for i, h in enumerate(header)]
+    records = [r + [None] * (width - len(r)) for r in records]
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    frame = frame.astype(TEXT_DTYPE)
+    return _finish_raw(frame, np.array(rows, dtype=np.int64), path, "xlsx", f"sheet {name!r}", [])
+
+
+def _read_parquet(path: Path) -> RawFile:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several error types for a broken file
+        raise LoadError(
+            f"{path}: cannot be read as Parquet ({type(exc).__name__}: {exc})"
+        ) from None
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return _finish_raw(frame, np.arange(1, len(frame) + 1), path, "parquet", "parquet", [])
+
+
+def _read_yaml(path: Path) -> RawFile:
+    """A codebook in YAML: ``codes:`` (or a top-level list) of mappings."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise LoadError(f"{path}: not valid YAML: {exc}") from None
+    seq = node
+    if isinstance(data, dict):
+        if "codes" not in data:
+            raise LoadError(f"{path}: expected a `codes:` list of mappings (code, dimension, ...)")
+        data = data["codes"]
+        seq = next(v for k, v in node.value if k.value == "codes")
+    if not isinstance(data, list):
+        raise LoadError(f"{path}: expected a `codes:` list of mappings (code, dimension, ...)")
+    lines = [item.start_mark.line + 1 for item in seq.value]
+    records = []
+    for item, line in zip(data, lines, strict=True):
+        if not isinstance(item, dict):
+            raise LoadError(f"{path}, line {line}: each code must be a mapping, got {item!r}")
+        records.append(
+            {str(k).strip(): v if isinstance(v, list) else _cell_text(v) for k, v in item.items()}
+        )
+    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    frame = frame.astype(object)
+    return _finish_raw(frame, np.array(lines, dtype=np.int64), path, "yaml", "yaml", [])
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", str(name)).strip().casefold()
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(name).casefold()).strip("_")
+
+
+@functools.cache
+def _preset(name_or_path: str) -> dict:
+    path = Path(name_or_path)
+    if path.suffix.lower() not in (".yml", ".yaml"):
+        path = PRESETS_DIR / f"{name_or_path}.yml"
+    if not path.is_file():
+        raise ConfigError(f"preset {name_or_path!r}: file not found ({path})")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data.get("tables"), dict):
+        raise ConfigError(f"preset {path}: expected `tables:` with a section per table")
+    return data
+
+
+def _preset_section(config: ProjectConfig | None, spec: InputSpec, table: str) -> dict:
+    if not spec.preset:
+        return {}
+    name = spec.preset
+    if name.lower().endswith((".yml", ".yaml")) and config is not None:
+        name = str((config.base_dir / name).resolve())
+    section = _preset(name)["tables"].get(table)
+    if section is None:
+        raise ConfigError(
+            f"inputs.{table}.preset: preset {spec.preset!r} has no section for {table} "
+            f"(it covers {', '.join(_preset(name)['tables'])})"
+        )
+    return section
+
+
+def column_mapping(
+    headers: list[str],
+    *,
+    table: str,
+    columns: dict[str, str] | None = None,
+    preset: dict | None = None,
+    source: str = "",
+) -> tuple[dict[str, str], list[str]]:
+    """Map a file's headers onto canonical names.
+
+    In order of precedence: the config's ``columns`` (export name ->
+    canonical name), the preset (canonical name -> candidate headers, the
+    first present wins), then headers that spell a canonical name of the
+    table differently (``Close Date`` -> ``close_date``). Headers match
+    ignoring case and repeated spaces.
+
+    Returns
+    -------
+    mapping : dict
+        Header -> new name, only for headers that are renamed.
+    unmatched : list of str
+        Names under ``columns`` that the file does not have.
+    """
+    headers = list(headers)
+    present = set(headers)
+    by_norm: dict[str, str] = {}
+    for header in headers:
+        by_norm.setdefault(_norm(header), header)
+    mapping: dict[str, str] = {}
+    unmatched = []
+    for export, target in (columns or {}).items():
+        header = export if export in present else by_norm.get(_norm(export))
+        if header is None:
+            unmatched.append(export)
+            continue
+        mapping[header] = target
+    for target, candidates in ((preset or {}).get("columns") or {}).items():
+        if target in mapping.values() or target in present:
+            continue
+        for candidate in [candidates] if isinstance(candidates, str) else candidates:
+            header = by_norm.get(_norm(candidate))
+            if header is not None and header not in mapping:
+                mapping[header] = target
+                break
+    canonical = set(TABLE_SPECS[table].names)
+    for header in headers:
+        snake = _snake(header)
+        if (
+            header not in mapping
+            and header not in canonical
+            and snake in canonical
+            and snake not in present
+            and snake not in mapping.values()
+        ):
+            mapping[header] = snake
+    mapping = {h: t for h, t in mapping.items() if h != t}
+    targets = Counter(mapping.values())
+    for target, n in targets.items():
+        sources = [h for h, t in mapping.items() if t == target]
+        if n > 1:
+            raise LoadError(
+                f"{source}: columns {', '.join(map(repr, sources))} would all become {target!r}; "
+                f"map only one of them to {target} under inputs.{table}.columns"
+            )
+        if target in present and target not in mapping:
+            raise LoadError(
+                f"{source}: {sources[0]!r} is mapped to {target!r} but the file already has a "
+                f"column {target!r}; map one of them to another name under inputs.{table}.columns"
+            )
+    return mapping, unmatched
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class LoadedTable:
+    """One canonical table after loading.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The usable rows, canonical columns parsed, extra columns kept.
+    quarantine : DataFrame
+        Rows set aside: ``source_file``, ``source_row``, ``reason`` and the
+        raw values under the file's own column names.
+    summary : dict
+        ``table``, ``files``, ``formats``, ``rows_read``, ``rows_used``,
+        ``rows_quarantined``, ``rows_out`` (rows in ``frame``; fewer than
+        ``rows_used`` when ``distinct`` or ``lines`` merge rows),
+        ``reconciled``, ``filled_defaults`` (column -> rows filled),
+        ``reasons`` (reason -> rows) and ``warnings``.
+    """
+
+    frame: pd.DataFrame
+    quarantine: pd.DataFrame
+    summary: dict
+
+
+def _display(config: ProjectConfig, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(config.data_path))
+    except ValueError:
+        return str(path)
+
+
+class _Table:
+    """Working state of one table while it loads (rows keep their read index)."""
+
+    def __init__(self, table: str):
+        self.table = table
+        self.spec = TABLE_SPECS[table]
+        self.parts: list[pd.DataFrame] = []
+        self.origins: list[pd.DataFrame] = []
+        self.units: dict[str, str] = {}
+        self.back: dict[str, str] = {}
+        self.files: list[str] = []
+        self.formats: list[str] = []
+        self.warnings: list[str] = []
+        self.problems: list[tuple[str, np.ndarray]] = []
+        self.filled: dict[str, int] = {}
+
+    def problem(self, reason: str, where) -> None:
+        index = where[where].index if isinstance(where, pd.Series) else pd.Index(where)
+        if len(index):
+            self.problems.append((reason, index.to_numpy()))
+
+    def where(
+        self, index, origin: pd.DataFrame, values: pd.Series | None = None, n: int = 5
+    ) -> str:
+        shown = []
+        for i in list(index)[:n]:
+            file, row = origin.at[i, "source_file"], origin.at[i, "source_row"]
+            text = f"{file} {self.units.get(file, 'row')} {row}"
+            if values is not None:
+                text += f": {values.at[i]!r}"
+            shown.append(text)
+        more = f" and {len(index) - n:,} more" if len(index) > n else ""
+        return "; ".join(shown) + more
+
+
+def _read_parts(config: ProjectConfig, table: str, spec: InputSpec, work: _Table) -> None:
+    preset = _preset_section(config, spec, table)
+    provided = set(spec.derive) | set(spec.defaults)
+    if table == "deals":
+        provided |= {"stage"}
+    for path in config.input_paths(table):
+        raw = read_file(path, encoding=spec.encoding, delimiter=spec.delimiter, sheet=spec.sheet)
+        name = _display(config, path)
+        work.files.append(name)
+        work.formats.append(f"{name} ({raw.detail})")
+        work.warnings.extend(raw.warnings)
+        mapping, unmatched = column_mapping(
+            list(raw.frame.columns), table=table, columns=spec.columns, preset=preset, source=name
+        )
+        frame = raw.frame.rename(columns=mapping)
+        if spec.distinct:
+            keep = set(mapping.values()) | set(work.spec.names) | set(spec.columns.values())
+            frame = frame[[c for c in frame.columns if c in keep]]
+        for header, target in mapping.items():
+            work.back.setdefault(target, header)
+        missing = [c for c in work.spec.required if c not in frame.columns and c not in provided]
+        if missing:
+            raise LoadError(
+                _missing_message(name, table, missing, raw.frame.columns, spec, unmatched)
+            )
+        if unmatched:
+            work.warnings.append(
+                f"{name}: inputs.{table}.columns names {', '.join(map(repr, unmatched))}, "
+                "not in the file"
+            )
+        for column in preset.get("first_of_list", []) or []:
+            if column in frame.columns:
+                text = clean_text(frame[column])
+                several = text.str.contains(";", regex=False, na=False)
+                if several.any():
+                    frame[column] = text.str.split(";").str[0].str.strip()
+                    work.warnings.append(
+                        f"{name}: {int(several.sum()):,} rows list several {column} values; "
+                        "the first is used"
+                    )
+        work.units[name] = raw.unit
+        work.parts.append(frame)
+        work.origins.append(
+            pd.DataFrame({"source_file": name, "source_row": raw.rows}, index=frame.index)
+        )
+
+
+def _missing_message(name, table, missing, headers, spec: InputSpec, unmatched) -> str:
+    needs = ", ".join(TABLE_SPECS[table].required)
+    headers = [str(h) for h in headers]
+    lines = [
+        f"{name}: required column {', '.join(map(repr, missing))} missing "
+        f"({table} need {needs}, after inputs.{table}.columns and preset mapping)."
+    ]
+    lines.append(f"The file's columns are: {', '.join(headers) if headers else '(none)'}.")
+    for column in missing:
+        close = difflib.get_close_matches(
+            column, headers, n=1, cutoff=0.5
+        ) or difflib.get_close_matches(
+            column.replace("_", " "), [h.lower() for h in headers], n=1, cutoff=0.5
+        )
+        if close:
+            lines.append(
+                f"{close[0]!r} looks close to {column}: map it with "
+                f"inputs.{table}.columns: {{{close[0]!r}: {column}}}."
+            )
+    mapped_away = [k for k, v in spec.columns.items() if v in missing and k in unmatched]
+    if mapped_away:
+        lines.append(
+            f"inputs.{table}.columns maps {', '.join(map(repr, mapped_away))}, which the file "
+            "does not have."
+        )
+    lines.append("Map a column, derive it (derive:) or give a constant (defaults:).")
+    return " ".join(lines)
+
+
+def _apply_defaults(frame: pd.DataFrame, spec: InputSpec, work: _Table) -> pd.DataFrame:
+    for column, value in spec.defaults.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if column not in frame.columns:
+            frame[column] = pd.Series(text, index=frame.index, dtype=TEXT_DTYPE)
+            work.filled[column] = len(frame)
+            continue
+        empty = _blank(frame[column])
+        if empty.any():
+            filled = as_text(frame[column]).astype(object)
+            filled[empty] = text
+            frame[column] = filled.astype(TEXT_DTYPE)
+            work.filled[column] = int(empty.sum())
+    return frame
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    if series.dtype == object and not series.map(lambda v: isinstance(v, str | None)).all():
+        return series.isna()
+    return clean_text(series).isna()
+
+
+def _parse_canonical(
+    frame: pd.DataFrame,
+    column: ColumnSpec,
+    *,
+    config: ProjectConfig,
+    spec: InputSpec,
+    work: _Table,
+    origin: pd.DataFrame,
+) -> None:
+    raw = frame[column.name]
+    parsed: Parsed = parse_column(
+        raw,
+        column,
+        aliases=config.aliases.get(column.name),
+        dayfirst=spec.dayfirst,
+        date_format=spec.date_format,
+    )
+    bad = parsed.bad
+    if bad.any():
+        usable = int(parsed.values.notna().sum())
+        if usable == 0:
+            origin_name = work.back.get(column.name)
+            source = f" (from {origin_name!r})" if origin_name else ""
+            files = sorted(set(origin.loc[bad[bad].index, "source_file"]))
+            expected = _EXPECTED.get(column.kind, column.kind).format(table=work.table)
+            raise LoadError(
+                f"{', '.join(files)}: column {column.name!r}{source} cannot be read: none of its "
+                f"{int(bad.sum()):,} values parses. Expected {expected}. Offending values: "
+                f"{work.where(bad[bad].index, origin, raw)}."
+            )
+        share = bad.sum() / max(int(bad.sum()) + usable, 1)
+        if share > 0.5:
+            work.warnings.append(
+                f"{work.table}.{column.name}: {share:.0%} of the values could not be read; "
+                "check the column mapping or the date/number format"
+            )
+    for reason, mask in parsed.problems.items():
+        work.problem(reason, mask)
+    if parsed.note:
+        work.warnings.append(f"{work.table}.{column.name}: {parsed.note}")
+    frame[column.name] = parsed.values
+
+
+_NAME_RE = re.compile(r"`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _derive(frame: pd.DataFrame, spec: InputSpec, work: _Table, parsed: set[str]) -> None:
+    for target, expression in spec.derive.items():
+        names = {a or b for a, b in _NAME_RE.findall(expression)} & set(frame.columns)
+        context = pd.DataFrame(index=frame.index)
+        for name in names:
+            values = frame[name]
+            if name not in parsed and (values.dtype == object or values.dtype == TEXT_DTYPE):
+                text = clean_text(values)
+                numbers = pd.to_numeric(text, errors="coerce")
+                if text.notna().any() and numbers.notna().sum() >= 0.5 * text.notna().sum():
+                    work.problem(f"non-numeric {name}", text.notna() & numbers.isna())
+                    values = numbers.astype("float64")
+                else:
+                    values = text
+            context[name] = values
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 becomes NaN, reported below
+                result = context.eval(expression, engine="python")
+        except Exception as exc:  # eval raises anything the expression can
+            raise LoadError(
+                f"inputs.{work.table}.derive.{target}: cannot evaluate {expression!r} "
+                f"({type(exc).__name__}: {exc}). Columns available: {', '.join(map(str, frame.columns))}"
+            ) from None
+        if not isinstance(result, pd.Series):
+            result = pd.Series(result, index=frame.index)
+        frame[target] = result
+
+
+def _stage_from_flags(frame: pd.DataFrame, work: _Table) -> None:
+    """Salesforce's Won/Closed checkboxes decide the stage when the export has them."""
+    flags = {}
+    for name in _STAGE_FLAGS:
+        if name in frame.columns:
+            parsed = parse_booleans(frame[name], column=name)
+            for reason, mask in parsed.problems.items():
+                work.problem(reason, mask)
+            flags[name] = parsed.values
+            frame[name] = parsed.values
+    if not flags:
+        return
+    won = flags.get("is_won", pd.Series(pd.NA, index=frame.index, dtype="boolean"))
+    closed = flags.get("is_closed", pd.Series(pd.NA, index=frame.index, dtype="boolean"))
+    stage = pd.Series(pd.NA, index=frame.index, dtype=object)
+    stage[closed.eq(False).fillna(False)] = "open"
+    stage[closed.eq(True).fillna(False)] = "lost"
+    stage[won.eq(True).fillna(False)] = "won"
+    if "stage" in frame.columns:
+        stage = stage.where(stage.notna(), frame["stage"])
+    else:  # only a Won flag: not won counts as lost
+        stage[(won.eq(False) & closed.isna()).fillna(False)] = "lost"
+    frame["stage"] = normalise_stage(stage.fillna("won").astype(TEXT_DTYPE))
+
+
+def merge_case_variants(series: pd.Series, *, prefer=()) -> tuple[pd.Series, list[str]]:
+    """Merge values that differ only in case into one spelling.
+
+    Exports mix ``Wholesaler``, ``wholesaler`` and ``WHOLESALER`` for one
+    level; as separate levels they would split a trait. The spelling kept is
+    the first of ``prefer`` (the config's alias targets, then the reference
+    vocabulary) with the same letters, else the most frequent one. Returns
+    the series and a description of each merge for the load summary.
+    """
+    counts = {str(v): int(n) for v, n in series.value_counts().items()}
+    groups: dict[str, list[str]] = {}
+    for value in counts:
+        groups.setdefault(value.casefold(), []).append(value)
+    if all(len(members) == 1 for members in groups.values()):
+        return series, []
+    preferred: dict[str, str] = {}
+    for spelling in prefer:
+        preferred.setdefault(str(spelling).casefold(), str(spelling))
+    mapping, merges = {}, []
+    for key, members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        keep = preferred.get(key, members[0])  # value_counts order: most frequent first
+        others = [v for v in members if v != keep]
+        mapping.update(dict.fromkeys(others, keep))
+        merges.append(f"{keep!r} (+{', '.join(repr(v) for v in others)})")
+    return series.replace(mapping).astype(series.dtype), merges
+
+
+def _preferred_spellings(config: ProjectConfig, column: str) -> list[str]:
+    return [*(config.aliases.get(column) or {}).values(), *_vocabulary_for(column).values()]
+
+
+def _clean_extras(frame: pd.DataFrame, config: ProjectConfig, work: _Table, skip: set[str]) -> None:
+    for column in frame.columns:
+        if column in skip:
+            continue
+        values = frame[column]
+        if values.dtype != object and values.dtype != TEXT_DTYPE:
+            continue  # typed (Parquet) columns stay as they are
+        if values.dtype == object and values.map(lambda v: isinstance(v, list)).any():
+            continue
+        text = apply_aliases(clean_text(values), config.aliases.get(column))
+        numbers = pd.to_numeric(text, errors="coerce")
+        nonempty = text.notna()
+        if (
+            nonempty.any()
+            and numbers[nonempty].notna().all()
+            and not text.str.match(r"^0\d", na=False).any()
+        ):
+            frame[column] = numbers.astype("float64")
+            continue
+        if text.nunique() <= _MAX_SPELLING_VALUES:
+            text, merges = merge_case_variants(text, prefer=_preferred_spellings(config, column))
+            if merges:
+                work.warnings.append(
+                    f"{work.table}.{column}: case variants merged: {'; '.join(merges)}"
+                )
+        frame[column] = text
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def _reasons(work: _Table, index: pd.Index) -> pd.Series:
+    """One reason text per quarantined row (several reasons joined by '; ')."""
+    if not work.problems:
+        return pd.Series([], index=index[:0], dtype=object)
+    reasons = np.array([r for r, _ in work.problems], dtype=object)
+    pairs = pd.DataFrame(
+        {
+            "row": np.concatenate([idx for _, idx in work.problems]),
+            "reason": np.repeat(reasons, [len(idx) for _, idx in work.problems]),
+        }
+    ).drop_duplicates()
+    several = pairs["row"].duplicated(keep=False).to_numpy()
+    single = pairs.loc[~several].set_index("row")["reason"]
+    if several.any():  # join only where a row has more than one reason
+        joined = pairs.loc[several].groupby("row", sort=False)["reason"].agg("; ".join)
+        single = pd.concat([single, joined])
+    return single.sort_index()
+
+
+def _pandera_problems(frame: pd.DataFrame, work: _Table, account_ids) -> None:
+    schema = table_schema(
+        work.table, columns=list(frame.columns), account_ids=account_ids, unique=False
+    )
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        structural = cases[cases["index"].isna()]
+        if len(structural):
+            first = structural.iloc[0]
+            raise LoadError(
+                f"{work.table}: column {first['column']!r} fails {first['check']!r} "
+                f"(got {first['failure_case']!r})"
+            ) from None
+        cases = cases.assign(
+            reason=[
+                failure_reason(c, k) for c, k in zip(cases["column"], cases["check"], strict=True)
+            ]
+        )
+        for reason, rows in cases.groupby("reason")["index"]:
+            work.problem(reason, pd.Index(rows.astype(np.int64).unique()))
+
+
+def load_table(
+    config: ProjectConfig | str | Path,
+    table: str,
+    *,
+    accounts_ids=None,
+) -> LoadedTable:
+    """Load, map, parse and validate one canonical table.
+
+    Parameters
+    ----------
+    config : ProjectConfig or path
+        The project config (a path is loaded with :func:`load_config`).
+    table : str
+        One of the canonical tables named under ``inputs``.
+    accounts_ids : collection, optional
+        Known account ids; rows of tables that reference an account must
+        name one of them (else quarantined as ``unknown account_id``).
+
+    Raises
+    ------
+    LoadError
+        On structural problems (see the module docstring).
+    """
+    if not isinstance(config, ProjectConfig):
+        config = load_config(config)
+    if table not in TABLE_SPECS:
+        raise LoadError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
+    spec = config.inputs.get(table)
+    if spec is None:
+        raise LoadError(f"{table}: not configured (add inputs.{table} to {config.source})")
+    work = _Table(table)
+    _read_parts(config, table, spec, work)
+    if table == "interviews":
+        _add_transcripts(config, work)
+    if not work.parts:
+        raise LoadError(f"inputs.{table}: no files to read (set path)")
+    frame = pd.concat(work.parts, ignore_index=True) if len(work.parts) > 1 else work.parts[0]
+    origin = pd.concat(work.origins, ignore_index=True)
+    frame.index = origin.index = pd.RangeIndex(len(frame))
+    origin["source_file"] = origin["source_file"].astype("category")
+    raw = frame.copy()
+    rows_read = len(frame)
+
+    frame = _apply_defaults(frame, spec, work)
+    canonical = [
+        c for c in work.spec.columns if c.name in frame.columns and c.name not in spec.derive
+    ]
+    for column in canonical:
+        _parse_canonical(frame, column, config=config, spec=spec, work=work, origin=origin)
+    parsed = {c.name for c in canonical}
+    if spec.derive:
+        _derive(frame, spec, work, parsed)
+        for name in spec.derive:
+            column = work.spec.column(name)
+            if column is not None:
+                _parse_canonical(frame, column, config=config, spec=spec, work=work, origin=origin)
+                parsed.add(name)
+    if table == "deals":
+        _stage_from_flags(frame, work)
+        if "stage" not in frame.columns:  # exports of completed orders have no stage
+            frame["stage"] = pd.Series("won", index=frame.index, dtype=TEXT_DTYPE)
+        parsed |= {"stage", *(f for f in _STAGE_FLAGS if f in frame.columns)}
+    for column in work.spec.columns:
+        if column.kind == "category" and column.name in frame.columns:
+            frame[column.name], merges = merge_case_variants(
+                frame[column.name], prefer=_preferred_spellings(config, column.name)
+            )
+            if merges:
+                work.warnings.append(
+                    f"{table}.{column.name}: case variants merged: {'; '.join(merges)}"
+                )
+    if work.spec.extras:
+        _clean_extras(frame, config, work, skip=parsed)
+    if table == "codebook" and "patterns" in frame.columns:
+        work.problem(
+            "invalid regular expression in patterns",
+            frame["patterns"].map(lambda items: not all(map(_compiles, items))),
+        )
+
+    # row rules: parse problems first, pandera on the rest, then duplicates
+    status = np.zeros(rows_read, dtype=np.int8)  # 0 unassigned, 1 used, 2 quarantined
+    reasons = _reasons(work, frame.index)
+    candidates = frame.drop(index=reasons.index) if len(reasons) else frame
+    _pandera_problems(candidates, work, accounts_ids)
+    reasons = _reasons(work, frame.index)
+    survivors = frame.drop(index=reasons.index) if len(reasons) else frame
+    group_of = None
+    if spec.distinct and len(survivors):
+        lists = {c.name for c in work.spec.columns if c.kind == "list"}
+        data = [c for c in survivors.columns if c not in lists]
+        gid = survivors.groupby(data, dropna=False, sort=False).ngroup()
+        group_of = (
+            pd.Series(survivors.index, index=survivors.index)
+            .groupby(gid.to_numpy())
+            .transform("first")
+        )
+        survivors = survivors.loc[~gid.duplicated().to_numpy()]
+    key = list(work.spec.key)
+    if key and not spec.lines and len(survivors):
+        if len(key) == 1:
+            duplicated = survivors[key[0]].duplicated(keep="first")
+        else:
+            duplicated = survivors.duplicated(subset=key, keep="first")
+        if duplicated.any():
+            work.problem("duplicate " + "+".join(key), duplicated)
+            survivors = survivors.loc[~duplicated]
+    reasons = _reasons(work, frame.index)
+    if group_of is not None and len(reasons):
+        # a merged row shares the fate of the row it was merged into
+        hit = group_of[group_of.isin(reasons.index)]
+        extra = hit.index.difference(reasons.index)
+        if len(extra):
+            reasons = pd.concat(
+                [reasons, pd.Series(reasons.loc[hit[extra].to_numpy()].to_numpy(), index=extra)]
+            )
+            reasons = reasons.sort_index()
+    used = survivors.index.to_numpy()
+    if group_of is not None:
+        used = group_of.index[group_of.isin(survivors.index)].to_numpy()
+    status[reasons.index.to_numpy()] = 2
+    if (status[used] != 0).any():
+        raise AssertionError(f"{table}: rows counted as both used and quarantined")
+    status[used] = 1
+    unassigned = int((status == 0).sum())
+    if unassigned:
+        raise AssertionError(f"{table}: {unassigned} rows neither used nor quarantined")
+
+    out = survivors
+    if spec.lines and len(out):
+        out = _merge_lines(out)
+    out = out.reset_index(drop=True)
+    if len(out):
+        # the contract of the table (dtypes, non-null and value checks); keys and
+        # account ids were enforced above and are not hashed a second time
+        table_schema(table, columns=list(out.columns), unique=False).validate(out)
+
+    quarantine = _quarantine_frame(raw, origin, reasons, work)
+    rows_used = int((status == 1).sum())
+    rows_quarantined = len(quarantine)
+    if rows_used + rows_quarantined != rows_read:
+        raise AssertionError(
+            f"{table}: {rows_read} read != {rows_used} used + {rows_quarantined} quarantined"
+        )
+    work.warnings.extend(_empty_firmographics(out, work))
+    spelling_columns = [c for c in work.spec.spelling if c in out.columns]
+    extras = [c for c in out.columns if work.spec.column(c) is None and out[c].dtype == TEXT_DTYPE]
+    work.warnings.extend(spelling_warnings(out, table=table, columns=spelling_columns + extras))
+    if rows_read and not len(out):
+        work.warnings.append(f"{table}: no usable rows; every row was quarantined")
+    counts = Counter(r for text in quarantine["reason"] for r in text.split("; "))
+    summary = {
+        "table": table,
+        "files": list(work.files),
+        "formats": list(work.formats),
+        "rows_read": rows_read,
+        "rows_used": rows_used,
+        "rows_quarantined": rows_quarantined,
+        "rows_out": len(out),
+        "reconciled": rows_used + rows_quarantined == rows_read,
+        "filled_defaults": dict(work.filled),
+        "reasons": dict(counts.most_common()),
+        "warnings": list(work.warnings),
+    }
+    return LoadedTable(frame=out, quarantine=quarantine, summary=summary)
+
+
+def _merge_lines(frame: pd.DataFrame) -> pd.DataFrame:
+    """Order lines -> deals: amount and quantity summed, ``items`` = line count."""
+    grouped = frame.groupby("deal_id", sort=False)
+    sums = {c: grouped[c].sum(min_count=1) for c in ("amount", "quantity") if c in frame.columns}
+    rest = [c for c in frame.columns if c != "deal_id" and c not in sums]
+    out = grouped[rest].first() if rest else pd.DataFrame(index=grouped.size().index)
+    for column, values in sums.items():
+        out[column] = values
+    out["items"] = grouped.size().astype("Int64")
+    out = out.reset_index()
+    return out[["deal_id", *[c for c in frame.columns if c not in ("deal_id", "items")], "items"]]
+
+
+def _add_transcripts(config: ProjectConfig, work: _Table) -> None:
+    folder = config.transcripts_path()
+    if folder is None:
+        return
+    from .transcripts import read_transcripts
+
+    try:
+        frame = read_transcripts(folder)
+    except ValueError as exc:  # TranscriptError names the file and line
+        raise LoadError(str(exc)) from None
+    files = frame["source_file"].map(lambda p: _display(config, Path(str(p))))
+    rows = frame["source_row"].astype(np.int64).to_numpy()
+    data = frame.drop(columns=["source_file", "source_row"])
+    data = data.astype(object).where(data.notna(), None).map(_cell_text).astype(TEXT_DTYPE)
+    name = _display(config, folder)
+    work.files.append(name + "/")
+    work.formats.append(f"{name}/ ({len(set(files)):,} transcripts)")
+    for file in set(files):
+        work.units[file] = "line"
+    work.parts.append(data.reset_index(drop=True))
+    work.origins.append(pd.DataFrame({"source_file": files.to_numpy(), "source_row": rows}))
+
+
+def _quarantine_frame(raw: pd.DataFrame, origin: pd.DataFrame, reasons: pd.Series, work: _Table):
+    rows = raw.loc[reasons.index]
+    rows = rows.rename(
+        columns={k: v for k, v in work.back.items() if k in rows.columns and v not in rows.columns}
+    )
+    for column in rows.columns:
+        if rows[column].dtype == object:
+            rows[column] = rows[column].map(
+                lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v, na_action="ignore"
+            )
+    head = pd.DataFrame(
+        {
+            "source_file": origin.loc[reasons.index, "source_file"].astype(str),
+            "source_row": origin.loc[reasons.index, "source_row"].astype(np.int64),
+            "reason": reasons.astype(str),
+        },
+        index=reasons.index,
+    )
+    taken = [c for c in rows.columns if c in head.columns]
+    rows = rows.rename(columns={c: f"{c} (raw)" for c in taken})
+    return pd.concat([head, rows], axis=1).reset_index(drop=True)
+
+
+def _empty_firmographics(frame: pd.DataFrame, work: _Table) -> list[str]:
+    out = []
+    for column in work.spec.columns:
+        if column.required and not column.not_null and column.name in frame.columns:
+            empty = int(frame[column.name].isna().sum())
+            if empty and not (work.table == "deals" and column.name in ("close_date", "amount")):
+                out.append(
+                    f"{work.table}.{column.name}: {_rows(empty)} without a value (kept; "
+                    f"they match no {column.name} trait)"
+                )
+    return out
+
+
+# --------------------------------------------------------------------------- spelling
+
+
+@functools.cache
+def _vocabulary() -> dict[str, dict[str, str]]:
+    data = yaml.safe_load((PRESETS_DIR / "vocabulary.yml").read_text(encoding="utf-8")) or {}
+    return {kind: {str(v).casefold(): str(v) for v in values} for kind, values in data.items()}
+
+
+def _vocabulary_for(column: str) -> dict[str, str]:
+    name = column.casefold()
+    if name in ("industry", "business_type") or any(
+        w in name for w in ("industry", "sector", "vertical")
+    ):
+        return _vocabulary().get("industry", {})
+    if "country" in name:
+        return _vocabulary().get("country", {})
+    return {}
+
+
+def _word_break(text: str, words: dict[str, str]) -> list[str] | None:
+    """Split ``text`` into known words (longest first), or None."""
+    best: list[list[str] | None] = [None] * (len(text) + 1)
+    best[0] = []
+    for end in range(1, len(text) + 1):
+        for start in range(end):
+            piece = text[start:end]
+            if best[start] is not None and piece in words:
+                candidate = [*best[start], words[piece]]
+                if best[end] is None or len(candidate) < len(best[end]):
+                    best[end] = candidate
+    return best[-1]
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
+def _same_numbers(a: str, b: str) -> bool:
+    return re.findall(r"\d+", a) == re.findall(r"\d+", b)
+
+
+def spelling_warnings(frame: pd.DataFrame, *, table: str, columns: list[str]) -> list[str]:
+    """Likely misspellings among the values of categorical columns.
+
+    Reported (never changed): values that differ only in spaces or
+    punctuation (``GTX Pro`` / ``GTXPro``), values very close to a more
+    frequent value (difflib ratio >= 0.85) or to a reference spelling of
+    industries and countries (``technolgy`` -> ``technology``), and values
+    that are other values' words run together (``GTXPro`` next to ``GTX
+    Basic`` and ``GTX Plus Pro``). Columns with more than 300 distinct values
+    are skipped (they are names, not categories).
+    """
+    out = []
+    for column in columns:
+        if column not in frame.columns or frame[column].dtype not in (TEXT_DTYPE, object):
+            continue
+        counts = frame[column].value_counts()
+        counts = {str(v): int(n) for v, n in counts.items() if isinstance(v, str)}
+        if len(counts) < 1 or len(counts) > _MAX_SPELLING_VALUES:
+            continue
+        values = list(counts)
+        vocab = _vocabulary_for(column)
+        label = f"{table}.{column}"
+
+        def shown(v: str, counts: dict = counts) -> str:
+            return f"{v!r} ({_rows(counts[v])})"
+
+        flagged: set[str] = set()
+        squeezed: dict[str, list[str]] = {}
+        for v in values:
+            squeezed.setdefault(re.sub(r"[\W_]+", "", v.casefold()), []).append(v)
+        for group in squeezed.values():
+            if len(group) > 1:
+                flagged.update(group)
+                out.append(
+                    f"{label}: {', '.join(shown(v) for v in group)} differ only in spaces or "
+                    f"punctuation; merge them under aliases.{column}"
+                )
+        for v in sorted(values, key=lambda x: (counts[x], x)):
+            if v in flagged or len(v) < 4:
+                continue
+            others = [w for w in values if w != v and counts[w] >= counts[v] and w not in flagged]
+            if vocab and v.casefold() in vocab:
+                others = [w for w in others if w.casefold() not in vocab]
+            folded = {w.casefold(): w for w in others}
+            match = difflib.get_close_matches(v.casefold(), list(folded), n=1, cutoff=0.85)
+            if match and _same_numbers(v, folded[match[0]]):
+                w = folded[match[0]]
+                flagged.update({v, w})
+                out.append(
+                    f"{label}: {shown(v)} looks like a misspelling of {shown(w)}; "
+                    f"map it under aliases.{column} if so"
+                )
+        present = {v.casefold() for v in values}
+        for v in values:
+            if v in flagged or not vocab or v.casefold() in vocab or len(v) < 4:
+                continue
+            match = difflib.get_close_matches(v.casefold(), list(vocab), n=1, cutoff=0.85)
+            if match and match[0] not in present:
+                flagged.add(v)
+                out.append(
+                    f"{label}: {shown(v)} looks like a misspelling of {vocab[match[0]]!r}; "
+                    f"map it under aliases.{column} if so"
+                )
+        words: dict[str, str] = {}
+        for v in values:
+            for word in re.findall(r"[^\W_]+", v):
+                if len(word) >= 2:
+                    words.setdefault(word.casefold(), word)
+        for v in values:
+            if v in flagged or len(v) < 4 or re.search(r"[\W_]", v) or v.casefold() in vocab:
+                continue
+            own = {k: w for k, w in words.items() if k != v.casefold()}
+            parts = _word_break(v.casefold(), own)
+            if parts and len(parts) > 1:
+                out.append(
+                    f"{label}: {shown(v)} looks like {' '.join(parts)!r} with the spaces missing "
+                    f"(other values use the words {', '.join(parts)})"
+                )
+    return out
+
+
+# --------------------------------------------------------------------------- project
+
+
+@dataclass
+class Project:
+    """Every configured table of a project, loaded and reconciled.
+
+    One attribute per canonical table (``None`` when not configured or not
+    requested), ``quarantine`` (table -> quarantined rows), ``summary`` (one
+    row per table), ``warnings`` and the ``config``.
+    """
+
+    config: ProjectConfig
+    tables: dict[str, LoadedTable] = field(default_factory=dict)
+    accounts: pd.DataFrame | None = None
+    deals: pd.DataFrame | None = None
+    contacts: pd.DataFrame | None = None
+    interviews: pd.DataFrame | None = None
+    codebook: pd.DataFrame | None = None
+    manual_codes: pd.DataFrame | None = None
+    activities: pd.DataFrame | None = None
+    leads: pd.DataFrame | None = None
+    prospects: pd.DataFrame | None = None
+
+    @property
+    def quarantine(self) -> dict[str, pd.DataFrame]:
+        return {name: loaded.quarantine for name, loaded in self.tables.items()}
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        rows = [loaded.summary for loaded in self.tables.values()]
+        columns = [
+            "table",
+            "files",
+            "formats",
+            "rows_read",
+            "rows_used",
+            "rows_quarantined",
+            "rows_out",
+            "reconciled",
+            "filled_defaults",
+            "reasons",
+            "warnings",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for loaded in self.tables.values() for w in loaded.summary["warnings"]]
+
+
+def load_project(
+    config_or_path: ProjectConfig | str | Path | None = None,
+    *,
+    tables: list[str] | tuple[str, ...] | None = None,
+) -> Project:
+    """Load every configured table (or the ones in ``tables``).
+
+    Accounts load first so that deals, contacts, interviews and leads can be
+    checked against the account ids; accounts are therefore also loaded (and
+    returned) whenever a requested table refers to accounts.
+
+    Raises
+    ------
+    ConfigError
+        When the config is invalid.
+    LoadError
+        On the first structural problem of any table.
+    """
+    config = (
+        config_or_path if isinstance(config_or_path, ProjectConfig) else load_config(config_or_path)
+    )
+    if tables is not None:
+        unknown = sorted(set(tables) - set(TABLES))
+        if unknown:
+            raise LoadError(f"unknown table(s) {', '.join(unknown)}; tables: {', '.join(TABLES)}")
+    wanted = [t for t in TABLES if t in config.inputs and (tables is None or t in tables)]
+    if "accounts" in config.inputs and any(TABLE_SPECS[t].account_fk for t in wanted):
+        wanted = ["accounts", *[t for t in wanted if t != "accounts"]]
+    project = Project(config=config)
+    ids = None
+    for table in wanted:
+        loaded = load_table(
+            config, table, accounts_ids=ids if TABLE_SPECS[table].account_fk else None
+        )
+        project.tables[table] = loaded
+        setattr(project, table, loaded.frame)
+        if table == "accounts":
+            ids = loaded.frame["account_id"]
+    return project
+
+
+def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
+    """Write ``quarantine/<table>.csv`` for every loaded table and ``quarantine/summary.csv``.
+
+    A table without quarantined rows still gets its (header-only) file, so a
+    missing file always means the table was not loaded.
+    """
+    folder = Path(run_dir) / "quarantine"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table, frame in project.quarantine.items():
+        path = folder / f"{table}.csv"
+        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        written.append(path)
+    summary = project.summary.copy()
+    for column in ("files", "formats", "warnings"):
+        summary[column] = summary[column].map(" | ".join)
+    for column in ("filled_defaults", "reasons"):
+        summary[column] = summary[column].map(
+            lambda d: "; ".join(f"{k}: {v}" for k, v in d.items())
+        )
+    path = folder / "summary.csv"
+    summary.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    written.append(path)
+    return written
+
+
+def print_summary(project: Project, *, console) -> None:
+    """Print the reconciled load summary: one Rich table per canonical table."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    for table, loaded in project.tables.items():
+        s = loaded.summary
+        mark = "[green]✓[/]" if s["reconciled"] else "[bold red]✗[/]"
+        grid = Table(
+            title=escape(f"{table}: {', '.join(s['formats'])}"),
+            title_justify="left",
+            show_header=True,
+            header_style="bold",
+        )
+        grid.add_column("check")
+        grid.add_column("rows", justify="right")
+        grid.add_row("rows read", f"{s['rows_read']:,}")
+        grid.add_row("rows used", f"{s['rows_used']:,}")
+        grid.add_row("rows quarantined", f"{s['rows_quarantined']:,}")
+        if s["rows_out"] != s["rows_used"]:
+            grid.add_row(f"rows in the {table} table (merged)", f"{s['rows_out']:,}")
+        grid.add_row("reconciled (read = used + quarantined)", mark)
+        for reason, n in s["reasons"].items():
+            grid.add_row(escape(f"  quarantined: {reason}"), f"{n:,}")
+        spec = project.config.inputs[table]
+        for column, n in s["filled_defaults"].items():
+            grid.add_row(escape(f"  default {column} = {spec.defaults.get(column)!r}"), f"{n:,}")
+        console.print(grid)
+        for warning in s["warnings"]:
+            console.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False)
+    total = sum(t.summary["rows_quarantined"] for t in project.tables.values())
+    all_ok = all(t.summary["reconciled"] for t in project.tables.values())
+    console.print(
+        f"{len(project.tables)} tables loaded, {total:,} rows quarantined, "
+        + ("every table reconciled." if all_ok else "[bold red]NOT reconciled[/]."),
+        highlight=False,
+    )
+
+
+# --------------------------------------------------------------------------- quarters
+
+
+def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
+    """The latest complete quarter of the won and lost deals' ``close_date``.
+
+    Reads only the close date and stage columns of the deals files when it
+    can; open deals are ignored because their close date is an expectation.
+    """
+    if not isinstance(config, ProjectConfig):
+        config = load_config(config)
+    spec = config.inputs.get("deals")
+    if spec is None:
+        raise ConfigError(
+            f"{config.source}: finding the latest quarter needs inputs.deals, which this config "
+            "does not name; pass the quarter explicitly"
+        )
+    wanted = {"close_date", "stage", *_STAGE_FLAGS}
+    if spec.derive.keys() & wanted or spec.defaults.keys() & wanted:
+        deals = load_table(config, "deals").frame
+        closed = deals[deals["stage"].isin(["won", "lost"])]
+        return latest_complete_quarter(closed["close_date"].dropna())
+    dates = []
+    preset = _preset_section(config, spec, "deals")
+    for path in config.input_paths("deals"):
+        headers = _headers(path, spec)
+        mapping, _ = column_mapping(
+            headers, table="deals", columns=spec.columns, preset=preset, source=str(path)
+        )
+        keep = {h: mapping.get(h, h) for h in headers if mapping.get(h, h) in wanted}
+        if "close_date" not in keep.values():
+            raise LoadError(f"{path}: required column 'close_date' missing (deals need it)")
+        frame = _read_columns(path, spec, list(keep)).rename(columns=keep)
+        parsed = parse_datetimes(
+            frame["close_date"],
+            column="close_date",
+            dayfirst=spec.dayfirst,
+            date_format=spec.date_format,
+        )
+        stage = (
+            normalise_stage(frame["stage"])
+            if "stage" in frame
+            else pd.Series("won", index=frame.index)
+        )
+        if "is_won" in frame or "is_closed" in frame:
+            _stage_from_flags(frame, _Table("deals"))
+            stage = frame["stage"]
+        dates.append(parsed.values[stage.isin(["won", "lost"]).to_numpy()])
+    values = pd.concat(dates).dropna() if dates else pd.Series([], dtype="datetime64[ns]")
+    if values.empty:
+        raise LoadError("deals: no won or lost deal has a readable close_date")
+    return latest_complete_quarter(values)
+
+
+def _headers(path: Path, spec: InputSpec) -> list[str]:
+    kind = _sniff_kind(path)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return [str(n).strip() for n in pq.read_schema(path).names]
+    if kind == "csv":
+        encoding = spec.encoding or detect_encoding(path)
+        with open(path, encoding=encoding, newline="") as fh:
+            head = fh.read(1 << 16).lstrip("\ufeff")
+        delimiter = spec.delimiter or detect_delimiter(head)
+        row = next(csv.reader(head.splitlines()[:1], delimiter=delimiter), [])
+        return [h.strip() for h in row]
+    return list(read_file(path, sheet=spec.sheet).frame.columns)
+
+
+def _read_columns(path: Path, spec: InputSpec, columns: list[str]) -> pd.DataFrame:
+    kind = _sniff_kind(path)
+    if kind == "parquet":
+        return pd.read_parquet(path, columns=columns)
+    if kind == "csv":
+        encoding = spec.encoding or detect_encoding(path)
+        with open(path, encoding=encoding, newline="") as fh:
+            head = fh.read(1 << 16).lstrip("\ufeff")
+        delimiter = spec.delimiter or detect_delimiter(head)
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            encoding=encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            usecols=lambda c: str(c).strip().lstrip("\ufeff").strip() in columns,
+        )
+        frame.columns = [str(c).strip().lstrip("\ufeff").strip() for c in frame.columns]
+        return frame
+    return read_file(path, sheet=spec.sheet).frame[columns]

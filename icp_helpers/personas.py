@@ -1,0 +1,634 @@
+"""Personas: one per customer group (step 1) and one per main contact role.
+
+A persona here is not invented prose: each field is a short list of
+statements computed from the run folder (group membership, per-account
+features, contacts) and the interview codes, each with the count behind it
+and, for codes, a redacted quote. A field with nothing behind it says
+``"no evidence"`` rather than being filled with a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .artifacts import read_json, read_table, write_json
+
+__all__ = [
+    "NO_EVIDENCE",
+    "CODE_PREFIXES",
+    "BEHAVIOUR_COLUMNS",
+    "PERSONA_FIELDS",
+    "code_label",
+    "code_mentions",
+    "field",
+    "format_value",
+    "hour_text",
+    "level_counts",
+    "group_descriptions",
+    "build_personas",
+    "personas_from_run",
+    "personas_frame",
+    "write_personas",
+]
+
+#: What a card or persona says where the data has nothing to show.
+NO_EVIDENCE = "no evidence"
+
+#: Code-name prefix per codebook dimension (``docs/architecture.md``).
+CODE_PREFIXES = {
+    "discovery_channel": "channel:",
+    "purchase_reason": "reason:",
+    "pain_point": "pain:",
+    "need_met": "need:",
+    "opinion": "opinion:",
+    "reason_to_stay": "stay:",
+    "competitor": "competitor:",
+}
+
+#: The statement fields of every persona, in display order, with their headings.
+PERSONA_FIELDS = {
+    "role": "Role and seniority",
+    "firmographics": "Firmographics and demographics",
+    "goals": "Goals and motivations",
+    "pains": "Pains and challenges",
+    "buying_behaviour": "Buying behaviour",
+    "needs": "Needs and preferences",
+    "channels": "Channels (how they found us)",
+    "touchpoints": "Touchpoints",
+    "competitors": "Competitors mentioned",
+    "examples": "Example customers",
+}
+
+# Categorical columns that describe who an account is, in order of preference.
+_FIRMOGRAPHIC_COLUMNS = (
+    "industry",
+    "business_type",
+    "employees_band",
+    "revenue_band",
+    "country",
+    "region",
+    "city_size",
+)
+
+#: Per-account behaviour columns of ``features.parquet`` summarised by their
+#: median: (column, label, format).
+BEHAVIOUR_COLUMNS = (
+    ("avg_deal_amount", "average deal value", "money"),
+    ("avg_deal_size", "average deal size (units)", "number"),
+    ("avg_deal_price", "average price per unit", "price"),
+    ("deal_frequency", "won deals per quarter", "number"),
+    ("spend_min", "smallest deal", "money"),
+    ("spend_median", "median deal", "money"),
+    ("spend_max", "largest deal", "money"),
+    ("won_value", "won value in the window", "money"),
+    ("multi_item_share", "share of multi-item orders", "share"),
+)
+_PREFERENCE_COLUMNS = (
+    ("preferred_weekday", "orders mostly on"),
+    ("preferred_hour", "orders mostly around"),
+    ("preferred_daypart", "orders mostly in the"),
+)
+
+#: Behaviour shown on a persona (the card's buying section shows all of BEHAVIOUR_COLUMNS).
+PERSONA_BEHAVIOUR = ("avg_deal_amount", "avg_deal_size", "avg_deal_price", "deal_frequency", "multi_item_share")
+#: A firmographic level is a statement about a group only when this share of it has the level.
+MIN_LEVEL_SHARE = 0.2
+
+_QUOTE_MAX = 220
+
+
+def code_label(code: str) -> str:
+    """Plain-language name of an interview code: ``pain:reliable_delivery`` -> ``Reliable delivery``."""
+    name = str(code).split(":", 1)[-1]
+    words = re.sub(r"[_\-]+", " ", name).strip()
+    return words[:1].upper() + words[1:] if words else str(code)
+
+
+def field(items: list[dict], *, source: str) -> dict:
+    """A persona or card field: its statements, where they come from, and the no-evidence mark."""
+    return {
+        "status": "evidence" if items else NO_EVIDENCE,
+        "source": source,
+        "items": items,
+    }
+
+
+def _quote(text: Any) -> str:
+    words = " ".join(str(text).split())
+    if len(words) <= _QUOTE_MAX:
+        return words
+    return words[: _QUOTE_MAX - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _pick_quote(rows: pd.DataFrame, preferred: set | None) -> pd.Series | None:
+    """The quote to show for a code: from a preferred (best) account, then the most concise full answer."""
+    answers = rows[rows["answer"].notna() & (rows["answer"].astype(str).str.strip() != "")]
+    if answers.empty:
+        return None
+    lengths = answers["answer"].astype(str).str.len()
+    order = pd.DataFrame(
+        {
+            "preferred": answers["account_id"].isin(preferred or set()),
+            "too_short": lengths < 40,
+            "length": lengths,
+            "interview": answers["interview_id"].astype(str) if "interview_id" in answers else "",
+        },
+        index=answers.index,
+    ).sort_values(["preferred", "too_short", "length", "interview"], ascending=[False, True, True, True])
+    return answers.loc[order.index[0]]
+
+
+def code_mentions(
+    coded: pd.DataFrame | None,
+    *,
+    prefix: str | Iterable[str],
+    accounts: Iterable | None = None,
+    preferred: Iterable | None = None,
+    limit: int = 3,
+) -> list[dict]:
+    """The most mentioned codes of a dimension among some accounts, each with a quote.
+
+    Parameters
+    ----------
+    coded : DataFrame or None
+        ``coded_answers.parquet``: ``interview_id``, ``account_id``, ``question``,
+        ``code``, ``answer`` (already redacted).
+    prefix : str or iterable of str
+        Code prefixes to keep, e.g. ``"pain:"``.
+    accounts : iterable, optional
+        Restrict to these accounts (default: every interviewed account).
+    preferred : iterable, optional
+        Accounts whose answers are quoted first (the best customers).
+    limit : int
+        Codes to return.
+
+    Returns
+    -------
+    list of dict
+        ``code``, ``label``, ``accounts`` (accounts that mentioned it),
+        ``interviewed`` (accounts interviewed in scope), ``share``, ``quote``,
+        ``quote_account``, ``quote_interview``, ``text``; most mentioned first.
+    """
+    if coded is None or coded.empty:
+        return []
+    prefixes = (prefix,) if isinstance(prefix, str) else tuple(prefix)
+    scope = coded if accounts is None else coded[coded["account_id"].isin(set(accounts))]
+    interviewed = scope["account_id"].nunique()
+    hits = scope[scope["code"].astype(str).str.startswith(prefixes)]
+    if hits.empty or interviewed == 0:
+        return []
+    counts = hits.groupby("code")["account_id"].nunique()
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:limit]
+    preferred_set = set(preferred) if preferred is not None else None
+    out = []
+    for code, n in ranked:
+        row = _pick_quote(hits[hits["code"] == code], preferred_set)
+        label = code_label(code)
+        out.append(
+            {
+                "code": str(code),
+                "label": label,
+                "accounts": int(n),
+                "interviewed": int(interviewed),
+                "share": float(n / interviewed),
+                "quote": None if row is None else _quote(row["answer"]),
+                "quote_account": None if row is None else str(row["account_id"]),
+                "quote_interview": None if row is None else str(row.get("interview_id", "")),
+                "text": f"{label} ({n} of {interviewed} interviewed accounts)",
+            }
+        )
+    return out
+
+
+def group_descriptions(info: Any) -> dict[str, dict]:
+    """Normalise ``groups.json`` into ``{group id as text: description dict}``.
+
+    Accepts a list of group dicts (each with ``group``), ``{"groups": [...]}``
+    or a mapping keyed by group id.
+    """
+    if info is None:
+        return {}
+    if isinstance(info, Mapping) and "groups" in info:
+        info = info["groups"]
+    if isinstance(info, Mapping):
+        return {str(k): dict(v) if isinstance(v, Mapping) else {"description": v} for k, v in info.items()}
+    out = {}
+    for position, item in enumerate(info):
+        key = item.get("group", item.get("id", position))
+        out[str(key)] = dict(item)
+    return out
+
+
+def level_counts(values: pd.Series) -> pd.Series:
+    """Counts per level, most frequent first, ties broken by the level's text (stable output)."""
+    counts = values.dropna().astype(str).value_counts()
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return pd.Series(dict(order), dtype="int64")
+
+
+def _share_text(counts: pd.Series, total: int, limit: int) -> list[dict]:
+    items = []
+    for level, n in counts.head(limit).items():
+        items.append({"value": str(level), "count": int(n), "share": float(n / total)})
+    return items
+
+
+def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None) -> list[dict]:
+    items = []
+    n = len(features)
+    for column in _FIRMOGRAPHIC_COLUMNS:
+        if column not in features or n == 0:
+            continue
+        counts = level_counts(features[column])
+        if counts.empty:
+            continue
+        top = _share_text(counts, n, 1)[0]
+        if top["share"] < MIN_LEVEL_SHARE:
+            continue
+        nice = column.replace("_band", "").replace("_", " ")
+        items.append(
+            {**top, "attribute": column, "text": f"{nice}: {top['value']} ({top['count']} of {n} accounts)"}
+        )
+    if contacts is not None and not contacts.empty:
+        if "age" in contacts:
+            ages = pd.to_numeric(contacts["age"], errors="coerce").dropna()
+            if len(ages):
+                items.append(
+                    {
+                        "attribute": "age",
+                        "value": float(ages.median()),
+                        "count": int(len(ages)),
+                        "text": f"median contact age {ages.median():.0f} ({len(ages)} contacts)",
+                    }
+                )
+        if "gender" in contacts:
+            counts = level_counts(contacts["gender"])
+            if len(counts):
+                top = _share_text(counts, int(counts.sum()), 1)[0]
+                items.append(
+                    {**top, "attribute": "gender", "text": f"gender: {top['value']} ({top['count']} of {int(counts.sum())} contacts)"}
+                )
+    return items
+
+
+def hour_text(hour: Any) -> str:
+    """An hour of the day as ``07:00`` (text that is not a whole hour is returned as it is)."""
+    try:
+        return f"{int(float(hour)):02d}:00"
+    except (TypeError, ValueError):
+        return str(hour)
+
+
+def format_value(value: float, kind: str) -> str:
+    """Format a behaviour number for reading: money with separators, shares as percent."""
+    if kind == "share":
+        return f"{value:.0%}"
+    if kind == "money":
+        return f"{value:,.0f}"
+    if kind == "price":
+        return f"{value:,.2f}"
+    return f"{value:,.1f}"
+
+
+def _behaviour(features: pd.DataFrame) -> list[dict]:
+    items = []
+    for column, label, kind in BEHAVIOUR_COLUMNS:
+        if column not in features or column not in PERSONA_BEHAVIOUR:
+            continue
+        values = pd.to_numeric(features[column], errors="coerce").dropna()
+        if values.empty:
+            continue
+        median = float(values.median())
+        items.append(
+            {
+                "attribute": column,
+                "value": median,
+                "count": int(len(values)),
+                "text": f"{label}: {format_value(median, kind)} (median of {len(values)} accounts)",
+            }
+        )
+    return items
+
+
+def _preferences(features: pd.DataFrame) -> list[dict]:
+    items = []
+    for column, label in _PREFERENCE_COLUMNS:
+        if column not in features:
+            continue
+        counts = level_counts(features[column])
+        if counts.empty:
+            continue
+        top = _share_text(counts, int(counts.sum()), 1)[0]
+        shown = hour_text(top["value"]) if column == "preferred_hour" else top["value"]
+        items.append(
+            {**top, "attribute": column, "text": f"{label} {shown} ({top['count']} of {int(counts.sum())} accounts)"}
+        )
+    return items
+
+
+def _role(contacts: pd.DataFrame | None, n_limit: int) -> list[dict]:
+    if contacts is None or contacts.empty:
+        return []
+    items = []
+    for column, nice in (("job_role", "role"), ("seniority", "seniority")):
+        if column not in contacts:
+            continue
+        counts = level_counts(contacts[column])
+        if counts.empty:
+            continue
+        total = int(counts.sum())
+        for entry in _share_text(counts, total, 1 if column == "seniority" else n_limit):
+            items.append(
+                {**entry, "attribute": column, "text": f"{nice}: {entry['value']} ({entry['count']} of {total} contacts)"}
+            )
+    return items
+
+
+def _touchpoints(
+    accounts: set, leads: pd.DataFrame | None, activities: pd.DataFrame | None, limit: int
+) -> list[dict]:
+    if leads is None or activities is None or "account_id" not in leads or activities.empty:
+        return []
+    lead_ids = leads.loc[leads["account_id"].isin(accounts), "lead_id"]
+    events = activities[activities["lead_id"].isin(set(lead_ids))]
+    if events.empty:
+        return []
+    counts = level_counts(events["activity"])
+    total = int(counts.sum())
+    return [
+        {**entry, "text": f"{entry['value'].replace('_', ' ')} ({entry['count']} of {total} recorded activities)"}
+        for entry in _share_text(counts, total, limit)
+    ]
+
+
+def _examples(members: pd.DataFrame, names: Mapping | None, limit: int) -> list[dict]:
+    if members.empty:
+        return []
+    order = members
+    if "value_score" in members:
+        order = members.sort_values(["value_score", "account_id"], ascending=[False, True])
+    items = []
+    for account_id in order["account_id"].head(limit):
+        name = (names or {}).get(account_id)
+        label = str(name) if name is not None and not pd.isna(name) else str(account_id)
+        items.append({"account_id": str(account_id), "value": label, "text": label})
+    return items
+
+
+def _persona(
+    *,
+    key: str,
+    kind: str,
+    label: str,
+    description: str | None,
+    members: pd.DataFrame,
+    contacts: pd.DataFrame | None,
+    coded: pd.DataFrame | None,
+    coded_accounts: Iterable | None,
+    best_ids: set,
+    leads: pd.DataFrame | None,
+    activities: pd.DataFrame | None,
+    names: Mapping | None,
+    limit: int,
+) -> dict:
+    ids = set(members["account_id"])
+    scope = ids if coded_accounts is None else set(coded_accounts)
+
+    def codes(*prefixes: str) -> list[dict]:
+        return code_mentions(coded, prefix=prefixes, accounts=scope, preferred=best_ids, limit=limit)
+
+    needs = codes("need:") + _preferences(members)
+    best_share = float(members["account_id"].isin(best_ids).mean()) if len(members) else 0.0
+    return {
+        "id": key,
+        "kind": kind,
+        "label": label,
+        "description": description or NO_EVIDENCE,
+        "size": int(len(members)),
+        "best_share": best_share,
+        "role": field(_role(contacts, limit), source="contacts"),
+        "firmographics": field(_firmographics(members, contacts), source="features.parquet"),
+        "goals": field(codes("reason:", "stay:"), source="coded_answers.parquet"),
+        "pains": field(codes("pain:"), source="coded_answers.parquet"),
+        "buying_behaviour": field(_behaviour(members), source="features.parquet"),
+        "needs": field(needs, source="coded_answers.parquet, features.parquet"),
+        "channels": field(codes("channel:"), source="coded_answers.parquet"),
+        "touchpoints": field(_touchpoints(ids, leads, activities, limit), source="leads, activities"),
+        "competitors": field(codes("competitor:"), source="coded_answers.parquet"),
+        "examples": field(_examples(members, names, limit), source="best_customers.parquet"),
+    }
+
+
+def _auto_label(members: pd.DataFrame, fallback: str) -> str:
+    parts = []
+    for column in ("industry", "employees_band", "country"):
+        if column in members and members[column].notna().any():
+            parts.append(str(level_counts(members[column]).index[0]))
+    return " · ".join(parts) if parts else fallback
+
+
+def _main_roles(contacts: pd.DataFrame, accounts: set, *, min_share: float, limit: int) -> list[str]:
+    if "job_role" not in contacts:
+        return []
+    roles = contacts.loc[contacts["account_id"].isin(accounts), "job_role"].dropna().astype(str)
+    if roles.empty:
+        return []
+    shares = level_counts(roles) / len(roles)
+    return [str(r) for r, s in shares.items() if s >= min_share][:limit]
+
+
+def build_personas(
+    groups: pd.DataFrame,
+    *,
+    features: pd.DataFrame,
+    best: pd.DataFrame | None = None,
+    coded: pd.DataFrame | None = None,
+    contacts: pd.DataFrame | None = None,
+    interviews: pd.DataFrame | None = None,
+    leads: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    group_info: Any = None,
+    names: Mapping | None = None,
+    limit: int = 3,
+    role_min_share: float = 0.15,
+    max_roles: int = 3,
+) -> list[dict]:
+    """One persona per customer group and one per main contact role of the best customers.
+
+    Parameters
+    ----------
+    groups : DataFrame
+        ``groups.parquet``: ``account_id``, ``group``.
+    features : DataFrame
+        ``features.parquet``: one row per account with firmographic and behaviour columns.
+    best : DataFrame, optional
+        ``best_customers.parquet`` (``account_id``, ``value_score``, ``is_best``);
+        orders example customers and picks quotes from best customers first.
+    coded : DataFrame, optional
+        ``coded_answers.parquet`` (redacted answers with codes).
+    contacts : DataFrame, optional
+        Contacts (``account_id``, ``job_role``, ``seniority``, ``age``, ``gender``).
+    interviews : DataFrame, optional
+        Interviews with ``interviewee_role``: a role persona quotes the
+        interviews with people in that role when there are any.
+    leads, activities : DataFrame, optional
+        Leads with ``account_id`` and their activity log, for touchpoints.
+    group_info : list or dict, optional
+        ``groups.json``: per group a description (and name/label) from step 1.
+    names : mapping, optional
+        ``account_id`` -> account name for example customers.
+    limit : int
+        Statements per field.
+    role_min_share, max_roles : float, int
+        A contact role gets its own persona when at least this share of the
+        best customers' contacts hold it (at most ``max_roles`` roles).
+
+    Returns
+    -------
+    list of dict
+        Group personas (``kind="group"``) ordered by best-customer share,
+        then role personas (``kind="role"``). Every field in
+        :data:`PERSONA_FIELDS` is ``{"status", "source", "items"}`` with
+        ``status == "no evidence"`` when it has no items.
+    """
+    table = features.copy()
+    if best is not None and not best.empty:
+        keep = [c for c in ("account_id", "value_score", "is_best") if c in best]
+        table = table.drop(columns=[c for c in keep if c != "account_id" and c in table])
+        table = table.merge(best[keep], on="account_id", how="left")
+    best_ids = set()
+    if "is_best" in table:
+        best_ids = set(table.loc[table["is_best"].fillna(False).astype(bool), "account_id"])
+    membership = groups[["account_id", "group"]].drop_duplicates("account_id")
+    table = table.merge(membership, on="account_id", how="inner")
+    info = group_descriptions(group_info)
+
+    personas = []
+    for group_id, members in table.groupby("group", sort=True):
+        meta = info.get(str(group_id), {})
+        member_contacts = None if contacts is None else contacts[contacts["account_id"].isin(set(members["account_id"]))]
+        fallback = f"Group {group_id}"
+        name = meta.get("name") or meta.get("label") or _auto_label(members, fallback)
+        label = name if str(name).lower().startswith("group") else f"{fallback}: {name}"
+        personas.append(
+            _persona(
+                key=f"group-{group_id}",
+                kind="group",
+                label=str(label),
+                description=meta.get("description"),
+                members=members,
+                contacts=member_contacts,
+                coded=coded,
+                coded_accounts=None,
+                best_ids=best_ids,
+                leads=leads,
+                activities=activities,
+                names=names,
+                limit=limit,
+            )
+        )
+    personas.sort(key=lambda p: (-p["best_share"], p["id"]))
+
+    if contacts is not None and not contacts.empty:
+        anchor = best_ids or set(table["account_id"])
+        for role in _main_roles(contacts, anchor, min_share=role_min_share, limit=max_roles):
+            role_contacts = contacts[
+                contacts["account_id"].isin(anchor) & (contacts["job_role"].astype(str) == role)
+            ]
+            members = table[table["account_id"].isin(set(role_contacts["account_id"]))]
+            coded_accounts = None
+            role_coded = coded
+            if (
+                coded is not None
+                and interviews is not None
+                and "interviewee_role" in interviews
+                and "interview_id" in coded
+            ):
+                said = interviews.loc[
+                    interviews["interviewee_role"].astype(str).str.casefold() == role.casefold(),
+                    "interview_id",
+                ]
+                if len(said):
+                    role_coded = coded[coded["interview_id"].isin(set(said))]
+                    coded_accounts = set(role_coded["account_id"])
+            personas.append(
+                _persona(
+                    key=f"role-{re.sub(r'[^a-z0-9]+', '-', role.casefold()).strip('-')}",
+                    kind="role",
+                    label=f"Role: {role}",
+                    description=(
+                        f"contacts with the role {role} at {members['account_id'].nunique()} "
+                        f"{'best-customer ' if best_ids else ''}accounts"
+                    ),
+                    members=members,
+                    contacts=role_contacts,
+                    coded=role_coded,
+                    coded_accounts=coded_accounts,
+                    best_ids=best_ids,
+                    leads=leads,
+                    activities=activities,
+                    names=names,
+                    limit=limit,
+                )
+            )
+    return personas
+
+
+def personas_from_run(
+    run_dir: str | Path,
+    *,
+    accounts: pd.DataFrame | None = None,
+    contacts: pd.DataFrame | None = None,
+    interviews: pd.DataFrame | None = None,
+    leads: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    limit: int = 3,
+) -> list[dict]:
+    """:func:`build_personas` on the artifacts of a run folder (steps 1 and 2).
+
+    ``groups.parquet``, ``features.parquet`` and ``best_customers.parquet``
+    are required; ``coded_answers.parquet`` and ``groups.json`` are used when
+    present. The input tables (accounts for names, contacts, interviews,
+    leads, activities) come from :func:`icp_helpers.loaders.load_project`.
+    """
+    folder = Path(run_dir)
+    coded_path = folder / "coded_answers.parquet"
+    info_path = folder / "groups.json"
+    features = read_table(folder, "features.parquet", made_by="01_best_customers")
+    source = accounts if accounts is not None and "name" in accounts else features
+    names = dict(zip(source["account_id"], source["name"], strict=False)) if "name" in source else None
+    return build_personas(
+        read_table(folder, "groups.parquet", made_by="01_best_customers"),
+        features=features,
+        best=read_table(folder, "best_customers.parquet", made_by="01_best_customers"),
+        coded=pd.read_parquet(coded_path) if coded_path.is_file() else None,
+        contacts=contacts,
+        interviews=interviews,
+        leads=leads,
+        activities=activities,
+        group_info=read_json(folder, "groups.json") if info_path.is_file() else None,
+        names=names,
+        limit=limit,
+    )
+
+
+def write_personas(personas: list[dict], run_dir: str | Path) -> Path:
+    """Write the personas as ``<run_dir>/personas.json``."""
+    return write_json(personas, run_dir, "personas.json")
+
+
+def personas_frame(personas: list[dict], *, per_field: int = 2) -> pd.DataFrame:
+    """The personas side by side for reading in a notebook: one row per field, one column per persona."""
+    columns = {}
+    for persona in personas:
+        cells = {"accounts": f"{persona['size']:,} ({persona['best_share']:.0%} best customers)"}
+        for key, heading in PERSONA_FIELDS.items():
+            items = persona[key]["items"][:per_field]
+            cells[heading] = "; ".join(item["text"] for item in items) if items else NO_EVIDENCE
+        columns[persona["label"]] = cells
+    return pd.DataFrame(columns)

@@ -1,0 +1,539 @@
+"""Select at most ten ICP traits from the evidence, prune redundant ones, list the rest.
+
+The rule, applied by :class:`TraitSelector`
+-------------------------------------------
+1. **Eligible kinds.** Who-traits (``firmographic``, ``contact``) and
+   interview codes (``code``, the "why" evidence) can be selected;
+   ``behaviour`` traits stay in the evidence table as buying behaviour but
+   are not selected, because a prospect has no deals to show them (see
+   :mod:`icp_helpers.traits`).
+2. **Evidence screen.** A trait must be over-represented among the best
+   customers (lift > ``min_lift``), significant after Benjamini-Hochberg
+   correction across all candidates (``q_value <= q_threshold``) and
+   stable (passing the same screen in at least ``min_stability`` of the
+   bootstrap resamples). A trait over-represented but failing the
+   q-value or stability test goes to the *insufficient evidence* list with
+   the reason; on noise, that is where every trait ends up.
+3. **Rank by impact** ``coverage * ln(lift)`` (see
+   :func:`icp_helpers.evidence.impact`): it favours traits that are both
+   common among the best customers and strongly enriched, which is what a
+   profile needs; a rare trait with a large lift is a niche, a common trait
+   with a lift near 1 is not a differentiator.
+4. **Prune redundant traits**, greedily in impact order: a trait is dropped
+   when the traits already kept (of the same population) say the same
+   thing, either because it is strongly associated with one of them over
+   the accounts (phi coefficient >= ``max_phi``), or because its lift
+   vanishes once they are accounted for: the Mantel-Haenszel lift
+   stratified by the combinations of the kept traits has a 95% CI that
+   reaches down to ``min_lift``. Revenue band after employee band is the
+   classic pair; a job role that is only common because it is common in
+   the selected industry is the subtler one. Who-traits and codes are not
+   pruned against each other: the "why" explains the "who".
+5. **At most** ``max_traits`` traits (who and why together) are kept; the
+   rest are "beyond the limit".
+
+The negative ICP (:func:`negative_icp`) runs the same rule with the negative
+cohort (churned or mostly lost accounts) in place of the best customers,
+on who-traits only: the disqualifiers a sales team can see up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+from .evidence import trait_evidence
+from .traits import WHO_KINDS, TraitDef
+
+__all__ = [
+    "SELECTABLE_KINDS",
+    "TraitSelector",
+    "phi_matrix",
+    "conditional_lift",
+    "negative_icp",
+    "selection_record",
+    "plot_forest",
+    "plot_stability",
+]
+
+SELECTABLE_KINDS = ("firmographic", "contact", "code")
+
+
+def phi_matrix(matrix: pd.DataFrame | np.ndarray) -> np.ndarray:
+    """Phi coefficients (Pearson correlation of 0/1 columns) between all trait columns.
+
+    Constant columns get phi 0 with everything.
+    """
+    X = np.asarray(matrix, dtype=float)
+    X = X - X.mean(axis=0)
+    norms = np.sqrt((X**2).sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = (X.T @ X) / np.outer(norms, norms)
+    return np.nan_to_num(phi)
+
+
+def conditional_lift(
+    trait: np.ndarray, given: np.ndarray, cohort: np.ndarray, *, level: float = 0.95
+) -> tuple[float, float, float]:
+    """Lift of ``trait`` (cohort vs rest) adjusted for other traits: Mantel-Haenszel.
+
+    Parameters
+    ----------
+    trait : array of bool, shape (n,)
+    given : array of bool, shape (n,) or (n, k)
+        The traits to adjust for; accounts are stratified by their
+        combination (up to ``2**k`` strata; strata holding only cohort or
+        only rest accounts carry no information and drop out).
+    cohort : array of bool, shape (n,)
+
+    Returns
+    -------
+    lift, low, high : float
+        The Mantel-Haenszel prevalence ratio over the strata with the
+        Greenland-Robins CI; NaN when undefined.
+    """
+    x = np.asarray(trait, dtype=bool)
+    y = np.asarray(cohort, dtype=bool)
+    g = np.asarray(given, dtype=bool).reshape(len(x), -1)
+    if g.shape[1] > 62:
+        raise ValueError("conditional_lift adjusts for at most 62 traits")
+    codes = g.astype(np.int64) @ (np.int64(1) << np.arange(g.shape[1], dtype=np.int64))
+    strata = np.unique(codes, return_inverse=True)[1].ravel()
+
+    def per_stratum(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(strata, weights=mask.astype(float), minlength=strata.max() + 1)
+
+    a, c = per_stratum(x & y), per_stratum(x & ~y)
+    n1, n0 = per_stratum(y), per_stratum(~y)
+    total = n1 + n0
+    ok = total > 0
+    a, c, n1, n0, total = a[ok], c[ok], n1[ok], n0[ok], total[ok]
+    num = float((a * n0 / total).sum())
+    den = float((c * n1 / total).sum())
+    var_num = float(((n1 * n0 * (a + c) - a * c * total) / total**2).sum())
+    if num <= 0 or den <= 0:
+        return float("nan"), float("nan"), float("nan")
+    lift = num / den
+    se = np.sqrt(max(var_num, 0.0) / (num * den))
+    z = stats.norm.ppf(0.5 + level / 2)
+    return lift, float(np.exp(np.log(lift) - z * se)), float(np.exp(np.log(lift) + z * se))
+
+
+def _fmt_q(q: float) -> str:
+    return "q < 0.001" if q < 0.001 else f"q = {q:.3f}"
+
+
+def _selected_reason(row: pd.Series, cohort_word: str) -> str:
+    who = "interviewed " if row["population"] == "interviewed" else ""
+    return (
+        f"{who}{cohort_word} are {row['lift']:.1f}x as likely as the rest to have it "
+        f"(95% CI {row['lift_low']:.1f}-{row['lift_high']:.1f}); "
+        f"{row['coverage']:.0%} of them do; {_fmt_q(row['q_value'])}; "
+        f"kept in {row['stability']:.0%} of resamples"
+    )
+
+
+class TraitSelector(BaseEstimator):
+    """Choose at most ``max_traits`` traits with honest evidence (see the module docstring).
+
+    Parameters
+    ----------
+    traits : sequence of TraitDef, optional
+        Definitions of the matrix columns (kind, label); without them every
+        column is treated as a firmographic trait named by its id.
+    max_traits : int
+        Most traits kept (who and why together).
+    q_threshold : float
+        Largest Benjamini-Hochberg q-value a selected trait may have.
+    min_stability : float
+        Smallest share of bootstrap resamples in which the trait must pass.
+    n_bootstrap : int
+        Bootstrap resamples for stability.
+    random_state : int, RandomState or None
+        Seeds the bootstrap (resolved in :meth:`fit`).
+    select_kinds : tuple of str
+        Kinds that may be selected.
+    min_lift : float
+        Lift a trait must exceed.
+    max_phi : float
+        Association at or above which two traits count as the same thing.
+    cohort_word : str
+        How reasons name the cohort ("best customers", "negative accounts").
+
+    Attributes
+    ----------
+    evidence_ : DataFrame
+        The evidence table (:func:`icp_helpers.evidence.trait_evidence`)
+        with ``status``, ``reason`` and ``rank`` columns.
+    selected_ : DataFrame
+        The evidence rows of the selected traits, in impact order.
+    rejected_ : DataFrame
+        ``trait``, ``label``, ``kind``, ``status``, ``reason`` of the others.
+    insufficient_ : DataFrame
+        The rejected traits that were over-represented but failed the
+        q-value or stability test.
+    support_ : ndarray of bool
+        Which input columns were selected.
+    traits_ : list of TraitDef
+        Definitions of the selected traits, in impact order.
+    feature_names_in_ : ndarray of str
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self,
+        *,
+        traits: Sequence[TraitDef] | None = None,
+        max_traits: int = 10,
+        q_threshold: float = 0.05,
+        min_stability: float = 0.6,
+        n_bootstrap: int = 200,
+        random_state=None,
+        select_kinds: tuple[str, ...] = SELECTABLE_KINDS,
+        min_lift: float = 1.0,
+        max_phi: float = 0.7,
+        cohort_word: str = "best customers",
+    ):
+        self.traits = traits
+        self.max_traits = max_traits
+        self.q_threshold = q_threshold
+        self.min_stability = min_stability
+        self.n_bootstrap = n_bootstrap
+        self.random_state = random_state
+        self.select_kinds = select_kinds
+        self.min_lift = min_lift
+        self.max_phi = max_phi
+        self.cohort_word = cohort_word
+
+    def fit(self, X: pd.DataFrame, y, *, interviewed=None) -> TraitSelector:
+        """Compute the evidence and select.
+
+        Parameters
+        ----------
+        X : DataFrame of bool
+            Accounts x trait ids (:func:`icp_helpers.traits.trait_matrix`).
+        y : array of bool
+            The cohort: best customers (or the negative cohort).
+        interviewed : array of bool, optional
+            Interviewed accounts; interview codes are judged on them only.
+        """
+        if not isinstance(X, pd.DataFrame):
+            X = pd.DataFrame(np.asarray(X, dtype=bool)).rename(columns=str)
+        yv = np.asarray(y, dtype=bool)
+        if len(yv) != len(X):
+            raise ValueError(f"y has {len(yv)} rows but X has {len(X)}")
+        if not 1 <= self.max_traits:
+            raise ValueError("max_traits must be at least 1")
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        by_id = {t.id: t for t in self.traits or ()}
+        evidence = trait_evidence(
+            X,
+            yv,
+            traits=self.traits,
+            interviewed=interviewed,
+            n_bootstrap=self.n_bootstrap,
+            random_state=seed,
+            q_threshold=self.q_threshold,
+        )
+        asked = np.ones(len(X), dtype=bool) if interviewed is None else np.asarray(
+            interviewed, dtype=bool
+        )
+        status, reason = self._screen(evidence)
+        kept: list[str] = []
+        rank = {}
+        for i in np.flatnonzero(status == "candidate"):
+            row = evidence.iloc[i]
+            tid = row["trait"]
+            clash = self._redundant_with(tid, row, kept, X, yv, asked, evidence)
+            if clash is not None:
+                status[i], reason[i] = "redundant", clash
+                continue
+            if len(kept) >= self.max_traits:
+                status[i] = "beyond limit"
+                reason[i] = (
+                    f"passes the evidence screen but ranks below the {self.max_traits} "
+                    "traits kept (impact)"
+                )
+                continue
+            kept.append(tid)
+            rank[tid] = len(kept)
+            status[i] = "selected"
+            reason[i] = _selected_reason(row, self.cohort_word)
+        evidence = evidence.assign(status=status, reason=reason)
+        evidence["rank"] = evidence["trait"].map(rank).astype("Int64")
+        self.evidence_ = evidence
+        chosen = evidence["status"] == "selected"
+        self.selected_ = evidence[chosen].sort_values("rank").reset_index(drop=True)
+        self.rejected_ = evidence.loc[~chosen, ["trait", "label", "kind", "status", "reason"]]
+        self.rejected_ = self.rejected_.reset_index(drop=True)
+        self.insufficient_ = self.rejected_[
+            self.rejected_["status"] == "insufficient evidence"
+        ].reset_index(drop=True)
+        self.support_ = np.isin(self.feature_names_in_, self.selected_["trait"].to_numpy())
+        self.traits_ = [
+            by_id.get(tid) or TraitDef(id=tid, label=tid, kind="firmographic", column=tid, op="flag")
+            for tid in self.selected_["trait"]
+        ]
+        return self
+
+    def _screen(self, evidence: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        n = len(evidence)
+        status = np.array(["candidate"] * n, dtype=object)
+        reason = np.array([""] * n, dtype=object)
+        for i, row in enumerate(evidence.itertuples(index=False)):
+            if row.kind not in self.select_kinds:
+                status[i] = "evidence only"
+                reason[i] = (
+                    "buying behaviour: prospects have no deals to show it, so it describes "
+                    "best customers but is not selected"
+                    if row.kind == "behaviour"
+                    else f"{row.kind} traits are not selected here"
+                )
+            elif not row.lift > self.min_lift:
+                status[i] = "not over-represented"
+                reason[i] = f"lift {row.lift:.2f}: not more common among {self.cohort_word}"
+            elif not row.q_value <= self.q_threshold:
+                status[i] = "insufficient evidence"
+                reason[i] = (
+                    f"lift {row.lift:.2f} but {_fmt_q(row.q_value)} > {self.q_threshold} "
+                    f"after multiple-testing correction ({row.best_with} of {row.n_best} "
+                    f"{self.cohort_word})"
+                )
+            elif not row.stability >= self.min_stability:
+                status[i] = "insufficient evidence"
+                reason[i] = (
+                    f"lift {row.lift:.2f}, {_fmt_q(row.q_value)}, but passes in only "
+                    f"{row.stability:.0%} of resamples (< {self.min_stability:.0%})"
+                )
+        return status, reason
+
+    def _redundant_with(self, tid, row, kept, X, y, asked, evidence) -> str | None:
+        population = row["population"]
+        x = X[tid].to_numpy(dtype=bool)
+        mask = asked if population == "interviewed" else np.ones(len(x), dtype=bool)
+        pops = dict(zip(evidence["trait"], evidence["population"], strict=True))
+        peers = [other for other in kept if pops[other] == population]
+        if not peers:
+            return None
+        G = X[peers].to_numpy(dtype=bool)[mask]
+        xm, ym = x[mask], y[mask]
+        phis = phi_matrix(np.column_stack([xm, G]))[0, 1:]
+        if phis.max() >= self.max_phi:
+            other = peers[int(np.argmax(phis))]
+            return f"redundant with {other}: the two mark the same accounts (phi {phis.max():.2f})"
+        lift, low, high = conditional_lift(xm, G, ym)
+        if np.isnan(lift) or low <= self.min_lift:
+            # Name the kept trait that explains most of the lift on its own.
+            alone = [conditional_lift(xm, G[:, j], ym)[0] for j in range(len(peers))]
+            other = peers[int(np.nanargmin(alone))] if not np.all(np.isnan(alone)) else peers[0]
+            shown = "undefined" if np.isnan(lift) else f"{lift:.2f} (95% CI {low:.2f}-{high:.2f})"
+            return (
+                f"redundant given the traits kept before it (mostly {other}): its lift of "
+                f"{row['lift']:.2f} falls to {shown} once they are accounted for"
+            )
+        return None
+
+    def get_support(self, indices: bool = False) -> np.ndarray:
+        """Mask (or indices) of the selected input columns."""
+        return np.flatnonzero(self.support_) if indices else self.support_
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The selected trait columns of ``X``, in impact order."""
+        return X[list(self.selected_["trait"])]
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray(list(self.selected_["trait"]), dtype=object)
+
+
+def negative_icp(
+    matrix: pd.DataFrame,
+    is_negative,
+    *,
+    traits: Sequence[TraitDef] | None = None,
+    max_traits: int = 10,
+    q_threshold: float = 0.05,
+    min_stability: float = 0.6,
+    n_bootstrap: int = 200,
+    random_state=0,
+) -> pd.DataFrame:
+    """Disqualifiers: who-traits over-represented among churned or mostly-lost accounts.
+
+    Returns
+    -------
+    DataFrame
+        The evidence table for the negative cohort (who-traits only) with
+        ``status``, ``reason``, ``rank`` and a boolean ``disqualifier``
+        column marking the selected traits.
+    """
+    who = [t.id for t in traits or () if t.kind in WHO_KINDS] if traits else list(matrix.columns)
+    selector = TraitSelector(
+        traits=traits,
+        max_traits=max_traits,
+        q_threshold=q_threshold,
+        min_stability=min_stability,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+        select_kinds=WHO_KINDS,
+        cohort_word="negative accounts",
+    ).fit(matrix[who], is_negative)
+    table = selector.evidence_.copy()
+    table["disqualifier"] = table["status"] == "selected"
+    return table
+
+
+def _evidence_numbers(row: pd.Series) -> dict:
+    keys = (
+        "prevalence_best", "prevalence_rest", "coverage", "lift", "lift_low", "lift_high",
+        "p_value", "q_value", "stability", "impact", "best_with", "n_best", "rest_with",
+        "n_rest", "population",
+    )
+    return {k: row[k] for k in keys}
+
+
+def selection_record(
+    selector: TraitSelector,
+    *,
+    scorer=None,
+    negative: pd.DataFrame | None = None,
+    quarter: str | None = None,
+    warnings: Sequence[str] = (),
+) -> dict:
+    """The content of ``selection.json``.
+
+    Parameters
+    ----------
+    selector : TraitSelector
+        Fitted on the best customers.
+    scorer : FitScorer, optional
+        Fitted fit score; adds points per trait, tier cut-offs and the score
+        definition (:meth:`icp_helpers.fitscore.FitScorer.to_dict`).
+    negative : DataFrame, optional
+        :func:`negative_icp` output; its disqualifiers are listed.
+    quarter : str, optional
+    warnings : sequence of str
+        E.g. the interview skew warning.
+    """
+    points = scorer.points_ if scorer is not None else {}
+    by_id = {t.id: t for t in selector.traits_}
+    selected, why = [], []
+    for _, row in selector.selected_.iterrows():
+        trait = by_id[row["trait"]]
+        item = {
+            "id": trait.id,
+            "label": trait.label,
+            "kind": trait.kind,
+            "rank": int(row["rank"]),
+            "reason": row["reason"],
+            "points": points.get(trait.id),
+            "evidence": _evidence_numbers(row),
+            "definition": trait.to_dict(),
+        }
+        (why if trait.kind == "code" else selected).append(item)
+    ev = selector.evidence_
+    behaviour = ev[
+        (ev["kind"] == "behaviour")
+        & (ev["lift"] > 1)
+        & (ev["q_value"] <= selector.q_threshold)
+        & (ev["stability"] >= selector.min_stability)
+    ]
+    record = {
+        "quarter": quarter,
+        "rule": {
+            "max_traits": selector.max_traits,
+            "q_threshold": selector.q_threshold,
+            "min_stability": selector.min_stability,
+            "n_bootstrap": selector.n_bootstrap,
+            "ranking": "impact = coverage x ln(lift)",
+            "redundancy": f"phi >= {selector.max_phi} with a kept trait, or a Mantel-Haenszel "
+            "lift given the kept traits whose 95% CI reaches 1",
+        },
+        "selected": selected,
+        "why_traits": why,
+        "buying_behaviour": [
+            {"id": r.trait, "label": r.label, "lift": r.lift, "coverage": r.coverage}
+            for r in behaviour.itertuples()
+        ],
+        "insufficient_evidence": [
+            {"id": r.trait, "label": r.label, "kind": r.kind, "reason": r.reason}
+            for r in selector.insufficient_.itertuples()
+        ],
+        "redundant": [
+            {"id": r.trait, "label": r.label, "reason": r.reason}
+            for r in selector.rejected_[selector.rejected_["status"] == "redundant"].itertuples()
+        ],
+        "warnings": list(warnings),
+    }
+    if negative is not None:
+        dis = negative[negative["disqualifier"]]
+        record["negative_icp"] = [
+            {"id": r.trait, "label": r.label, "lift": r.lift, "q_value": r.q_value,
+             "reason": r.reason}
+            for r in dis.itertuples()
+        ]
+    if scorer is not None:
+        score = scorer.to_dict()
+        record["tier_cutoffs"] = score["cutoffs"]
+        record["score"] = score
+    return record
+
+
+def plot_forest(evidence: pd.DataFrame, *, top: int = 25, ax=None):
+    """Forest plot: lift with its 95% CI per trait, selected traits highlighted.
+
+    Shows the ``top`` traits by impact (plus every selected one), on a log
+    axis with the no-effect line at 1.
+    """
+    import matplotlib.pyplot as plt
+
+    table = evidence.copy()
+    if "status" not in table:
+        table["status"] = ""
+    shown = table[(table.index < top) | (table["status"] == "selected")]
+    shown = shown.iloc[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, max(3, 0.28 * len(shown) + 1)))
+    y = np.arange(len(shown))
+    colours = np.where(shown["status"] == "selected", "tab:green", "tab:gray")
+    lift = shown["lift"].to_numpy(dtype=float)
+    low = shown["lift_low"].to_numpy(dtype=float)
+    high = shown["lift_high"].to_numpy(dtype=float)
+    ax.hlines(y, low, high, colors=colours, linewidth=2)
+    ax.scatter(lift, y, c=colours, zorder=3, s=24)
+    ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels(
+        [f"{t}{' (interviews)' if p == 'interviewed' else ''}"
+         for t, p in zip(shown["trait"], shown["population"], strict=True)],
+        fontsize=8,
+    )
+    ax.set_xlabel("lift: prevalence among best / among the rest (95% CI, log scale)")
+    ax.set_title("Lift per trait (green: selected)")
+    return ax
+
+
+def plot_stability(evidence: pd.DataFrame, *, min_stability: float = 0.6, top: int = 25, ax=None):
+    """Bar chart of bootstrap stability for the top traits by impact, with the threshold."""
+    import matplotlib.pyplot as plt
+
+    shown = evidence.head(top).iloc[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, max(3, 0.28 * len(shown) + 1)))
+    status = shown["status"] if "status" in shown else pd.Series("", index=shown.index)
+    colours = np.where(status == "selected", "tab:green", "tab:gray")
+    ax.barh(np.arange(len(shown)), shown["stability"].fillna(0), color=colours)
+    ax.axvline(min_stability, color="black", linestyle="--", linewidth=0.8)
+    ax.set_yticks(np.arange(len(shown)))
+    ax.set_yticklabels(shown["trait"], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of bootstrap resamples in which the trait passes")
+    ax.set_title("Stability (dashed: minimum to be selected)")
+    return ax

@@ -1,0 +1,542 @@
+"""Candidate traits: small, serialisable predicates on the per-account table.
+
+A trait is a yes/no statement about one account ("industry is wholesaler",
+"employees 10-49", "said reliable delivery was a pain"). Each one is a
+:class:`TraitDef`: an id (see ``docs/architecture.md``), a plain-language
+label, a kind, the column it reads and an operator with its value(s). The
+definition carries everything needed to apply it again, including the edges of
+quantile bands learned on the analysis window, so the same trait can be
+evaluated on prospects and on later quarters without refitting.
+
+Kinds, and what each may be used for
+------------------------------------
+``firmographic``
+    Facts about the company (industry, size band, country, extra account
+    columns). Known before a first purchase: selectable and scorable.
+``contact``
+    Facts about the people (dominant job role, seniority). Known before a
+    first purchase: selectable and scorable.
+``behaviour``
+    How the account buys (average price band, preferred weekday, share of
+    multi-item orders ...). Shown in the evidence table as buying behaviour,
+    but never selected into the fit score: a prospect has no deals yet.
+``code``
+    Interview codes. They explain *why* best customers buy ("why"
+    evidence): judged within interviewed accounts only, selected separately,
+    shown on the ICP card and never scored (prospects were not interviewed).
+
+The inputs of the best-customer value rule (won value, frequency, referrals,
+case study, spend thresholds) are left out of the candidates altogether
+(:data:`VALUE_RULE_COLUMNS`): they define who is "best", so finding them
+over-represented among the best customers is circular, not evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "KINDS",
+    "WHO_KINDS",
+    "VALUE_RULE_COLUMNS",
+    "ID_COLUMNS",
+    "EMPLOYEE_BANDS",
+    "REVENUE_BANDS",
+    "TraitDef",
+    "candidate_traits",
+    "trait_matrix",
+    "missing_counts",
+    "with_codes",
+    "value_rule_columns",
+    "traits_to_dicts",
+    "traits_from_dicts",
+]
+
+KINDS = ("firmographic", "contact", "behaviour", "code")
+#: Kinds observable before a first purchase: the only ones a fit score may use.
+WHO_KINDS = ("firmographic", "contact")
+
+#: Columns that feed the value rule (and close relatives that restate it).
+VALUE_RULE_COLUMNS = (
+    "won_value",
+    "deal_frequency",
+    "n_deals",
+    "won_deals",
+    "n_won",
+    "deal_count",
+    "deals_won",
+    "referrals",
+    "referrals_made",
+    "case_study",
+    "spend_min",
+    "spend_median",
+    "spend_max",
+    "avg_deal_amount",
+    "n_units",
+    "value_score",
+    "value_rank",
+    "is_best",
+    "is_negative",
+    "negative_reason",
+)
+
+#: Identifier and free-text columns that are never traits.
+ID_COLUMNS = (
+    "account_id",
+    "name",
+    "account_name",
+    "email",
+    "phone",
+    "website",
+    "referred_by",
+    "created_date",
+    "churned_date",
+    "first_deal",
+    "last_deal",
+    "first_purchase",
+    "last_purchase",
+    "group",
+)
+
+#: Standard firmographic bands: (label, lower bound inclusive, upper bound exclusive).
+EMPLOYEE_BANDS = (
+    ("1-9", None, 10),
+    ("10-49", 10, 50),
+    ("50-249", 50, 250),
+    ("250-999", 250, 1000),
+    ("1000+", 1000, None),
+)
+REVENUE_BANDS = (
+    ("<1M", None, 1e6),
+    ("1M-10M", 1e6, 1e7),
+    ("10M-50M", 1e7, 5e7),
+    ("50M-250M", 5e7, 2.5e8),
+    ("250M+", 2.5e8, None),
+)
+_STANDARD_BANDS = {
+    "employees": ("employees_band", EMPLOYEE_BANDS),
+    "annual_revenue": ("revenue_band", REVENUE_BANDS),
+}
+_BAND_SOURCE = {band: raw for raw, (band, _) in _STANDARD_BANDS.items()}
+
+_CONTACT_COLUMNS = {"job_role", "seniority", "job_title", "age", "gender", "n_contacts"}
+_CONTACT_PREFIXES = ("contact_", "dominant_")
+_BEHAVIOUR_COLUMNS = {
+    "avg_amount",
+    "avg_deal_amount",
+    "avg_price",
+    "avg_unit_price",
+    "avg_quantity",
+    "avg_items",
+    "recency_days",
+    "recency",
+    "tenure_days",
+    "tenure",
+    "multi_item_share",
+    "multi_item_buyer",
+    "preferred_weekday",
+    "preferred_hour",
+    "lost_share",
+    "lost_deals",
+    "n_lost",
+    "open_deals",
+    "n_products",
+    "days_between_deals",
+}
+_BEHAVIOUR_PREFIXES = ("avg_", "preferred_", "recency", "tenure", "lost_", "n_", "share_", "days_")
+_BEHAVIOUR_SUFFIXES = ("_share", "_days", "_count")
+_QUARTILE_NAMES = {
+    "Q1": "lowest quarter",
+    "Q2": "second quarter",
+    "Q3": "third quarter",
+    "Q4": "top quarter",
+}
+
+
+@dataclass(frozen=True)
+class TraitDef:
+    """One candidate trait: a yes/no predicate on an account row.
+
+    Parameters
+    ----------
+    id : str
+        Identifier shared by every artifact (``industry=wholesaler``,
+        ``employees_band=10-49``, ``case_study``, ``pain:reliable_delivery``).
+    label : str
+        The trait in plain language, for tables and the ICP card.
+    kind : str
+        ``firmographic``, ``contact``, ``behaviour`` or ``code``.
+    column : str
+        The column the predicate reads.
+    op : str
+        ``eq`` (equals ``value``), ``range`` (``lower <= x < upper``, either
+        bound may be None) or ``flag`` (true).
+    value : str, optional
+        The level for ``eq``; the band label for ``range`` (used when only the
+        band column, not the raw number, is present).
+    lower, upper : float, optional
+        Bounds for ``range``.
+    band_column : str, optional
+        A column holding the band label, used when ``column`` is absent.
+    """
+
+    id: str
+    label: str
+    kind: str
+    column: str
+    op: str
+    value: Any = None
+    lower: float | None = None
+    upper: float | None = None
+    band_column: str | None = None
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"trait {self.id!r}: kind {self.kind!r} is not one of {KINDS}")
+        if self.op not in ("eq", "range", "flag"):
+            raise ValueError(f"trait {self.id!r}: op {self.op!r} is not eq, range or flag")
+
+    @property
+    def scorable(self) -> bool:
+        """True when the trait is observable before a first purchase."""
+        return self.kind in WHO_KINDS
+
+    @property
+    def evidence_type(self) -> str:
+        """``who`` (firmographic/contact), ``behaviour`` or ``why`` (interview code)."""
+        return {"code": "why", "behaviour": "behaviour"}.get(self.kind, "who")
+
+    def applies_to(self, frame: pd.DataFrame) -> bool:
+        """Whether ``frame`` has a column this trait can be read from."""
+        return self.column in frame.columns or (
+            self.band_column is not None and self.band_column in frame.columns
+        )
+
+    def evaluate(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Evaluate on ``frame``: ``(has_trait, is_missing)`` boolean arrays.
+
+        A missing value (or a missing column) counts as not having the trait
+        and is flagged in ``is_missing`` so the caller can report it.
+        """
+        n = len(frame)
+        if self.column in frame.columns:
+            values = frame[self.column]
+            use_band = False
+        elif self.band_column is not None and self.band_column in frame.columns:
+            values = frame[self.band_column]
+            use_band = True
+        else:
+            return np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+        missing = values.isna().to_numpy()
+        if self.op == "flag":
+            hit = values.fillna(False).astype(bool).to_numpy()
+        elif self.op == "eq" or use_band:
+            target = self.value
+            hit = (values.astype("object") == target).to_numpy(dtype=bool, na_value=False)
+            if not hit.any() and not isinstance(target, str):
+                hit = (values.astype("object").astype(str) == str(target)).to_numpy(
+                    dtype=bool, na_value=False
+                )
+        else:
+            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            missing = np.isnan(x)
+            with np.errstate(invalid="ignore"):
+                hit = np.ones(n, dtype=bool)
+                if self.lower is not None:
+                    hit &= x >= self.lower
+                if self.upper is not None:
+                    hit &= x < self.upper
+        hit = np.asarray(hit, dtype=bool) & ~missing
+        return hit, missing
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict; :meth:`from_dict` rebuilds the trait."""
+        out = asdict(self)
+        if not out["meta"]:
+            out.pop("meta")
+        return {k: v for k, v in out.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TraitDef:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def traits_to_dicts(traits: Iterable[TraitDef]) -> list[dict]:
+    """Serialise traits (for ``selection.json``)."""
+    return [t.to_dict() for t in traits]
+
+
+def traits_from_dicts(items: Iterable[Mapping[str, Any]]) -> list[TraitDef]:
+    """Rebuild traits serialised by :func:`traits_to_dicts`."""
+    return [TraitDef.from_dict(item) for item in items]
+
+
+def value_rule_columns(rule: Any = None) -> tuple[str, ...]:
+    """The columns to leave out of the candidates: the rule's inputs and their restatements.
+
+    Parameters
+    ----------
+    rule : BestCustomerRule, mapping of weights, iterable of str, or None
+        The ``best_customers`` config section (its components and what
+        :func:`icp_helpers.best.rule_columns` lists as restating them), a
+        ``weights`` mapping, or column names; always added to
+        :data:`VALUE_RULE_COLUMNS`.
+    """
+    extra: list[str] = []
+    if rule is not None:
+        from .best import rule_columns  # local import: best imports nothing from here
+
+        if hasattr(rule, "weights"):
+            extra = list(rule_columns(rule))
+        elif isinstance(rule, Mapping):
+            extra = [*rule, *rule_columns({"weights": dict(rule)})]
+        else:
+            extra = list(rule)
+    return tuple(dict.fromkeys([*VALUE_RULE_COLUMNS, *extra]))
+
+
+def _humanise(column: str) -> str:
+    return column.replace("_", " ").strip()
+
+
+def _infer_kind(column: str, kinds: Mapping[str, str]) -> str:
+    if column in kinds:
+        return kinds[column]
+    name = column.lower()
+    if name in _CONTACT_COLUMNS or name.startswith(_CONTACT_PREFIXES):
+        return "contact"
+    if (
+        name in _BEHAVIOUR_COLUMNS
+        or name.startswith(_BEHAVIOUR_PREFIXES)
+        or name.endswith(_BEHAVIOUR_SUFFIXES)
+    ):
+        return "behaviour"
+    return "firmographic"
+
+
+def _is_flag(series: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return True
+    if series.dtype == object:
+        values = series.dropna()
+        return len(values) > 0 and values.map(lambda v: isinstance(v, bool | np.bool_)).all()
+    return False
+
+
+def _level_text(level: Any) -> str:
+    if isinstance(level, float) and level.is_integer():
+        return str(int(level))
+    return str(level)
+
+
+def _quantile_traits(column: str, values: pd.Series, kind: str, *, n_bands: int) -> list[TraitDef]:
+    x = pd.to_numeric(values, errors="coerce").dropna().astype(float)
+    if x.nunique() < 2:
+        return []
+    edges = np.quantile(x, np.linspace(0, 1, n_bands + 1)[1:-1])
+    traits = []
+    lower: float | None = None
+    for i in range(n_bands):
+        upper = float(edges[i]) if i < n_bands - 1 else None
+        # Ties in the data collapse some quantile edges; skip the empty bands.
+        if upper is not None and lower is not None and upper <= lower:
+            continue
+        band = f"Q{i + 1}" if n_bands == 4 else f"B{i + 1}of{n_bands}"
+        inside = np.ones(len(x), dtype=bool)
+        if lower is not None:
+            inside &= x.to_numpy() >= lower
+        if upper is not None:
+            inside &= x.to_numpy() < upper
+        if inside.any():
+            words = _QUARTILE_NAMES.get(band, band) if n_bands == 4 else band
+            traits.append(
+                TraitDef(
+                    id=f"{column}_band={band}",
+                    label=f"{_humanise(column)}: {words}",
+                    kind=kind,
+                    column=column,
+                    op="range",
+                    value=band,
+                    lower=lower,
+                    upper=upper,
+                    band_column=f"{column}_band",
+                )
+            )
+        lower = upper
+    return traits
+
+
+def _standard_band_traits(
+    frame: pd.DataFrame, raw: str, kind: str, *, min_count: int
+) -> list[TraitDef]:
+    band_column, bands = _STANDARD_BANDS[raw]
+    noun = "employees" if raw == "employees" else "annual revenue"
+    candidates = [
+        TraitDef(
+            id=f"{band_column}={label}",
+            label=f"{noun} {label}",
+            kind=kind,
+            column=raw,
+            op="range",
+            value=label,
+            lower=lo,
+            upper=hi,
+            band_column=band_column,
+        )
+        for label, lo, hi in bands
+    ]
+    # Bands too few accounts fall into cannot carry evidence; leave them out.
+    return [t for t in candidates if t.evaluate(frame)[0].sum() >= min_count]
+
+
+def candidate_traits(
+    features: pd.DataFrame,
+    *,
+    code_traits: pd.DataFrame | None = None,
+    exclude: Iterable[str] = VALUE_RULE_COLUMNS,
+    kinds: Mapping[str, str] | None = None,
+    min_count: int = 5,
+    max_levels: int = 30,
+    n_bands: int = 4,
+) -> list[TraitDef]:
+    """Every candidate trait of a per-account feature table.
+
+    Parameters
+    ----------
+    features : DataFrame
+        One row per account (``features.parquet``).
+    code_traits : DataFrame, optional
+        ``account_id`` plus one boolean column per interview code
+        (``code_traits.parquet``); each column becomes a ``code`` trait.
+    exclude : iterable of str
+        Columns that are not candidates; by default the value rule's inputs
+        (see the module docstring) plus :data:`ID_COLUMNS` always.
+    kinds : mapping, optional
+        ``column -> kind`` overrides of the name-based kind inference
+        (unknown account columns default to ``firmographic``).
+    min_count : int
+        Categorical levels held by fewer accounts are not candidates: they
+        cannot reach significance and only add to the multiple-testing burden.
+    max_levels : int
+        Categorical columns with more qualifying levels than this (names,
+        cities) are skipped as identifiers rather than traits.
+    n_bands : int
+        Quantile bands for numeric columns without standard bands (4 gives
+        ``Q1`` .. ``Q4``; edges are learned here and stored in the trait).
+
+    Returns
+    -------
+    list of TraitDef
+        Ordered by column, then level/band.
+    """
+    kinds = dict(kinds or {})
+    skip = set(exclude) | set(ID_COLUMNS)
+    traits: list[TraitDef] = []
+    seen_bands: set[str] = set()
+    for column in features.columns:
+        if column in skip or column.startswith("_"):
+            continue
+        series = features[column]
+        kind = _infer_kind(_BAND_SOURCE.get(column, column), kinds)
+        if column in _STANDARD_BANDS:
+            band_column = _STANDARD_BANDS[column][0]
+            if band_column not in seen_bands:
+                seen_bands.add(band_column)
+                traits.extend(_standard_band_traits(features, column, kind, min_count=min_count))
+            continue
+        if column in _BAND_SOURCE:
+            if column not in seen_bands:
+                seen_bands.add(column)
+                traits.extend(
+                    _standard_band_traits(features, _BAND_SOURCE[column], kind, min_count=min_count)
+                )
+            continue
+        if column.endswith("_band") and column[: -len("_band")] in features.columns:
+            continue  # quantile bands are rebuilt from the raw number
+        if _is_flag(series):
+            if series.fillna(False).astype(bool).sum() >= min_count:
+                traits.append(
+                    TraitDef(id=column, label=_humanise(column), kind=kind, column=column, op="flag")
+                )
+            continue
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            continue
+        if pd.api.types.is_numeric_dtype(series.dtype) and series.nunique(dropna=True) > n_bands:
+            traits.extend(_quantile_traits(column, series, kind, n_bands=n_bands))
+            continue
+        counts = series.dropna().astype("object").value_counts()
+        levels = [lvl for lvl, n in counts.items() if n >= min_count]
+        if not levels or len(levels) > max_levels:
+            continue
+        for level in sorted(levels, key=_level_text):
+            text = _level_text(level)
+            traits.append(
+                TraitDef(
+                    id=f"{column}={text}",
+                    label=f"{_humanise(column)}: {text}",
+                    kind=kind,
+                    column=column,
+                    op="eq",
+                    value=level.item() if isinstance(level, np.generic) else level,
+                )
+            )
+    if code_traits is not None:
+        for column in code_traits.columns:
+            if column == "account_id":
+                continue
+            prefix, _, name = column.partition(":")
+            label = f"interview {prefix}: {_humanise(name)}" if name else f"interview: {column}"
+            traits.append(TraitDef(id=column, label=label, kind="code", column=column, op="flag"))
+    return traits
+
+
+def with_codes(features: pd.DataFrame, code_traits: pd.DataFrame | None) -> pd.DataFrame:
+    """Join interview-code columns onto the feature table by ``account_id``.
+
+    Accounts that were not interviewed get missing codes (not False), so
+    that evidence for codes can be restricted to interviewed accounts.
+    The result keeps ``features``' row order and index; the boolean column
+    ``interviewed`` marks the accounts present in ``code_traits``.
+    """
+    out = features.copy()
+    if code_traits is None or code_traits.empty or "account_id" not in code_traits.columns:
+        out["interviewed"] = False
+        return out
+    codes = code_traits.drop_duplicates("account_id").set_index("account_id")
+    codes = codes.drop(columns=[c for c in codes.columns if c in out.columns], errors="ignore")
+    joined = codes.reindex(out["account_id"].to_numpy())
+    for column in joined.columns:
+        out[column] = joined[column].astype("boolean").to_numpy()
+    out["interviewed"] = out["account_id"].isin(codes.index).to_numpy()
+    return out
+
+
+def trait_matrix(frame: pd.DataFrame, traits: Sequence[TraitDef]) -> pd.DataFrame:
+    """Evaluate traits on a frame: one boolean column per trait id.
+
+    A missing value counts as not having the trait (False); how many values
+    were missing per trait is recorded in ``result.attrs["missing"]`` and
+    returned by :func:`missing_counts`.
+    """
+    columns, missing = {}, {}
+    for trait in traits:
+        hit, miss = trait.evaluate(frame)
+        columns[trait.id] = hit
+        missing[trait.id] = int(miss.sum())
+    matrix = pd.DataFrame(columns, index=frame.index, dtype=bool)
+    matrix.attrs["missing"] = missing
+    return matrix
+
+
+def missing_counts(frame: pd.DataFrame, traits: Sequence[TraitDef]) -> pd.Series:
+    """Number of rows whose value for each trait was missing (counted as False)."""
+    return pd.Series(
+        {t.id: int(t.evaluate(frame)[1].sum()) for t in traits}, name="missing", dtype="int64"
+    )

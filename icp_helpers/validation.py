@@ -1,0 +1,368 @@
+"""Backtest: does the fit score rank the accounts that turn out best in later quarters?
+
+The design
+----------
+With ``h = analysis.validation_quarters``:
+
+1. **Selection quarter** ``S``. If the data holds ``h`` complete quarters
+   after the run's quarter ``Q``, ``S = Q`` (the run's own quarter is
+   validated on what came next). Otherwise, and that is the usual case
+   when ``Q`` is the latest quarter, ``S = Q - h``, and the test quarters
+   are ``Q - h + 1 .. Q``.
+2. **Select and fit on data up to S only**: the feature window ending with
+   ``S``, the best customers by the value rule, candidate who-traits,
+   :class:`~icp_helpers.selection.TraitSelector` and
+   :class:`~icp_helpers.fitscore.FitScorer` exactly as in the notebook. No
+   deal after ``S`` is read.
+3. **Outcome**: the value rule applied to the ``h`` test quarters alone
+   (features over a window of ``h`` quarters), defining "best" the same way
+   as step 1. Every account that existed at ``S`` is ranked; an account
+   that buys nothing later is simply not best.
+4. **Rankers** of the accounts at ``S``:
+
+   * ``fit score``: the ICP fit score (who-traits only);
+   * ``black box``: a seeded ``HistGradientBoostingClassifier`` on every
+     column of the feature table at ``S`` (past spend, frequency, recency,
+     behaviour, firmographics, contacts), scored out-of-fold (5-fold,
+     stratified) *on the test outcome itself*. It sees the outcome it is
+     judged on, so it is an optimistic ceiling, not a rival model;
+   * ``past spend``: won value in the window ending with ``S``, the floor
+     any ICP should beat for new business.
+
+5. **Metrics**: ROC AUC (ties count half) and top-decile lift (share of
+   later-best accounts among the top 10% by the ranker, over their share
+   overall; ties at the cut are split in proportion), and each ranker's AUC
+   and lift as a ratio to the ceiling's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+from .config import ProjectConfig, load_config
+from .fitscore import FitScorer
+from .quarters import Quarter, latest_complete_quarter
+from .selection import TraitSelector
+from .traits import WHO_KINDS, candidate_traits, trait_matrix, value_rule_columns
+
+__all__ = [
+    "BacktestResult",
+    "backtest_quarters",
+    "run_backtest",
+    "backtest",
+    "auc",
+    "top_share_lift",
+    "lift_curve",
+    "black_box_scores",
+    "plot_lift_chart",
+]
+
+MODELS = {
+    "fit score": "ICP fit score: points of the selected who-traits",
+    "black box": "gradient boosting on every feature column, out-of-fold on the outcome (ceiling)",
+    "past spend": "won value in the selection window (floor)",
+}
+
+
+@dataclass
+class BacktestResult:
+    """Everything a backtest produced.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        One row per ranker: ``model``, ``description``, ``auc``,
+        ``top_decile_lift``, ``auc_vs_ceiling``, ``lift_vs_ceiling`` and the
+        context columns ``selection_quarter``, ``test_quarters``,
+        ``n_accounts``, ``n_best_later``, ``n_traits``, ``traits``.
+    scores : DataFrame
+        Per account at ``S``: ``account_id``, ``is_best_later`` and one
+        column per ranker.
+    selection_quarter : Quarter
+    test_quarters : list of Quarter
+    selector : TraitSelector
+    scorer : FitScorer
+    """
+
+    metrics: pd.DataFrame
+    scores: pd.DataFrame
+    selection_quarter: Quarter
+    test_quarters: list[Quarter]
+    selector: TraitSelector
+    scorer: FitScorer
+    notes: list[str] = field(default_factory=list)
+
+
+def auc(y, score) -> float:
+    """ROC AUC; NaN when only one class is present."""
+    y = np.asarray(y, dtype=bool)
+    if y.all() or not y.any():
+        return float("nan")
+    return float(roc_auc_score(y, np.asarray(score, dtype=float)))
+
+
+def _expected_hits_top(y: np.ndarray, score: np.ndarray, k: float) -> float:
+    """Expected positives among the top ``k`` rows by score, ties split evenly."""
+    order = np.argsort(-score, kind="stable")
+    s, yy = score[order], y[order].astype(float)
+    values, start = np.unique(-s, return_index=True)
+    ends = np.append(start[1:], len(s))
+    hits, taken = 0.0, 0
+    for lo, hi in zip(start, ends, strict=True):
+        size = hi - lo
+        if taken + size <= k:
+            hits += yy[lo:hi].sum()
+            taken += size
+        else:
+            hits += yy[lo:hi].sum() * (k - taken) / size
+            break
+    return hits
+
+
+def top_share_lift(y, score, *, share: float = 0.1) -> float:
+    """Lift in the top ``share`` of accounts by score: hit rate there over the base rate."""
+    y = np.asarray(y, dtype=bool)
+    score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf)
+    n = len(y)
+    if n == 0 or not y.any():
+        return float("nan")
+    k = share * n
+    return float((_expected_hits_top(y, score, k) / k) / y.mean())
+
+
+def lift_curve(scores: pd.DataFrame, *, target: str = "is_best_later", steps: int = 10) -> pd.DataFrame:
+    """Cumulative lift at the top 10%, 20%, ... of accounts for every ranker column.
+
+    Returns
+    -------
+    DataFrame
+        ``model``, ``top_share``, ``lift``.
+    """
+    y = scores[target].to_numpy(dtype=bool)
+    rows = []
+    for model in [c for c in scores.columns if c not in ("account_id", target)]:
+        s = scores[model].to_numpy(dtype=float)
+        for i in range(1, steps + 1):
+            share = i / steps
+            rows.append({"model": model, "top_share": share, "lift": top_share_lift(y, s, share=share)})
+    return pd.DataFrame(rows)
+
+
+def _tables(project_or_tables: Any, config: ProjectConfig | None):
+    if isinstance(project_or_tables, Mapping):
+        get = project_or_tables.get
+        return get("deals"), get("accounts"), get("contacts")
+    if hasattr(project_or_tables, "deals"):
+        return project_or_tables.deals, project_or_tables.accounts, project_or_tables.contacts
+    from .loaders import load_project
+
+    project = load_project(
+        project_or_tables if project_or_tables is not None else config,
+        tables=["accounts", "deals", "contacts"],
+    )
+    return project.deals, project.accounts, project.contacts
+
+
+def backtest_quarters(
+    deals: pd.DataFrame, *, quarter: str | Quarter, horizon: int
+) -> tuple[Quarter, list[Quarter], str]:
+    """Selection quarter and test quarters (see the module docstring), with a note in words."""
+    q = Quarter.parse(quarter)
+    closed = deals
+    if "stage" in deals.columns:
+        closed = deals[deals["stage"].isin(["won", "lost"])]
+    last = latest_complete_quarter(pd.to_datetime(closed["close_date"]).dropna())
+    if q + horizon <= last:
+        s = q
+        note = (
+            f"The data reaches {last}, so the selection of {q} itself is tested on the "
+            f"{horizon} quarter(s) after it."
+        )
+    else:
+        s = q - horizon
+        note = (
+            f"{q} is the latest complete quarter in the data, so traits are selected with the "
+            f"window ending {s} and tested on {s + 1}..{q}, which the selection did not see."
+        )
+    return s, [s + i for i in range(1, horizon + 1)], note
+
+
+def _model_frame(features: pd.DataFrame) -> pd.DataFrame:
+    """Every feature column in a form gradient boosting takes (dates and ids dropped)."""
+    drop = {"account_id", "name", "referred_by"}
+    out = {}
+    for column in features.columns:
+        if column in drop:
+            continue
+        values = features[column]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            continue
+        if pd.api.types.is_bool_dtype(values.dtype):
+            out[column] = values.astype(float)
+        elif pd.api.types.is_numeric_dtype(values.dtype):
+            out[column] = pd.to_numeric(values, errors="coerce").astype(float)
+        else:
+            text = values.astype("object")
+            top = text.value_counts().index[:250]
+            text = text.where(text.isin(top) | text.isna(), "other")
+            out[column] = pd.Categorical(text.astype("object"))
+    return pd.DataFrame(out, index=features.index)
+
+
+def black_box_scores(
+    features: pd.DataFrame, y, *, random_state: int = 0, n_splits: int = 5
+) -> np.ndarray:
+    """Out-of-fold probabilities of a seeded gradient-boosted model on every column."""
+    X = _model_frame(features)
+    y = np.asarray(y, dtype=bool)
+    out = np.full(len(y), np.nan)
+    n_splits = int(min(n_splits, y.sum(), (~y).sum()))
+    if n_splits < 2:
+        return np.zeros(len(y))
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    for train, test in folds.split(X, y):
+        model = HistGradientBoostingClassifier(
+            categorical_features="from_dtype", random_state=random_state, max_iter=200,
+            learning_rate=0.05, early_stopping=False,
+        )
+        model.fit(X.iloc[train], y[train])
+        out[test] = model.predict_proba(X.iloc[test])[:, 1]
+    return out
+
+
+def run_backtest(
+    project_or_tables: Any = None,
+    *,
+    quarter: str | Quarter,
+    config: ProjectConfig | str | Path | None = None,
+    method: str = "odds",
+) -> BacktestResult:
+    """Select on data up to ``S``, score, and measure ranking of the later best customers.
+
+    Parameters
+    ----------
+    project_or_tables : Project, mapping or None
+        A loaded :class:`~icp_helpers.loaders.Project`, a mapping with
+        ``deals``, ``accounts`` (and ``contacts``) canonical frames, or None
+        to load them from ``config``.
+    quarter : str or Quarter
+        The run's quarter ``Q``.
+    config : ProjectConfig or path
+        Supplies the windows, the value rule, the selection settings and
+        the engine.
+    method : str
+        Points method of the fit score.
+    """
+    from .best import value_scores
+    from .features import account_features, connect
+
+    if not isinstance(config, ProjectConfig):
+        config = load_config(config)
+    deals, accounts, contacts = _tables(project_or_tables, config)
+    horizon = config.analysis.validation_quarters
+    lookback = config.analysis.lookback_quarters
+    rule = config.best_customers
+    sel = config.traits
+    s, tests, note = backtest_quarters(deals, quarter=quarter, horizon=horizon)
+    backend = connect(config)
+
+    past = account_features(deals, accounts, contacts, quarter=s, lookback_quarters=lookback,
+                            backend=backend)
+    best_past = value_scores(past, rule=rule)["is_best"].to_numpy(dtype=bool)
+    candidates = [
+        t for t in candidate_traits(past, exclude=value_rule_columns(rule)) if t.kind in WHO_KINDS
+    ]
+    matrix = trait_matrix(past, candidates)
+    selector = TraitSelector(
+        traits=candidates,
+        max_traits=sel.max_traits,
+        q_threshold=sel.q_threshold,
+        min_stability=sel.min_stability,
+        n_bootstrap=sel.n_bootstrap,
+        random_state=sel.random_state,
+        select_kinds=WHO_KINDS,
+    ).fit(matrix, best_past)
+    scorer = FitScorer(traits=selector.traits_, method=method).fit(past, best_past)
+
+    later = account_features(deals, accounts, contacts, quarter=tests[-1],
+                             lookback_quarters=horizon, backend=backend)
+    later_best = value_scores(later, rule=rule).set_index("account_id")["is_best"]
+    y = later_best.reindex(past["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
+
+    scores = pd.DataFrame(
+        {
+            "account_id": past["account_id"].to_numpy(),
+            "is_best_later": y,
+            "fit score": scorer.transform(past).to_numpy(dtype=float),
+            "black box": black_box_scores(past, y, random_state=sel.random_state),
+            "past spend": pd.to_numeric(past["won_value"], errors="coerce").fillna(0).to_numpy(),
+        }
+    )
+    rows = []
+    for model, description in MODELS.items():
+        rows.append(
+            {
+                "model": model,
+                "description": description,
+                "auc": auc(y, scores[model]),
+                "top_decile_lift": top_share_lift(y, scores[model].to_numpy(), share=0.1),
+            }
+        )
+    metrics = pd.DataFrame(rows)
+    ceiling = metrics.set_index("model").loc["black box"]
+    metrics["auc_vs_ceiling"] = metrics["auc"] / ceiling["auc"]
+    metrics["lift_vs_ceiling"] = metrics["top_decile_lift"] / ceiling["top_decile_lift"]
+    metrics["selection_quarter"] = str(s)
+    metrics["test_quarters"] = f"{tests[0]}..{tests[-1]}" if len(tests) > 1 else str(tests[0])
+    metrics["n_accounts"] = len(y)
+    metrics["n_best_later"] = int(y.sum())
+    metrics["n_traits"] = len(selector.traits_)
+    metrics["traits"] = ", ".join(t.id for t in selector.traits_)
+    return BacktestResult(
+        metrics=metrics,
+        scores=scores,
+        selection_quarter=s,
+        test_quarters=tests,
+        selector=selector,
+        scorer=scorer,
+        notes=[note],
+    )
+
+
+def backtest(
+    project_or_tables: Any = None,
+    *,
+    quarter: str | Quarter,
+    config: ProjectConfig | str | Path | None = None,
+    method: str = "odds",
+) -> pd.DataFrame:
+    """The metrics table of :func:`run_backtest` (``validation.parquet``)."""
+    return run_backtest(project_or_tables, quarter=quarter, config=config, method=method).metrics
+
+
+def plot_lift_chart(result: BacktestResult | pd.DataFrame, *, ax=None):
+    """Cumulative lift at the top 10%..100% of accounts per ranker (1 = random)."""
+    import matplotlib.pyplot as plt
+
+    scores = result.scores if isinstance(result, BacktestResult) else result
+    curve = lift_curve(scores)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    styles = {"fit score": "-o", "black box": "--s", "past spend": ":^"}
+    for model, part in curve.groupby("model", sort=False):
+        ax.plot(100 * part["top_share"], part["lift"], styles.get(model, "-"), label=model)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("top % of accounts by the ranker")
+    ax.set_ylabel("lift: later-best share vs overall")
+    ax.set_title("Lift chart on the test quarters")
+    ax.legend()
+    return ax

@@ -1,0 +1,399 @@
+"""The ICP card: escaping of hostile data, traceability to the run folder, "no evidence", templates."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from icp_helpers.artifacts import write_json, write_table
+from icp_helpers.card import (
+    build_card_context,
+    card_iframe,
+    escape_markdown,
+    render_card,
+    selected_traits,
+    template_for,
+    write_card,
+)
+from icp_helpers.config import load_config
+from icp_helpers.personas import NO_EVIDENCE, build_personas
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+PAYLOADS = (SCRIPT, IMG)
+
+
+def write_fixture_run(folder: Path, *, interviews: bool = True, negative: bool = True, seed: int = 3) -> dict:
+    """A small run folder shaped like the output of notebooks 01-03, with hostile text in it.
+
+    Returns the tables the card also needs from outside the run folder
+    (accounts with names, scored accounts) and the selection written.
+    """
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 40
+    ids = [f"A{i:03d}" for i in range(n)]
+    industries = np.array(["wholesaler", "restaurant", "hotel", IMG])[rng.integers(0, 4, n)]
+    features = pd.DataFrame(
+        {
+            "account_id": ids,
+            "industry": industries,
+            "country": rng.choice(["Germany", "Italy", SCRIPT], n),
+            "employees_band": rng.choice(["10-49", "50-249"], n),
+            "avg_deal_amount": rng.gamma(3, 900, n).round(2),
+            "avg_deal_size": rng.integers(1, 40, n).astype(float),
+            "deal_frequency": rng.gamma(2, 1.5, n).round(2),
+            "multi_item_share": rng.uniform(0, 1, n).round(3),
+            "preferred_weekday": rng.choice(["Tuesday", "Thursday"], n),
+            "preferred_hour": rng.choice([9, 10, 14], n),
+        }
+    )
+    value = rng.uniform(0, 1, n)
+    best = pd.DataFrame(
+        {
+            "account_id": ids,
+            "value_score": value,
+            "value_rank": pd.Series(value).rank(ascending=False).astype(int),
+            "is_best": pd.Series(value).rank(ascending=False) <= 8,
+            "is_negative": pd.Series(value).rank() <= 5,
+            "negative_reason": "",
+        }
+    )
+    write_table(features, folder, "features.parquet")
+    write_table(best, folder, "best_customers.parquet")
+    groups = pd.DataFrame({"account_id": ids, "group": [i % 3 for i in range(n)]})
+    write_table(groups, folder, "groups.parquet")
+    write_json(
+        [{"group": g, "size": int((groups["group"] == g).sum()), "description": f"group {g} {IMG}"} for g in range(3)],
+        folder,
+        "groups.json",
+    )
+    best_ids = sorted(best.loc[best["is_best"], "account_id"])
+    if interviews:
+        rows = []
+        codes = [
+            ("pains_needs", "pain:reliable_delivery", f"Deliveries were late all the time {SCRIPT} and we lost sales."),
+            ("pains_needs", f"pain:{SCRIPT}", f"Honestly the worst part was {IMG} invoices that never matched."),
+            ("need_met", "need:large_shipments", "We need pallets, not boxes, every single week of the season."),
+            ("how_found", "channel:trade_show", f"We met your team at the Anuga trade show {IMG} in Cologne."),
+            ("why_first_buy", "reason:quality", "The oil tasted better than anything else our chefs tried."),
+            ("opinion", "competitor:olio_rossi", "We used Olio Rossi before, but their deliveries were patchy."),
+        ]
+        for k, account in enumerate(best_ids[:6] + ids[:2]):
+            for j, (question, code, answer) in enumerate(codes):
+                if (k + j) % 4 == 3:
+                    continue
+                rows.append(
+                    {
+                        "interview_id": f"I{k:02d}",
+                        "account_id": account,
+                        "question": question,
+                        "code": code,
+                        "source": "rule",
+                        "answer": answer,
+                    }
+                )
+        write_table(pd.DataFrame(rows), folder, "coded_answers.parquet")
+    selection = {
+        "quarter": "2026Q3",
+        "traits": [
+            {
+                "id": "industry=wholesaler",
+                "label": "Wholesalers",
+                "kind": "firmographic",
+                "points": 30,
+                "evidence": {"lift": 2.71, "lift_low": 1.52, "lift_high": 4.36, "coverage": 0.625, "q": 0.0004},
+            },
+            {
+                "id": "employees_band=50-249",
+                "label": f"Mid-sized firms {SCRIPT}",
+                "kind": "firmographic",
+                "points": 20,
+                "evidence": {"lift": 1.83, "lift_low": 1.11, "lift_high": 2.94, "coverage": 0.5, "q": 0.021},
+            },
+            {
+                "id": "pain:reliable_delivery",
+                "label": "Needs reliable delivery",
+                "kind": "interview",
+                "points": 15,
+                "evidence": {"lift": 3.4, "lift_low": 1.9, "lift_high": 6.2, "coverage": 0.75, "q": 0.003},
+            },
+        ],
+        "why_traits": [{"id": "reason:quality", "label": "Buys for quality"}],
+        "insufficient_evidence": [{"id": "country=Italy", "label": "Based in Italy"}],
+        "tiers": {"A": 50, "B": 25},
+    }
+    write_json(selection, folder, "selection.json")
+    if negative:
+        write_table(
+            pd.DataFrame(
+                {"trait": ["industry=hotel"], "label": [f"Hotels {IMG}"], "lift": [2.2], "q": [0.01]}
+            ),
+            folder,
+            "negative_icp.parquet",
+        )
+    write_json({"quarter": "2026Q3"}, folder, "step1.json")
+    (folder / "quarantine").mkdir()
+    pd.DataFrame(
+        {
+            "table": ["accounts", "deals"],
+            "files": ["data/accounts.csv", "data/deals_2025.csv | data/deals_2026.csv"],
+            "rows_read": [n + 1, 503],
+            "rows_used": [n, 500],
+            "rows_quarantined": [1, 3],
+        }
+    ).to_csv(folder / "quarantine" / "summary.csv", index=False)
+    accounts = pd.DataFrame(
+        {"account_id": ids, "name": [f"Acme {i} {SCRIPT if i % 2 else IMG}" for i in range(n)]}
+    )
+    scored = pd.DataFrame(
+        {
+            "account_id": ids,
+            "fit_score": rng.integers(0, 66, n).astype(float),
+            "tier": rng.choice(["A", "B", "C"], n),
+            "matched_traits": [["industry=wholesaler"]] * n,
+            "industry": industries,
+            "country": features["country"],
+        }
+    )
+    return {"accounts": accounts, "scored": scored, "selection": selection, "features": features,
+            "best": best, "groups": groups}
+
+
+@pytest.fixture()
+def fixture_run(tmp_path):
+    run_dir = tmp_path / "2026Q3"
+    tables = write_fixture_run(run_dir)
+    return run_dir, tables
+
+
+@pytest.fixture()
+def config(tmp_path):
+    path = tmp_path / "icp.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {"name": f"Sample {SCRIPT}", "inputs": {"accounts": {"path": "accounts.csv"}, "deals": {"path": "deals.csv"}}}
+        )
+    )
+    return load_config(path, check_files=False)
+
+
+def _context(run_dir, tables, config, **kwargs):
+    personas = build_personas(
+        pd.read_parquet(run_dir / "groups.parquet"),
+        features=tables["features"],
+        best=tables["best"],
+        coded=pd.read_parquet(run_dir / "coded_answers.parquet") if (run_dir / "coded_answers.parquet").exists() else None,
+        group_info=json.loads((run_dir / "groups.json").read_text()),
+        names=dict(zip(tables["accounts"]["account_id"], tables["accounts"]["name"], strict=True)),
+    )
+    return build_card_context(
+        run_dir, config, scored_accounts=tables["scored"], personas=personas, accounts=tables["accounts"], **kwargs
+    )
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(name for name, _ in attrs)
+
+
+def test_payloads_show_as_text_never_as_tags_in_html(fixture_run, config):
+    run_dir, tables = fixture_run
+    context = _context(run_dir, tables, config)
+    page = render_card(context, fmt="html")
+    for payload in PAYLOADS:
+        assert payload not in page
+        assert html.escape(payload) in page
+    parser = _Tags()
+    parser.feed(page)
+    assert "script" not in parser.tags and "img" not in parser.tags
+    assert not [a for a in parser.attrs if a.startswith("on")]
+    # the payload sits in every kind of data-derived place on the card
+    escaped = html.escape(SCRIPT)
+    names = [e["name"] for e in context["examples"]["items"]]
+    assert names and all(html.escape(name) in page for name in names)  # account names
+    assert any(SCRIPT in name for name in names) or any(IMG in name for name in names)
+    assert f"Mid-sized firms {escaped}" in page  # trait label
+    assert f"Deliveries were late all the time {escaped}" in page  # quote
+    assert f"Hotels {html.escape(IMG)}" in page  # disqualifier label
+    assert html.escape(IMG) in page.split("Example customers")[1]  # industry column
+
+
+def test_payloads_show_as_text_never_as_tags_in_markdown(fixture_run, config):
+    run_dir, tables = fixture_run
+    context = _context(run_dir, tables, config)
+    text = render_card(context, fmt="markdown")
+    for payload in PAYLOADS:
+        assert payload not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "<script" not in text and "<img" not in text
+    first = context["examples"]["items"][0]["name"]
+    assert escape_markdown(first) in text and "&lt;" in escape_markdown(first)
+    assert "Deliveries were late all the time &lt;script&gt;" in text
+
+
+def test_escape_markdown_blocks_links_markup_and_blocks():
+    out = escape_markdown("[click](javascript:alert(1)) ![x](y) <b>hi</b> a|b *e* `c`\n# title")
+    assert "[" not in out.replace("\\[", "") and "]" not in out.replace("\\]", "")
+    assert "<b>" not in out and "&lt;b&gt;" in out
+    assert "\n" not in out
+    assert "\\|" in out and "\\*e\\*" in out and "\\`c\\`" in out
+    assert "http\\://" in escape_markdown("see http://evil.example")
+    assert escape_markdown(None) == ""
+
+
+def test_every_trait_on_the_card_is_in_selection_with_the_same_numbers(fixture_run, config):
+    run_dir, tables = fixture_run
+    context = _context(run_dir, tables, config)
+    on_disk = {t["id"]: t for t in json.loads((run_dir / "selection.json").read_text())["traits"]}
+    card_traits = context["traits"]["items"]
+    assert [t["id"] for t in card_traits] == list(on_disk)
+    page = render_card(context)
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    for trait in card_traits:
+        evidence = on_disk[trait["id"]]["evidence"]
+        for name in ("lift", "lift_low", "lift_high", "coverage", "q"):
+            assert trait[name] == pytest.approx(evidence[name])
+        assert trait["points"] == on_disk[trait["id"]]["points"]
+        row = next(r for r in rows if html.escape(trait["id"]) in r)
+        assert html.escape(trait["label"]) in row
+        assert f"{evidence['lift']:.1f} ({evidence['lift_low']:.1f}–{evidence['lift_high']:.1f})" in row
+        assert f"{evidence['coverage']:.0%}" in row
+
+
+def test_quotes_and_counts_come_from_the_coded_answers(fixture_run, config):
+    run_dir, tables = fixture_run
+    coded = pd.read_parquet(run_dir / "coded_answers.parquet")
+    context = _context(run_dir, tables, config)
+    for section, prefix in (("pains", "pain:"), ("needs", "need:"), ("channels", "channel:")):
+        items = context[section]["items"]
+        assert items, section
+        for item in items:
+            assert item["code"].startswith(prefix)
+            rows = coded[coded["code"] == item["code"]]
+            assert item["accounts"] == rows["account_id"].nunique()
+            assert item["interviewed"] == coded["account_id"].nunique()
+            assert item["quote"] in set(rows["answer"])
+            assert item["quote_account"] in set(rows["account_id"])
+
+
+def test_sections_without_data_say_no_evidence(tmp_path, config):
+    run_dir = tmp_path / "bare"
+    tables = write_fixture_run(run_dir, interviews=False, negative=False)
+    context = build_card_context(run_dir, config)
+    for section in ("pains", "needs", "channels", "examples", "disqualifiers"):
+        assert context[section]["status"] == NO_EVIDENCE
+        assert context[section]["items"] == []
+    assert context["traits"]["status"] == "evidence"
+    assert context["buying"]["status"] == "evidence"
+    page = render_card(context)
+    for heading in ("Pains", "Needs", "How they found us", "Example customers", "Disqualifiers"):
+        after = page.split(f"<h2>{heading}</h2>", 1)[1][:200]
+        assert NO_EVIDENCE in after, heading
+    assert tables["selection"]["traits"][0]["label"] in page
+
+
+def test_buying_behaviour_compares_best_with_the_rest(fixture_run, config):
+    run_dir, tables = fixture_run
+    items = {b["attribute"]: b for b in _context(run_dir, tables, config)["buying"]["items"]}
+    features, best = tables["features"], tables["best"]
+    is_best = features["account_id"].isin(best.loc[best["is_best"], "account_id"])
+    assert items["avg_deal_amount"]["best"] == pytest.approx(features.loc[is_best, "avg_deal_amount"].median())
+    assert items["avg_deal_amount"]["rest"] == pytest.approx(features.loc[~is_best, "avg_deal_amount"].median())
+    assert items["preferred_weekday"]["best"] == features.loc[is_best, "preferred_weekday"].mode().iloc[0]
+
+
+def test_examples_are_best_customers_with_the_highest_scores(fixture_run, config):
+    run_dir, tables = fixture_run
+    examples = _context(run_dir, tables, config)["examples"]["items"]
+    best_ids = set(tables["best"].loc[tables["best"]["is_best"], "account_id"])
+    scores = tables["scored"].set_index("account_id")["fit_score"]
+    assert {e["account_id"] for e in examples} <= best_ids
+    listed = [e["fit_score"] for e in examples]
+    assert listed == sorted(listed, reverse=True)
+    assert listed[0] == scores[list(best_ids)].max()
+
+
+def test_html_card_is_self_contained(fixture_run, config):
+    run_dir, tables = fixture_run
+    page = render_card(_context(run_dir, tables, config))
+    assert "<style>" in page
+    for forbidden in ("<script", "<link", "@import", "http://", "https://", "url("):
+        assert forbidden not in page
+
+
+def test_template_override_through_config(fixture_run, tmp_path):
+    run_dir, tables = fixture_run
+    (tmp_path / "mine.html.j2").write_text("<p>custom {{ traits['items'] | length }} {{ project }}</p>")
+    (tmp_path / "mine.md.j2").write_text("custom md {{ project }}\n")
+    path = tmp_path / "custom.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": f"Shop {IMG}",
+                "inputs": {"accounts": {"path": "a.csv"}, "deals": {"path": "d.csv"}},
+                "templates": {"card_html": "mine.html.j2", "card_markdown": "mine.md.j2"},
+            }
+        )
+    )
+    config = load_config(path, check_files=False)
+    assert template_for(config, "html") == (tmp_path / "mine.html.j2").resolve()
+    written = write_card(build_card_context(run_dir, config), run_dir, config=config)
+    # the user's template is used, and values are still escaped in it
+    assert written["html"].read_text() == f"<p>custom 3 Shop {html.escape(IMG)}</p>"
+    assert written["markdown"].read_text() == "custom md Shop &lt;img src=x onerror=alert(1)&gt;\n"
+
+
+def test_default_templates_without_override(fixture_run, config):
+    run_dir, tables = fixture_run
+    assert template_for(config, "html").name == "icp_card.html.j2"
+    assert template_for(None, "markdown").name == "icp_card.md.j2"
+    written = write_card(_context(run_dir, tables, config), run_dir, config=config)
+    assert written["html"].name == "icp_card.html" and written["markdown"].name == "icp_card.md"
+    assert "Priority traits" in written["html"].read_text()
+    with pytest.raises(ValueError, match="allowed: html, markdown"):
+        render_card({}, fmt="pdf")
+
+
+def test_selected_traits_accepts_flat_and_interval_evidence():
+    flat = selected_traits({"traits": [{"id": "x", "lift": 2.0, "lift_ci": [1.2, 3.1], "coverage": 0.4, "q": 0.01}]})
+    assert flat[0]["lift_low"] == 1.2 and flat[0]["lift_high"] == 3.1 and flat[0]["label"] == "x"
+    many = selected_traits({"traits": [{"id": str(i)} for i in range(14)]})
+    assert len(many) == 10
+
+
+def test_card_iframe_keeps_the_card_out_of_the_page():
+    frame = card_iframe(f"<p>{html.escape(SCRIPT)}</p>")
+    assert frame.count("<") == 2  # only the iframe's own open and close tags
+    assert 'sandbox=""' in frame
+
+
+def test_provenance_names_files_row_counts_and_quarter(fixture_run, config):
+    run_dir, tables = fixture_run
+    context = _context(run_dir, tables, config)
+    provenance = context["provenance"]
+    assert provenance["quarter"] == "2026Q3" == context["quarter"]
+    inputs = {i["table"]: i for i in provenance["inputs"]}
+    assert inputs["deals"]["files"] == ["deals_2025.csv", "deals_2026.csv"]
+    assert (inputs["deals"]["rows_read"], inputs["deals"]["rows"], inputs["deals"]["rows_quarantined"]) == (503, 500, 3)
+    artifacts = {a["name"]: a["rows"] for a in provenance["artifacts"]}
+    assert artifacts["features.parquet"] == len(tables["features"])
+    assert artifacts["coded_answers.parquet"] == len(pd.read_parquet(run_dir / "coded_answers.parquet"))
+    page = render_card(context)
+    assert "deals: deals_2025.csv, deals_2026.csv (500 rows used, 3 quarantined)" in page
+    assert f"generated {provenance['generated']}" in page

@@ -1,0 +1,224 @@
+"""Unit tests of the sales cuts: statistics against scipy, outcome rules, tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from icp_helpers.cuts import (
+    account_cuts,
+    best_outcome,
+    cut_levels,
+    cut_summary,
+    cut_test,
+    sales_cuts,
+    spend_thresholds,
+    weekday_hour,
+    won_deals,
+)
+
+
+def _customers(seed: int = 0, n: int = 300):
+    """Per-account features where region is tied to being best and country is noise."""
+    rng = np.random.default_rng(seed)
+    best = rng.random(n) < 0.25
+    region = np.where(
+        best,
+        rng.choice(["north", "south"], n, p=[0.8, 0.2]),
+        rng.choice(["north", "south"], n, p=[0.3, 0.7]),
+    )
+    features = pd.DataFrame(
+        {
+            "account_id": [f"A{i:04d}" for i in range(n)],
+            "region": region,
+            "country": rng.choice(["IT", "ES", "DE"], n),
+            "preferred_weekday": rng.choice(["Monday", "Friday"], n),
+            "preferred_hour": rng.integers(6, 20, n),
+            "multi_item_share": rng.random(n),
+            "won_value": np.where(best, 5000.0, 1000.0) + rng.normal(0, 100, n),
+        }
+    )
+    features["multi_item_buyer"] = features["multi_item_share"] >= 0.5
+    outcome = pd.Series(best, index=features["account_id"], name="best")
+    return features, outcome
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 2), (5, 2)])
+def test_cut_test_matches_scipy(shape):
+    rng = np.random.default_rng(sum(shape))
+    n = 400
+    levels = pd.Series(rng.integers(0, shape[0], n).astype(str))
+    outcome = pd.Series(rng.random(n) < 0.3 + 0.1 * levels.astype(int))
+    result = cut_test(levels, outcome)
+    table = pd.crosstab(levels, outcome).to_numpy()
+    chi2, p_value, dof, expected = stats.chi2_contingency(table, correction=False)
+    assert result["chi2"] == pytest.approx(chi2)
+    assert result["p_value"] == pytest.approx(p_value)
+    assert result["dof"] == dof == shape[0] - 1
+    assert result["cramers_v"] == pytest.approx(np.sqrt(chi2 / n))
+    assert result["min_expected"] == pytest.approx(expected.min())
+    assert result["n"] == n and result["levels"] == shape[0]
+
+
+def test_cramers_v_is_one_for_a_perfect_cut_and_nan_for_one_level():
+    levels = pd.Series(["a"] * 20 + ["b"] * 30)
+    outcome = pd.Series([True] * 20 + [False] * 30)
+    assert cut_test(levels, outcome)["cramers_v"] == pytest.approx(1.0)
+    single = cut_test(pd.Series(["a"] * 10), pd.Series([True, False] * 5))
+    assert np.isnan(single["cramers_v"]) and single["levels"] == 1
+
+
+def test_missing_levels_are_left_out_of_the_test():
+    levels = pd.Series(["a", "b", None, "a", "b", None] * 10)
+    outcome = pd.Series([True, False, True, False, False, True] * 10)
+    assert cut_test(levels, outcome)["n"] == 40
+
+
+def test_summary_puts_the_planted_cut_first_and_is_sorted_by_v():
+    features, outcome = _customers()
+    cuts = account_cuts(features)
+    assert {"region", "country", "weekday", "daypart", "order_type"} <= set(cuts.columns)
+    summary = cut_summary(cuts, outcome)
+    assert summary.loc[0, "cut"] == "region"
+    assert summary["cramers_v"].is_monotonic_decreasing
+    assert summary.set_index("cut").loc["region", "p_value"] < 1e-6
+
+
+def test_rare_levels_are_pooled_as_other():
+    levels = pd.Series(["x"] * 40 + ["y"] * 40 + ["r1", "r2", "r3"])
+    outcome = pd.Series([True, False] * 40 + [True, True, False])
+    cuts = pd.DataFrame({"cut": levels})
+    summary = cut_summary(cuts, outcome, min_count=5)
+    assert summary.loc[0, "levels"] == 3  # x, y, other
+    table = cut_levels(cuts, outcome, "cut", min_count=5).set_index("cut")
+    assert table.loc["other", "accounts"] == 3 and table.loc["other", "best"] == 2
+    assert table["accounts"].sum() == len(levels)
+    assert table.loc["other", "lift"] == pytest.approx((2 / 3) / outcome.mean())
+
+
+def test_outcome_from_best_customers_or_above_median_spend():
+    features, truth = _customers()
+    flags, rule = best_outcome(features)
+    median = features["won_value"].median()
+    assert (flags == (features.set_index("account_id")["won_value"] > median)).all()
+    assert "median" in rule
+    best = pd.DataFrame({"account_id": truth.index, "is_best": truth.to_numpy()})
+    flags, rule = best_outcome(features, best=best)
+    assert flags.equals(truth.rename("best")) and "best_customers" in rule
+
+
+def test_contacts_give_age_band_and_gender():
+    features = pd.DataFrame({"account_id": ["a", "b", "c"], "won_value": [1.0, 2.0, 3.0]})
+    contacts = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "b", "c"],
+            "age": [23, 40, 50, 70],
+            "gender": ["f", "m", "m", None],
+        }
+    )
+    cuts = account_cuts(features, contacts=contacts)
+    assert cuts["age_band"].to_dict() == {"a": "18-24", "b": "45-54", "c": "65+"}
+    assert cuts.loc["b", "gender"] == "m" and cuts.loc["c", "gender"] is None
+
+
+def _deals():
+    return pd.DataFrame(
+        {
+            "deal_id": ["d1", "d2", "d3", "d4", "d5"],
+            "account_id": ["a", "a", "b", "b", "c"],
+            "close_date": pd.to_datetime(
+                [
+                    "2026-01-05 09:30",
+                    "2026-02-06 14:00",
+                    "2026-03-02 09:10",
+                    "2025-06-01 10:00",
+                    "2026-02-10 18:00",
+                ]
+            ),
+            "amount": [100.0, 300.0, 50.0, 999.0, 700.0],
+            "stage": ["won", "won", "won", "won", "lost"],
+        }
+    )
+
+
+def test_won_deals_keep_the_window_and_won_stage():
+    won = won_deals(_deals(), window=(pd.Timestamp("2026-01-01"), pd.Timestamp("2026-04-01")))
+    assert won["deal_id"].tolist() == ["d1", "d2", "d3"]
+
+
+def test_spend_thresholds_per_group():
+    won = won_deals(_deals(), window=(pd.Timestamp("2026-01-01"), pd.Timestamp("2026-04-01")))
+    table = spend_thresholds(won, by=pd.Series({"a": "g1", "b": "g2"})).set_index("group")
+    assert table.loc["g1", ["spend_min", "spend_median", "spend_max"]].tolist() == [
+        100.0,
+        200.0,
+        300.0,
+    ]
+    assert table.loc["g2", "deals"] == 1 and table.loc["g1", "accounts"] == 1
+    assert spend_thresholds(won).loc[0, "spend_median"] == won["amount"].median()
+
+
+def test_weekday_hour_heatmap_counts_each_deal_once():
+    won = won_deals(_deals())
+    heatmap = weekday_hour(won)
+    assert heatmap.shape == (7, 24) and heatmap.to_numpy().sum() == len(won)
+    first = won.loc[0, "close_date"]
+    assert heatmap.loc[first.day_name(), first.hour] >= 1
+
+
+def test_sales_cuts_reports_the_rule_and_skips_daypart_without_times():
+    features, truth = _customers(n=60)
+    dates = pd.to_datetime("2026-01-01") + pd.to_timedelta(np.arange(60) % 80, unit="D")
+    deals = pd.DataFrame(
+        {
+            "deal_id": range(60),
+            "account_id": features["account_id"],
+            "close_date": dates,
+            "amount": features["won_value"],
+        }
+    )
+    result = sales_cuts(
+        features, deals, window=(pd.Timestamp("2026-01-01"), pd.Timestamp("2026-04-01"))
+    )
+    assert not result.has_time and "daypart" not in result.cuts.columns
+    assert "median" in result.outcome_rule and any("time of day" in n for n in result.notes)
+    assert set(result.spend["customers"]) == {"best", "other"}
+    record = result.record()
+    assert record["customers"] == 60 and record["cuts"][0]["cut"] == result.summary.loc[0, "cut"]
+
+
+def test_plots_draw_results_and_placeholders():
+    from matplotlib.figure import Figure
+
+    from icp_helpers.cuts import (
+        SalesCuts,
+        plot_cut_summary,
+        plot_spend_thresholds,
+        plot_weekday_hour,
+    )
+
+    features, _ = _customers(n=80)
+    deals = pd.DataFrame(
+        {
+            "deal_id": range(80),
+            "account_id": features["account_id"],
+            "close_date": pd.Timestamp("2026-02-02 09:00")
+            + pd.to_timedelta(np.arange(80), unit="h"),
+            "amount": features["won_value"],
+        }
+    )
+    result = sales_cuts(features, deals)
+    empty = SalesCuts.empty("no deals")
+    for fig in (
+        plot_cut_summary(result.summary),
+        plot_spend_thresholds(result.spend),
+        plot_weekday_hour(result.heatmap),
+        plot_cut_summary(empty.summary),
+        plot_spend_thresholds(empty.spend),
+        plot_weekday_hour(empty.heatmap),
+    ):
+        assert isinstance(fig, Figure) and fig.axes
+    assert empty.levels().empty and empty.notes == ["no deals"]
+    assert not result.levels().empty

@@ -1,0 +1,168 @@
+"""Exports: formula-injection guard in CSV and XLSX, numbers kept as numbers, sheet layout."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from icp_helpers.export import (
+    FORMULA_PREFIXES,
+    plot_tiers,
+    safe_cell,
+    safe_frame,
+    tier_summary,
+    write_scored,
+)
+
+DANGEROUS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\tTAB", "\rCR"]
+
+
+@pytest.fixture()
+def frame():
+    return pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "A3", "A4", "A5", "A6", "A7"],
+            "name": [*DANGEROUS, "Olio & Co"],
+            "industry": ["=HYPERLINK(\"http://x\",\"y\")", "wholesaler", "-", "hotel", "@x", "deli", "cafe"],
+            "fit_score": [-12.5, 0.0, 40.0, 55.5, -1.0, 3.0, 99.0],
+            "delta": [-3, 2, -1, 0, 5, -7, 1],
+            "is_best": [True, False, True, False, False, True, False],
+            "matched_traits": [["industry=wholesaler", "city_size=large"], [], ["=evil"], [], [], [], []],
+        }
+    )
+
+
+@pytest.mark.parametrize("text", DANGEROUS)
+def test_safe_cell_neutralises_each_formula_prefix(text):
+    assert safe_cell(text) == "'" + text
+    assert not safe_cell(text).startswith(FORMULA_PREFIXES)
+
+
+@pytest.mark.parametrize("value", [-5, -2.5, 0, 3, 1.5, True, None, np.int64(-4), np.float64(-0.5)])
+def test_safe_cell_leaves_numbers_and_empties_alone(value):
+    assert safe_cell(value) is value
+
+
+@given(st.text())
+def test_guarded_text_never_starts_like_a_formula(text):
+    out = safe_cell(text)
+    assert not out.startswith(FORMULA_PREFIXES)
+    assert out in (text, "'" + text)
+
+
+def test_safe_frame_guards_text_columns_and_headers_only(frame):
+    frame = frame.assign(**{"=header": 1})
+    out = safe_frame(frame)
+    assert out["name"].tolist()[:6] == ["'" + t for t in DANGEROUS]
+    assert out["name"].iloc[6] == "Olio & Co"
+    assert out["fit_score"].tolist() == frame["fit_score"].tolist()
+    assert out["delta"].dtype == frame["delta"].dtype
+    assert out["matched_traits"].iloc[0] == "industry=wholesaler; city_size=large"
+    assert out["matched_traits"].iloc[2] == "'=evil"
+    assert "'=header" in out.columns
+
+
+def test_csv_is_guarded_and_keeps_negative_numbers(tmp_path, frame):
+    paths = write_scored(frame, tmp_path, "scored_accounts")
+    assert paths["csv"] == tmp_path / "scored_accounts.csv"
+    with paths["csv"].open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row, text in zip(rows, DANGEROUS, strict=False):
+        assert row["name"] == "'" + text
+    assert rows[0]["industry"].startswith("'=")
+    assert rows[2]["industry"] == "'-"
+    assert [r["fit_score"] for r in rows][:2] == ["-12.5", "0.0"]  # numbers unprefixed
+    assert rows[0]["delta"] == "-3"
+    back = pd.read_csv(paths["csv"], encoding="utf-8-sig")
+    assert back["fit_score"].dtype.kind == "f" and back["delta"].dtype.kind == "i"
+
+
+def test_xlsx_shows_text_not_formulas_and_numbers_as_numbers(tmp_path, frame):
+    path = write_scored(frame, tmp_path, "scored_prospects")["xlsx"]
+    sheet = load_workbook(path).active
+    header = [c.value for c in sheet[1]]
+    assert header == list(frame.columns)
+    name_col = header.index("name") + 1
+    for row, text in enumerate(DANGEROUS, start=2):
+        cell = sheet.cell(row=row, column=name_col)
+        assert cell.data_type == "s", text
+        # XML storage normalises a carriage return to a line feed
+        assert cell.value == "'" + text.replace("\r", "\n")
+    industry = sheet.cell(row=2, column=header.index("industry") + 1)
+    assert industry.data_type == "s" and industry.value.startswith("'=")
+    score = sheet.cell(row=2, column=header.index("fit_score") + 1)
+    assert score.data_type == "n" and score.value == -12.5
+    delta = sheet.cell(row=2, column=header.index("delta") + 1)
+    assert delta.data_type == "n" and delta.value == -3
+    flag = sheet.cell(row=2, column=header.index("is_best") + 1)
+    assert flag.value is True
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_xlsx_layout_frozen_header_filter_and_widths(tmp_path, frame):
+    path = write_scored(frame, tmp_path, "scored_accounts", formats=["xlsx"])["xlsx"]
+    assert not (tmp_path / "scored_accounts.csv").exists()
+    sheet = load_workbook(path).active
+    assert sheet.title == "scored_accounts"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:G{len(frame) + 1}"
+    assert all(c.font.bold for c in sheet[1])
+    widths = {col: sheet.column_dimensions[col].width for col in "ABCDEFG"}
+    # fitted to the longest value: the matched-traits column is wider than the id column
+    assert widths["G"] > widths["A"] >= len("account_id")
+    assert max(widths.values()) <= 60
+
+
+def test_unknown_format_is_refused(tmp_path, frame):
+    with pytest.raises(ValueError, match="allowed: csv, xlsx"):
+        write_scored(frame, tmp_path, "x", formats=["pdf"])
+
+
+def test_control_characters_do_not_break_the_workbook(tmp_path):
+    frame = pd.DataFrame({"name": ["bell\x07name", "=x"], "when": pd.to_datetime(["2026-01-02", None])})
+    path = write_scored(frame, tmp_path, "odd")["xlsx"]
+    sheet = load_workbook(path).active
+    assert sheet["A2"].value == "bellname"
+    assert sheet["A3"].value == "'=x"
+    assert sheet["B2"].is_date and sheet["B3"].value is None
+
+
+def test_tier_summary_counts_rates_and_ratio():
+    scored = pd.DataFrame(
+        {
+            "tier": ["A"] * 4 + ["B"] * 6 + ["C"] * 10,
+            "is_best": [True, True, True, False] + [True, False, False, False, False, False] + [True] + [False] * 9,
+        }
+    )
+    summary = tier_summary(scored)
+    assert summary["accounts"].tolist() == [4, 6, 10]
+    assert summary["best"].tolist() == [3, 1, 1]
+    assert summary.loc["A", "best_rate"] == pytest.approx(0.75)
+    assert summary.loc["A", "rate_vs_lowest"] == pytest.approx(7.5)
+    assert summary["share"].sum() == pytest.approx(1.0)
+    # an outcome given as a Series (best customers of a later quarter)
+    later = tier_summary(scored, outcome=pd.Series([False] * 19 + [True]))
+    assert later["best"].tolist() == [0, 0, 1]
+    # no best customer in the lowest tier: the ratio is undefined, not infinite
+    assert np.isnan(tier_summary(scored.assign(is_best=scored["tier"] == "A")).loc["A", "rate_vs_lowest"])
+
+
+def test_plot_tiers_draws_one_bar_per_tier_and_table():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    accounts = pd.DataFrame({"tier": ["A", "B", "B", "C"]})
+    prospects = pd.DataFrame({"tier": ["C", "C"]})
+    ax = plot_tiers(accounts, prospects)
+    heights = [round(p.get_height(), 3) for p in ax.patches]
+    assert heights == [0.25, 0.5, 0.25, 0.0, 0.0, 1.0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["accounts", "prospects"]
+    plt.close(ax.figure)

@@ -1,0 +1,154 @@
+"""Customer groups: Gower distances, the choice of k, profiles and plain-words descriptions."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.metrics import adjusted_rand_score  # noqa: E402
+
+from icp_helpers import groups as gr  # noqa: E402
+
+SEGMENTS = {
+    # industry, employees band, city size, weekday, daypart, frequency, amount, multi-item share
+    "wholesale": ("wholesaler", "10-49", "large", "Monday", "morning", 4.0, 1500.0, 0.95),
+    "restaurants": ("restaurant", "10-49", "medium", "Thursday", "morning", 1.5, 450.0, 0.7),
+    "delis": ("deli", "1-9", "small", "Wednesday", "afternoon", 0.7, 300.0, 0.3),
+}
+
+
+def _accounts(n: int = 360, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    names = list(SEGMENTS)
+    truth = rng.choice(len(names), size=n, p=[0.25, 0.45, 0.30])
+    rows = []
+    for i, k in enumerate(truth):
+        industry, band, city, day, part, freq, amount, multi = SEGMENTS[names[k]]
+        noisy = rng.random(5) < 0.1  # each trait is off one time in ten
+        rows.append(
+            {
+                "account_id": f"A{i:04d}",
+                "industry": rng.choice(["hotel", "caterer"]) if noisy[0] else industry,
+                "employees_band": "50-249" if noisy[1] else band,
+                "city_size": rng.choice(["large", "medium", "small"]) if noisy[2] else city,
+                "preferred_weekday": rng.choice(["Tuesday", "Friday"]) if noisy[3] else day,
+                "preferred_daypart": "evening" if noisy[4] else part,
+                "deal_frequency": freq * np.exp(rng.normal(0, 0.25)),
+                "avg_deal_amount": amount * np.exp(rng.normal(0, 0.25)),
+                "multi_item_share": float(np.clip(multi + rng.normal(0, 0.08), 0, 1)),
+                "won_deals": 4,
+            }
+        )
+    return pd.DataFrame(rows), truth
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    features, truth = _accounts()
+    is_best = features["industry"].eq("wholesaler").to_numpy() & (np.arange(len(features)) % 2 == 0)
+    model = gr.CustomerGroups(k_min=2, k_max=6, random_state=0).fit(features, is_best)
+    return model, features, truth, is_best
+
+
+def test_gower_distance_by_hand():
+    cats = np.array([["a", "x"], ["a", "y"], ["(missing)", "y"]], dtype=object)
+    nums = np.array([[0.0], [0.5], [np.nan]])
+    d = gr.gower_distances(cats, nums)
+    assert d[0, 1] == pytest.approx((0 + 1 + 0.5) / 3)
+    assert d[1, 2] == pytest.approx(0.0)  # only the second category is known for both
+    assert d[0, 2] == pytest.approx(1.0)
+    np.testing.assert_allclose(d, d.T)
+    assert np.allclose(np.diag(d), 0)
+
+
+def test_recovers_planted_segments_and_chooses_k_by_silhouette(fitted):
+    model, features, truth, _ = fitted
+    assert model.n_groups_ == 3
+    assert adjusted_rand_score(truth, model.labels_) > 0.9
+    crit = model.criterion_.set_index("k")
+    assert list(crit.index) == [2, 3, 4, 5, 6]
+    eligible = crit[crit["eligible"]]
+    assert eligible["silhouette"].idxmax() == model.n_groups_
+
+
+def test_groups_are_numbered_by_size(fitted):
+    model, *_ = fitted
+    sizes = np.bincount(model.labels_)[1:]
+    assert list(sizes) == sorted(sizes, reverse=True)
+    assert model.profiles_["size"].tolist() == list(sizes)
+    assert model.profiles_["share"].sum() == pytest.approx(1.0)
+
+
+def test_profiles_and_best_share(fitted):
+    model, features, _, is_best = fitted
+    wholesale = model.profiles_[model.profiles_["industry"] == "wholesaler"].iloc[0]
+    members = model.labels_ == wholesale.name
+    assert wholesale["best_share"] == pytest.approx(is_best[members].mean())
+    assert wholesale["deal_frequency"] == pytest.approx(features.loc[members, "deal_frequency"].median())
+    assert wholesale["industry_share"] > 0.8
+
+
+def test_descriptions_are_plain_words(fitted):
+    model, *_ = fitted
+    texts = model.descriptions_
+    wholesale = next(g for g, t in texts.items() if "wholesalers" in t)
+    assert "Small wholesalers in large cities" in texts[wholesale]
+    assert "orders a quarter" in texts[wholesale]
+    assert "mostly on Monday mornings" in texts[wholesale]
+    assert "are best customers" in texts[wholesale]
+    delis = next(g for g, t in texts.items() if "delis" in t.lower())
+    assert texts[delis].startswith("Micro delis")
+    assert "afternoon" in texts[delis]
+    assert set(texts) == set(model.labels_text_) == set(range(1, model.n_groups_ + 1))
+
+
+def test_fixed_number_of_groups_and_determinism():
+    features, _ = _accounts(seed=1)
+    a = gr.CustomerGroups(n_groups=4).fit(features)
+    b = gr.CustomerGroups(n_groups=4).fit(features)
+    assert a.n_groups_ == 4 and len(np.unique(a.labels_)) == 4
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert "best_share" not in a.profiles_
+
+
+def test_subsample_for_large_tables():
+    features, truth = _accounts(n=900, seed=2)
+    model = gr.CustomerGroups(k_min=2, k_max=5, max_accounts=300, random_state=3).fit(features)
+    assert model.n_fit_accounts_ == 300
+    assert len(model.labels_) == 900
+    assert 0.0 <= model.assignment_error_ < 0.2
+    assert adjusted_rand_score(truth, model.labels_) > 0.8
+    # new accounts join the group of their nearest medoid
+    assert (model.predict(features.iloc[:50]) >= 1).all()
+    assert "subsample" in gr.groups_text(model)
+
+
+def test_predict_agrees_with_the_fitted_labels(fitted):
+    model, features, *_ = fitted
+    assert np.mean(model.predict(features) == model.labels_) > 0.95
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(ValueError, match="grouping columns"):
+        gr.CustomerGroups().fit(pd.DataFrame({"account_id": ["a", "b"], "x": [1, 2]}))
+
+
+def test_artifacts_and_plots(fitted):
+    model, features, *_ = fitted
+    table = gr.groups_table(model, features)
+    assert list(table.columns) == ["account_id", "group", "group_label"]
+    summary = gr.groups_summary(model)
+    assert summary["n_groups"] == model.n_groups_
+    assert [g["group"] for g in summary["groups"]] == list(range(1, model.n_groups_ + 1))
+    assert all(g["description"] for g in summary["groups"])
+    ax = gr.plot_criterion(model)
+    assert len(ax.get_xticks()) == len(model.criterion_)
+    plt.close(ax.figure)
+    ax = gr.plot_profiles(model, features)
+    assert len(ax.get_yticklabels()) == model.n_groups_
+    plt.close(ax.figure)

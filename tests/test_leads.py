@@ -1,0 +1,564 @@
+"""Unit tests of lead scoring: points, tiers, decay, both input shapes, calibration."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from icp_helpers.config import LeadScoringConfig
+from icp_helpers.leads import (
+    DEFAULT_POINTS,
+    DEFAULT_TITLE_POINTS,
+    ENGAGEMENT,
+    NOT_FILLED,
+    LeadInputs,
+    LeadScorer,
+    LeadScoringError,
+    activity_matrix,
+    assign_tier,
+    count_matrix,
+    decile_table,
+    evaluate_points,
+    fit_engagement,
+    lead_inputs,
+    resolve_points,
+    resolve_thresholds,
+    score_leads,
+    score_points,
+    scored_leads,
+    threshold_sweep,
+    tier_table,
+    title_level,
+    title_reference,
+    top_drivers,
+    wilson_interval,
+)
+
+T0 = pd.Timestamp("2026-03-01")
+
+
+def _events(rows):
+    return pd.DataFrame(rows, columns=["lead_id", "timestamp", "activity", "detail", "job_title"])
+
+
+def _synthetic(seed: int = 0, n: int = 1500):
+    """Event log whose conversions are driven by two planted activities."""
+    rng = np.random.default_rng(seed)
+    kinds = ["page_visit", "key_page_visit", "download", "video_view", "email_click"]
+    details = {"key_page_visit": ["pricing", "contact"], "download": ["price-list", "recipe-ebook"]}
+    rows, converted = [], []
+    for i in range(n):
+        lead = f"L{i:05d}"
+        logit = -2.0
+        for _ in range(rng.poisson(4)):
+            kind = kinds[rng.integers(len(kinds))]
+            detail = None
+            if kind in details:
+                detail = details[kind][rng.integers(2)]
+                logit += {"pricing": 1.4, "price-list": 1.8}.get(detail, 0.0)
+            rows.append(
+                (lead, T0 + pd.Timedelta(days=int(rng.integers(0, 90))), kind, detail, None)
+            )
+        converted.append(int(rng.random() < 1 / (1 + np.exp(-logit))))
+    leads = pd.DataFrame({"lead_id": [f"L{i:05d}" for i in range(n)], "converted": converted})
+    return _events(rows), leads
+
+
+# --------------------------------------------------------------------------- points
+
+
+def test_event_points_add_up_per_activity_detail_and_title():
+    events = _events(
+        [
+            ("a", T0, "page_visit", "/home", None),
+            ("a", T0, "Page Visit", "/about", None),  # spelling normalised
+            ("a", T0, "download", "price-list", None),
+            ("a", T0, "form_submission", "quote", "CEO"),
+            ("b", T0, "key_page_visit", "pricing", None),
+            ("b", T0, "unsubscribe", None, None),
+            ("b", T0, "form_submission", "quote", "Marketing Assistant"),
+        ]
+    )
+    matrix = activity_matrix(events)
+    assert matrix.loc["a", "page_visit"] == 2
+    assert "download:price-list" in matrix.columns and "page_visit:/home" not in matrix.columns
+    assert matrix.loc["a", "title:executive"] == 1
+    assert "title:junior" not in matrix.columns  # the baseline level earns the form's points alone
+    score = score_points(matrix, resolve_points(matrix.columns))
+    expected_a = (
+        2 * DEFAULT_POINTS["page_visit"]
+        + DEFAULT_POINTS["download"]
+        + DEFAULT_POINTS["form_submission"]
+        + DEFAULT_TITLE_POINTS["executive"]
+    )
+    expected_b = (
+        DEFAULT_POINTS["key_page_visit"]
+        + DEFAULT_POINTS["unsubscribe"]
+        + DEFAULT_POINTS["form_submission"]
+    )
+    assert score["a"] == pytest.approx(expected_a)
+    assert score["b"] == pytest.approx(expected_b)
+
+
+def test_config_points_override_single_defaults_and_details():
+    features = ["download:price-list", "download:catalogue", "page_visit", "title:manager"]
+    points = resolve_points(
+        features, points={"download:price-list": 55, "page_visit": 0}, title_points={"manager": 7}
+    )
+    assert points["download:price-list"] == 55
+    assert points["download:catalogue"] == DEFAULT_POINTS["download"]  # falls back to the activity
+    assert points["page_visit"] == 0
+    assert points["title:manager"] == 7
+
+
+@pytest.mark.parametrize(
+    ("title", "level"),
+    [
+        ("CEO", "executive"),
+        ("Owner", "executive"),
+        ("Co-Founder", "executive"),
+        ("Head of Purchasing", "executive"),
+        ("General Manager", "executive"),
+        ("Head Chef", "manager"),
+        ("VP Sales", "executive"),
+        ("Purchasing Manager", "manager"),
+        ("Assistant Director", "junior"),
+        ("Intern", "junior"),
+        ("Chef", "staff"),
+        ("", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_title_levels(title, level):
+    assert title_level(title) == level
+
+
+def test_form_without_title_uses_the_leads_job_title():
+    events = _events([("a", T0, "form_submission", None, None)])
+    leads = pd.DataFrame({"lead_id": ["a", "b"], "job_title": ["Owner", None]})
+    matrix = activity_matrix(events, leads=leads)
+    assert matrix.loc["a", "title:executive"] == 1
+    assert matrix.loc["b"].sum() == 0  # a lead without events is kept with zeros
+
+
+# --------------------------------------------------------------------------- tiers
+
+
+def test_threshold_boundaries():
+    tiers = assign_tier(np.array([99, 100, 200, 201]))
+    assert list(tiers) == ["weak", "medium", "medium", "strong"]
+    assert assign_tier(99.999) == "weak"
+    assert assign_tier(200.0) == "medium"
+
+
+def test_thresholds_are_configurable_and_checked():
+    assert list(assign_tier([49, 50, 80, 81], thresholds={"medium": 50, "strong": 80})) == [
+        "weak",
+        "medium",
+        "medium",
+        "strong",
+    ]
+    assert resolve_thresholds({"strong": 300}) == {"medium": 100.0, "strong": 300.0}
+    with pytest.raises(LeadScoringError, match="must not exceed"):
+        resolve_thresholds({"medium": 300, "strong": 200})
+    with pytest.raises(LeadScoringError, match="unknown key"):
+        resolve_thresholds({"hot": 10})
+
+
+def test_tier_series_keeps_index_and_engagement_numbers():
+    score = pd.Series([250.0, 150.0, 10.0], index=["x", "y", "z"])
+    tiers = assign_tier(score)
+    assert tiers.to_dict() == {"x": "strong", "y": "medium", "z": "weak"}
+    assert [ENGAGEMENT[t] for t in tiers] == [1, 2, 3]
+
+
+# --------------------------------------------------------------------------- decay and cut-offs
+
+
+def test_decay_halves_points_per_half_life():
+    as_of = pd.Timestamp("2026-06-30")
+    events = _events(
+        [
+            ("a", as_of - pd.Timedelta(days=30), "download", None, None),
+            ("a", as_of - pd.Timedelta(days=60), "download", None, None),
+            ("a", as_of, "download", None, None),  # on the as-of date: not counted
+            ("a", as_of - pd.Timedelta(days=0.5), "video_view", None, None),
+        ]
+    )
+    matrix = activity_matrix(events, as_of=as_of, half_life_days=30)
+    assert matrix.loc["a", "download"] == pytest.approx(0.5 + 0.25)
+    assert matrix.loc["a", "video_view"] == pytest.approx(0.5 ** (0.5 / 30))
+    undecayed = activity_matrix(events, as_of=as_of)
+    assert undecayed.loc["a", "download"] == 2
+
+
+def test_events_after_conversion_are_left_out():
+    events = _events(
+        [
+            ("a", T0, "download", None, None),
+            ("a", T0 + pd.Timedelta(days=10), "download", None, None),
+        ]
+    )
+    leads = pd.DataFrame(
+        {"lead_id": ["a"], "converted": [True], "converted_date": [T0 + pd.Timedelta(days=5)]}
+    )
+    assert activity_matrix(events, leads=leads).loc["a", "download"] == 1
+
+
+def test_scorer_builds_the_matrix_from_an_event_log_with_decay():
+    as_of = pd.Timestamp("2026-06-30")
+    events = _events([("a", as_of - pd.Timedelta(days=14), "form_submission", None, None)])
+    scorer = LeadScorer(points={"form_submission": 40}, decay_half_life_days=14, as_of=as_of).fit(
+        events
+    )
+    assert scorer.transform(events).loc["a", "score"] == pytest.approx(20)
+
+
+# --------------------------------------------------------------------------- counts input
+
+
+def _count_leads():
+    return pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c", "d"],
+            "visits": ["3", "Select", None, "10"],
+            "seconds": [120, 0, 600, 30],
+            "last": ["Form Submitted", "Email Opened", "Select", "Email Opened"],
+        }
+    )
+
+
+def test_count_matrix_units_per_cap_and_missing_values():
+    settings = LeadScoringConfig(
+        counts_input=True,
+        counts={
+            "visits": {"activity": "page_visit", "cap": 5},
+            "seconds": {"points": 3, "per": 60},
+        },
+        categorical={"last": {"Form Submitted": "form_submission", "Email Opened": 1}},
+        missing_values=["Select"],
+    )
+    matrix = count_matrix(
+        _count_leads(),
+        counts=settings.counts,
+        categorical=settings.categorical,
+        missing_values=settings.missing_values,
+        min_level_count=1,
+    )
+    assert matrix["visits"].tolist() == [3, 0, 0, 5]
+    assert matrix["seconds"].tolist() == [2, 0, 10, 0.5]
+    # the most frequent level is the baseline without a column; "Select" means not filled in
+    assert matrix.attrs["baselines"] == {"last": "Email Opened"}
+    assert sorted(c for c in matrix.columns if c.startswith("last=")) == [
+        f"last={NOT_FILLED}",
+        "last=Form Submitted",
+    ]
+    assert matrix["last=Form Submitted"].tolist() == [1, 0, 0, 0]
+    assert matrix[f"last={NOT_FILLED}"].tolist() == [0, 0, 1, 0]
+    points = resolve_points(
+        matrix.columns, counts=settings.counts, categorical=settings.categorical
+    )
+    assert points["visits"] == DEFAULT_POINTS["page_visit"]
+    assert points["seconds"] == 3
+    assert points["last=Form Submitted"] == DEFAULT_POINTS["form_submission"]
+    score = score_points(matrix, points)
+    assert score["a"] == pytest.approx(
+        3 * DEFAULT_POINTS["page_visit"] + 2 * 3 + DEFAULT_POINTS["form_submission"]
+    )
+
+
+def test_rare_categorical_levels_are_pooled():
+    leads = pd.DataFrame({"lead_id": list("abcdefg"), "src": ["x", "x", "x", "y", "z", "w", "x"]})
+    matrix = count_matrix(leads, counts={}, categorical={"src": {}}, min_level_count=2)
+    assert list(matrix.columns) == ["src=other"]  # x is the baseline
+    assert matrix["src=other"].tolist() == [0, 0, 0, 1, 1, 1, 0]
+    listed = count_matrix(leads, counts={}, categorical={"src": {"w": 5}}, min_level_count=2)
+    assert sorted(listed.columns) == [
+        "src=other",
+        "src=w",
+    ]  # a level the config names keeps its column
+    assert listed["src=other"].sum() == 2
+    # a pooled level still rarer than the minimum joins the baseline
+    few = pd.DataFrame({"lead_id": list("abcdef"), "src": ["x", "x", "x", "x", "y", "z"]})
+    assert (
+        list(count_matrix(few, counts={}, categorical={"src": {}}, min_level_count=3).columns) == []
+    )
+    assert list(
+        count_matrix(few, counts={}, categorical={"src": {}}, min_level_count=2).columns
+    ) == ["src=other"]
+
+
+def test_count_column_must_be_numeric_and_the_error_names_file_and_column():
+    leads = pd.DataFrame({"lead_id": ["a", "b"], "visits": ["3", "lots"]})
+    with pytest.raises(
+        LeadScoringError, match=r"Leads\.csv: count column 'visits' must be numeric.*'lots'"
+    ):
+        count_matrix(leads, counts={"visits": {}}, source="Leads.csv")
+
+
+def test_count_column_must_not_be_negative_or_missing():
+    with pytest.raises(LeadScoringError, match="negative"):
+        count_matrix(pd.DataFrame({"lead_id": ["a"], "visits": [-1]}), counts={"visits": {}})
+    with pytest.raises(LeadScoringError, match=r"column\(s\) \['pages'\] missing"):
+        count_matrix(pd.DataFrame({"lead_id": ["a"], "visits": [1]}), counts={"pages": {}})
+    with pytest.raises(LeadScoringError, match="counts_input is true"):
+        count_matrix(pd.DataFrame({"lead_id": ["a"]}), counts={})
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def test_scorer_follows_the_sklearn_contract():
+    scorer = LeadScorer(thresholds={"medium": 50, "strong": 90}, C=0.5, random_state=3)
+    assert scorer.get_params()["C"] == 0.5
+    copy = clone(scorer)
+    assert copy.get_params() == scorer.get_params()
+    with pytest.raises(NotFittedError):
+        scorer.transform(pd.DataFrame({"page_visit": [1.0]}))
+    events, leads = _synthetic()
+    matrix = activity_matrix(events, leads=leads)
+    y = leads.set_index("lead_id")["converted"]
+    assert scorer.fit(matrix, y) is scorer
+    assert not hasattr(copy, "points_")
+    assert scorer.calibrated_ and scorer.thresholds_ == {"medium": 50.0, "strong": 90.0}
+    assert all(float(v).is_integer() for v in scorer.points_.values())
+    out = scorer.transform(matrix)
+    assert list(out.columns) == ["score", "tier", "engagement"]
+    assert out.index.equals(matrix.index)
+    assert 0.5 < scorer.score(matrix, y) <= 1
+
+
+def test_without_conversions_the_scorer_uses_the_reference_points():
+    matrix = pd.DataFrame({"download": [1.0, 0.0]}, index=["a", "b"])
+    scorer = LeadScorer().fit(matrix)
+    assert not scorer.calibrated_
+    assert scorer.points_ == {"download": DEFAULT_POINTS["download"]}
+
+
+def test_calibration_gives_the_planted_drivers_the_most_points():
+    events, leads = _synthetic(seed=1)
+    matrix = activity_matrix(events, leads=leads)
+    y = leads.set_index("lead_id")["converted"]
+    scorer = LeadScorer(random_state=0).fit(matrix, y)
+    assert set(top_drivers(scorer.points_, n=2)) == {
+        "download:price-list",
+        "key_page_visit:pricing",
+    }
+    # the scale keeps the thresholds' meaning: conversion odds at each threshold as under the defaults
+    assert scorer.scale_method_ == "default_odds"
+    for name in ("medium", "strong"):
+        odds = scorer.threshold_odds_[name]
+        assert odds["calibrated"] == pytest.approx(odds["reference"], abs=0.1)
+
+
+def test_calibration_rejects_one_class_and_shape_mismatch():
+    matrix = pd.DataFrame({"download": [1.0, 0.0, 2.0]})
+    with pytest.raises(LeadScoringError, match="one class"):
+        LeadScorer().fit(matrix, np.array([1, 1, 1]))
+    with pytest.raises(LeadScoringError, match="rows"):
+        LeadScorer().fit(matrix, np.array([1, 0]))
+
+
+def test_calibrated_points_rank_like_the_logistic_model_on_held_out_leads():
+    events, leads = _synthetic(seed=2)
+    matrix = activity_matrix(events, leads=leads)
+    y = leads.set_index("lead_id")["converted"]
+    evaluation = evaluate_points(
+        matrix, y, reference_points=resolve_points(matrix.columns), random_state=0
+    )
+    auc = evaluation.mean_auc
+    assert abs(auc["calibrated"] - auc["logistic"]) <= 0.03
+    assert auc["calibrated"] > auc["default"]
+    assert evaluation.scores["fold"].between(0, 4).all()
+    assert evaluation.scores["calibrated"].notna().all()
+    tiers = evaluation.tiers()
+    assert set(tiers["points"]) == {"default", "calibrated"}
+    assert tiers.groupby("points")["leads"].sum().eq(len(matrix)).all()
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_wilson_interval_matches_scipy():
+    low, high = wilson_interval([3, 0, 50], [10, 8, 50])
+    for i, (k, n) in enumerate([(3, 10), (0, 8), (50, 50)]):
+        ci = stats.binomtest(k, n).proportion_ci(method="wilson")
+        assert low[i] == pytest.approx(ci.low, abs=1e-9)
+        assert high[i] == pytest.approx(ci.high, abs=1e-9)
+    assert np.isnan(wilson_interval(0, 0)[0])
+
+
+def test_tier_decile_and_sweep_tables_count_every_lead():
+    rng = np.random.default_rng(5)
+    score = pd.Series(rng.integers(-20, 320, 400).astype(float))
+    y = pd.Series((rng.random(400) < score.clip(0, 300) / 300).astype(int))
+    tiers = tier_table(score, y)
+    assert tiers["leads"].sum() == 400
+    strong = tiers.set_index("tier").loc["strong"]
+    assert strong["leads"] == (score > 200).sum()
+    assert strong["converted"] == y[score > 200].sum()
+    assert strong["ci_low"] <= strong["conversion_rate"] <= strong["ci_high"]
+    deciles = decile_table(score, y)
+    assert deciles["leads"].sum() == 400 and deciles["score_min"].is_monotonic_increasing
+    sweep = threshold_sweep(score, y, grid=[0, 100, 200, 300])
+    assert sweep["leads_above"].is_monotonic_decreasing
+    assert sweep.set_index("threshold").loc[200, "leads_above"] == (score > 200).sum()
+    assert sweep["share_of_converters"].iloc[0] == pytest.approx(y[score > 0].sum() / y.sum())
+
+
+def test_fit_engagement_matrix_counts_and_rates():
+    leads = pd.DataFrame(
+        {
+            "lead_id": list("abcdefg"),
+            "account_id": ["x", "x", "y", "z", None, "w", "y"],
+            "engagement": [1, 1, 3, 2, 1, 1, 3],
+            "converted": [1, 0, 0, 1, 1, 1, 1],
+        }
+    )
+    accounts = pd.DataFrame({"account_id": ["x", "y", "z"], "tier": ["A", "C", "B"]})
+    table = fit_engagement(leads, accounts).set_index("cell")
+    assert len(table) == 9 and table["leads"].sum() == 5  # no account / unscored account left out
+    assert table.loc["A1", "leads"] == 2 and table.loc["A1", "conversion_rate"] == 0.5
+    assert table.loc["C3", "leads"] == 2 and table.loc["C3", "converted"] == 1
+    assert table.loc["B2", "conversion_rate"] == 1.0 and table.loc["A2", "leads"] == 0
+
+
+def test_scored_leads_table():
+    events = _events(
+        [("a", T0, "download", "price-list", None), ("b", T0, "page_visit", None, None)]
+    )
+    leads = pd.DataFrame(
+        {"lead_id": ["a", "b", "c"], "account_id": ["x", None, "y"], "converted": [1, 0, 0]}
+    )
+    matrix = activity_matrix(events, leads=leads)
+    inputs = LeadInputs(matrix=matrix, leads=leads, converted=None, shape="events", as_of=None)
+    default = resolve_points(matrix.columns)
+    table = scored_leads(
+        inputs,
+        default_points=default,
+        points={**default, "download:price-list": 250},
+        accounts=pd.DataFrame({"account_id": ["x", "y"], "tier": ["A", "B"]}),
+    ).set_index("lead_id")
+    assert table.loc["a", "tier"] == "strong" and table.loc["a", "cell"] == "A1"
+    assert table.loc["a", "default_tier"] == "weak"
+    assert table.loc["c", "cell"] == "B3" and pd.isna(table.loc["b", "cell"])
+    assert "download:price-list (+250)" in table.loc["a", "top_activities"]
+    assert table["score"].is_monotonic_decreasing
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def _config(**lead_scoring):
+    from icp_helpers.config import ProjectConfig
+
+    return ProjectConfig.model_validate(
+        {"inputs": {"leads": {"path": "Leads.csv"}}, "lead_scoring": lead_scoring}
+    )
+
+
+def test_lead_inputs_from_counts_and_score_leads_without_conversions():
+    config = _config(
+        counts_input=True,
+        counts={"visits": {"activity": "page_visit"}},
+        categorical={"last": {"Unsubscribed": "unsubscribe"}},
+        min_level_count=1,
+    )
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c"],
+            "visits": [60.0, 3.0, 0.0],
+            "last": ["Opened", "Opened", "Unsubscribed"],
+        }
+    )
+    inputs = lead_inputs(SimpleNamespace(leads=leads, activities=None), config=config)
+    assert inputs.shape == "counts" and inputs.converted is None
+    assert any("baseline level 'Opened'" in note for note in inputs.notes)
+    scoring = score_leads(inputs, settings=config.lead_scoring)
+    assert scoring.scorer is None and scoring.points_used == "default"
+    assert scoring.auc().empty and scoring.deciles().empty
+    table = scoring.scored().set_index("lead_id")
+    assert table.loc["a", "score"] == 60 * DEFAULT_POINTS["page_visit"]
+    assert table.loc["c", "score"] == DEFAULT_POINTS["unsubscribe"]
+    assert table.loc["a", "tier"] == "medium" and table.loc["c", "tier"] == "weak"
+    assert scoring.tiers()["leads"].sum() == 3
+
+
+def test_lead_inputs_errors_name_the_missing_piece():
+    leads = pd.DataFrame({"lead_id": ["a"], "visits": ["many"]})
+    with pytest.raises(LeadScoringError, match="inputs.activities is not configured"):
+        lead_inputs(SimpleNamespace(leads=leads, activities=None), config=_config())
+    with pytest.raises(
+        LeadScoringError, match=r"Leads\.csv: count column 'visits' must be numeric"
+    ):
+        lead_inputs(
+            SimpleNamespace(leads=leads, activities=None),
+            config=_config(counts_input=True, counts={"visits": {}}),
+        )
+
+
+def test_title_reference_is_the_level_with_fewest_points():
+    assert title_reference(LeadScoringConfig()) == "junior"
+    assert title_reference(LeadScoringConfig(title_points={"staff": -5})) == "staff"
+
+
+def test_score_leads_calibrates_and_records_everything():
+    events, leads = _synthetic(seed=3, n=800)
+    inputs = LeadInputs(
+        matrix=activity_matrix(events, leads=leads),
+        leads=leads,
+        converted=leads.set_index("lead_id")["converted"],
+        shape="events",
+        as_of=None,
+    )
+    config = _config(cv_folds=3)
+    scoring = score_leads(inputs, settings=config.lead_scoring)
+    assert scoring.points_used == "calibrated" and scoring.points == scoring.scorer.points_
+    record = scoring.record()
+    assert record["cv_folds"] == 3 and set(record["auc"]) == {"default", "calibrated", "logistic"}
+    assert record["top_drivers"][0] == top_drivers(scoring.scorer.points_)[0]
+    points = scoring.points_record(config.lead_scoring)
+    assert points["calibrated"] == scoring.scorer.points_ and points["title_reference"] == "junior"
+    assert set(scoring.sweep()["points"]) == {"default", "calibrated"}
+
+
+def test_plots_draw_results_and_placeholders():
+    from matplotlib.figure import Figure
+
+    from icp_helpers.leads import (
+        fit_engagement_view,
+        plot_calibration,
+        plot_fit_engagement,
+        plot_points,
+        plot_threshold_sweep,
+        plot_tier_conversion,
+    )
+
+    events, leads = _synthetic(seed=4, n=600)
+    inputs = LeadInputs(
+        matrix=activity_matrix(events, leads=leads),
+        leads=leads,
+        converted=leads.set_index("lead_id")["converted"],
+        shape="events",
+        as_of=None,
+    )
+    scoring = score_leads(inputs, settings=_config(cv_folds=3).lead_scoring)
+    scored = scoring.scored()
+    figures = [
+        plot_points(scoring.points_table()),
+        plot_tier_conversion(scoring.tiers()),
+        plot_calibration(scoring.deciles()),
+        plot_threshold_sweep(scoring.sweep()),
+        plot_fit_engagement(None, scored=scored),
+        plot_calibration(pd.DataFrame()),
+        plot_threshold_sweep(pd.DataFrame()),
+    ]
+    assert all(isinstance(fig, Figure) and fig.axes for fig in figures)
+    view = fit_engagement_view(None, scored)
+    assert view["leads"].sum() == len(scored)
