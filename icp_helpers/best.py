@@ -390,7 +390,14 @@ def interview_shortlist(
     for _, row in best.iterrows():
         if len(picked) >= size:
             break
-        take(row["account_id"], f"value rank {int(row['value_rank'])}")
+        if row["account_id"] in picked:
+            continue
+        detail = [f"value rank {int(row['value_rank'])} of {len(table):,}"]
+        if "won_value" in row and pd.notna(row["won_value"]):
+            detail.append(f"won value {_fmt_money(row['won_value'])}")
+        if "deal_frequency" in row and pd.notna(row["deal_frequency"]):
+            detail.append(f"{row['deal_frequency']:.1f} deals a quarter")
+        take(row["account_id"], ", ".join(detail))
 
     keep = [c for c in ("account_id", "name", "value_rank", "value_score", "won_value",
                         "deal_frequency", "referrals", "case_study", "group") if c in best]

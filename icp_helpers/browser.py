@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,8 @@ _DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
 # Top-level elements that show a picture; an <svg> nested in another is one figure.
 _FIGURES_JS = "() => document.querySelectorAll('img, svg:not(svg svg)').length"
+# Page objects of a PDF (not the /Pages tree nodes).
+_PDF_PAGE_RE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
 @dataclass
@@ -68,6 +71,10 @@ class PageReport:
         a script ran that the page's author did not write.
     screenshot : Path or None
         The full-page screenshot, when one was asked for.
+    pdf : Path or None
+        The page printed to A4 PDF, when one was asked for.
+    pdf_pages : int or None
+        Pages of that PDF (a one-page card must print on one sheet).
     """
 
     url: str
@@ -79,6 +86,8 @@ class PageReport:
     failed_requests: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     screenshot: Path | None = None
+    pdf: Path | None = None
+    pdf_pages: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -131,6 +140,7 @@ def check_page(
     html_path: str | Path,
     *,
     screenshot: str | Path | None = None,
+    pdf: str | Path | None = None,
     timeout_s: float = 30,
 ) -> PageReport:
     """Open a local HTML file in headless Chromium with the network blocked.
@@ -141,6 +151,8 @@ def check_page(
         The page to open.
     screenshot : str or Path, optional
         Where to save a full-page PNG screenshot.
+    pdf : str or Path, optional
+        Where to save the page printed on A4 (print stylesheet, backgrounds on).
     timeout_s : float
         Seconds allowed for launching, loading and each step.
 
@@ -162,12 +174,16 @@ def check_page(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _check_page(html_path, screenshot=screenshot, timeout_s=timeout_s)
+        return _check_page(html_path, screenshot=screenshot, pdf=pdf, timeout_s=timeout_s)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_check_page, html_path, screenshot=screenshot, timeout_s=timeout_s).result()
+        return pool.submit(
+            _check_page, html_path, screenshot=screenshot, pdf=pdf, timeout_s=timeout_s
+        ).result()
 
 
-def _check_page(html_path: str | Path, *, screenshot: str | Path | None, timeout_s: float) -> PageReport:
+def _check_page(
+    html_path: str | Path, *, screenshot: str | Path | None, pdf: str | Path | None, timeout_s: float
+) -> PageReport:
     from playwright.sync_api import sync_playwright
 
     page_path = Path(html_path).resolve()
@@ -229,6 +245,12 @@ def _check_page(html_path: str | Path, *, screenshot: str | Path | None, timeout
                 shot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(shot), full_page=True)
                 report.screenshot = shot
+            if pdf is not None:
+                printed = Path(pdf)
+                printed.parent.mkdir(parents=True, exist_ok=True)
+                data = page.pdf(path=str(printed), format="A4", print_background=True)
+                report.pdf = printed
+                report.pdf_pages = len(_PDF_PAGE_RE.findall(data))
         finally:
             context.close()
     return report

@@ -51,6 +51,7 @@ __all__ = [
     "selected_traits",
     "template_for",
     "write_card",
+    "step4_record",
 ]
 
 #: Shipped templates per output format.
@@ -180,9 +181,11 @@ def card_iframe(card_html: str, *, height: int = 1100) -> str:
     The card's own CSS stays inside the frame, and the empty ``sandbox``
     attribute forbids scripts in it.
     """
+    # wrapped in a <div>: IPython warns about HTML that starts with <iframe>
     return (
-        f'<iframe sandbox="" title="ICP card" style="width:100%;height:{int(height)}px;'
-        f'border:1px solid #ddd" srcdoc="{html.escape(card_html, quote=True)}"></iframe>'
+        '<div class="icp-card-frame"><iframe sandbox="" title="ICP card" '
+        f'style="width:100%;height:{int(height)}px;border:1px solid #ddd" '
+        f'srcdoc="{html.escape(card_html, quote=True)}"></iframe></div>'
     )
 
 
@@ -215,6 +218,8 @@ def _trait_entry(trait: Mapping[str, Any]) -> dict:
         "label": str(trait.get("label") or trait["id"]),
         "kind": trait.get("kind"),
         "points": trait.get("points"),
+        "population": evidence.get("population"),
+        "reason": trait.get("reason"),
     }
     for name, keys in _TRAIT_NUMBERS.items():
         value = _first(evidence, keys)
@@ -226,9 +231,22 @@ def _trait_entry(trait: Mapping[str, Any]) -> dict:
 
 
 def selected_traits(selection: Mapping[str, Any]) -> list[dict]:
-    """The priority traits of ``selection.json`` (at most ten) with normalised evidence numbers."""
-    traits = selection.get("traits") or selection.get("selected") or []
-    return [_trait_entry(t) for t in traits][:10]
+    """The priority traits of ``selection.json`` with normalised evidence numbers.
+
+    The selected who-traits (``selected``) come first, then the selected
+    interview codes (``why_traits``); together they are at most ten, as the
+    selection rule allows. Each entry carries ``evidence_type`` (``who`` or
+    ``why``) and ``scored`` (only who-traits earn points).
+    """
+    who = selection.get("selected") or selection.get("traits") or []
+    why = selection.get("why_traits") or []
+    out = []
+    for item in [*who, *why]:
+        entry = _trait_entry(item)
+        entry["evidence_type"] = "why" if entry["kind"] == "code" else "who"
+        entry["scored"] = entry["evidence_type"] == "who" and entry["points"] is not None
+        out.append(entry)
+    return out[:10]
 
 
 def _optional_table(run_dir: Path, name: str) -> pd.DataFrame | None:
@@ -244,6 +262,10 @@ def _names(accounts: pd.DataFrame | None) -> dict:
     if accounts is None or "name" not in accounts:
         return {}
     return dict(zip(accounts["account_id"], accounts["name"], strict=False))
+
+
+# Shown on screen, left out of the printed page to keep it to one sheet.
+_MINOR_BEHAVIOUR = {"spend_min", "spend_max", "won_value", "preferred_hour"}
 
 
 def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
@@ -263,6 +285,7 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
             {
                 "attribute": column,
                 "label": label,
+                "minor": column in _MINOR_BEHAVIOUR,
                 "best": best_median,
                 "rest": rest_median,
                 "best_text": format_value(best_median, kind),
@@ -288,6 +311,7 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
             {
                 "attribute": column,
                 "label": label,
+                "minor": column in _MINOR_BEHAVIOUR,
                 "best": str(counts.index[0]),
                 "rest": rest_top,
                 "best_text": f"{shown(counts.index[0])} ({int(counts.iloc[0])} of {int(counts.sum())})",
@@ -298,22 +322,47 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
     return items
 
 
-def _disqualifiers(negative: pd.DataFrame | None, limit: int = 5) -> list[dict]:
-    if negative is None or negative.empty:
-        return []
-    key = next((c for c in ("trait", "id", "trait_id") if c in negative), None)
-    if key is None:
-        return []
-    rows = negative.sort_values(key) if "lift" not in negative else negative.sort_values("lift", ascending=False)
+def _disqualifiers(negative: pd.DataFrame | None, selection: Mapping, limit: int = 5) -> list[dict]:
+    """The negative ICP: traits selected for the churned / mostly-lost cohort, strongest first.
+
+    ``negative_icp.parquet`` holds the whole evidence table of the negative
+    cohort; its ``disqualifier`` column marks the selected ones. Without the
+    table, the list in ``selection.json`` (``negative_icp``) is used.
+    """
+    if negative is not None and not negative.empty:
+        rows = negative
+        if "disqualifier" in rows:
+            rows = rows[rows["disqualifier"].fillna(False).astype(bool)]
+        order = "rank" if "rank" in rows else "lift"
+        rows = rows.sort_values(order, ascending=order == "rank")
+        records = rows.to_dict(orient="records")
+    else:
+        records = list(selection.get("negative_icp") or [])
     items = []
-    for _, row in rows.head(limit).iterrows():
-        label = row.get("label") if "label" in row and not _is_missing(row.get("label")) else row[key]
-        entry = {"id": str(row[key]), "label": str(label)}
-        for column in ("lift", "lift_low", "lift_high", "coverage", "q_value", "q", "reason"):
-            if column in row and not _is_missing(row[column]):
-                value = row[column]
+    for row in records[:limit]:
+        key = row.get("trait", row.get("id"))
+        label = row.get("label")
+        entry = {"id": str(key), "label": str(key if _is_missing(label) else label)}
+        for column in ("lift", "lift_low", "lift_high", "coverage", "q_value", "reason"):
+            value = row.get(column)
+            if value is not None and not _is_missing(value):
                 entry[column] = value if isinstance(value, str) else float(value)
         items.append(entry)
+    return items
+
+
+def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
+    """Buying-behaviour traits that mark the best customers (shown, never scored)."""
+    items = []
+    for row in list(selection.get("buying_behaviour") or [])[:limit]:
+        items.append(
+            {
+                "id": str(row.get("id")),
+                "label": str(row.get("label") or row.get("id")),
+                "lift": None if _is_missing(row.get("lift")) else float(row["lift"]),
+                "coverage": None if _is_missing(row.get("coverage")) else float(row["coverage"]),
+            }
+        )
     return items
 
 
@@ -470,7 +519,7 @@ def build_card_context(
 
     step1_quarter = step1.get("quarter") if isinstance(step1, Mapping) else None
     quarter = str(selection.get("quarter") or step1_quarter or folder.name)
-    tiers = selection.get("tiers") or selection.get("tier_cutoffs") or {}
+    tiers = selection.get("tier_cutoffs") or selection.get("tiers") or {}
     return {
         "title": "Ideal Customer Profile",
         "project": config.name,
@@ -485,11 +534,14 @@ def build_card_context(
         "pains": field(mentions("pain:"), source="coded_answers.parquet"),
         "needs": field(mentions("need:"), source="coded_answers.parquet"),
         "buying": field(_buying(features, best_ids), source="features.parquet, best_customers.parquet"),
+        "behaviour_traits": field(_behaviour_traits(selection, max_items), source="selection.json"),
         "channels": field(mentions("channel:"), source="coded_answers.parquet"),
         "examples": field(
             _examples(scored_accounts, best_ids, names, max_items), source="scored_accounts.csv"
         ),
-        "disqualifiers": field(_disqualifiers(negative, max_items), source="negative_icp.parquet"),
+        "disqualifiers": field(
+            _disqualifiers(negative, selection, max_items), source="negative_icp.parquet"
+        ),
         "personas": personas or [],
         "persona_fields": dict(PERSONA_FIELDS),
         "provenance": _provenance(folder, config, quarter, artifacts, today or dt.date.today()),
@@ -508,3 +560,67 @@ def write_card(
         written[fmt] = folder / name
         written[fmt].write_text(text, encoding="utf-8")
     return written
+
+
+def _tier_rows(summary: pd.DataFrame) -> list[dict]:
+    return [{"tier": tier, **row} for tier, row in summary.to_dict(orient="index").items()]
+
+
+def step4_record(
+    context: Mapping[str, Any],
+    *,
+    scored_accounts: pd.DataFrame,
+    scored_prospects: pd.DataFrame,
+    in_sample: pd.DataFrame,
+    held_out: pd.DataFrame | None = None,
+    held_out_info: Mapping[str, Any] | None = None,
+    page: Any = None,
+    files: Mapping[str, Path] | None = None,
+) -> dict:
+    """The content of ``step4.json``: what the card shows and how the tiers did.
+
+    Parameters
+    ----------
+    context : mapping
+        The card context.
+    scored_accounts, scored_prospects : DataFrame
+        The exports.
+    in_sample : DataFrame
+        :func:`icp_helpers.export.tier_summary` against this quarter's best customers.
+    held_out : DataFrame, optional
+        The same against the best customers of the quarters after the
+        selection quarter (:func:`icp_helpers.export.held_out_tiers`).
+    held_out_info : mapping, optional
+        The held-out run's ``attrs`` (selection and test quarters, traits, cut-offs).
+    page : PageReport, optional
+        The browser check of the card.
+    files : mapping, optional
+        Name -> path of the files written (stored by file name).
+    """
+    record = {
+        "quarter": context["quarter"],
+        "tier_cutoffs": dict(context.get("tiers") or {}),
+        "card_traits": [t["id"] for t in context["traits"]["items"]],
+        "no_evidence_sections": sorted(
+            k for k, v in context.items() if isinstance(v, Mapping) and v.get("status") == NO_EVIDENCE
+        ),
+        "personas": [p["id"] for p in context.get("personas") or []],
+        "accounts": int(len(scored_accounts)),
+        "prospects": int(len(scored_prospects)),
+        "account_tiers": scored_accounts["tier"].value_counts().to_dict(),
+        "prospect_tiers": scored_prospects["tier"].value_counts().to_dict() if len(scored_prospects) else {},
+        "in_sample": _tier_rows(in_sample),
+        "files": sorted(Path(p).name for p in (files or {}).values()),
+    }
+    if held_out is not None:
+        record["held_out"] = {**dict(held_out_info or {}), "tiers": _tier_rows(held_out)}
+    if page is not None:
+        record["browser"] = {
+            "ok": bool(page.ok),
+            "console_errors": list(page.console_errors),
+            "page_errors": list(page.page_errors),
+            "failed_requests": list(page.failed_requests),
+            "dialogs": list(page.dialogs),
+            "screenshot": page.screenshot.name if page.screenshot else None,
+        }
+    return record

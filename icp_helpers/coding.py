@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import textwrap
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ __all__ = [
     "disagreements",
     "score_codes",
     "interviews_until",
+    "answers_not_in",
     "code_traits",
     "step2_record",
     "code_frequency",
@@ -635,12 +637,11 @@ class RuleCoder(BaseEstimator):
         self._check_fitted()
         rows = []
         if "examples" in self.codebook.columns:
-            for code, dimension, examples in zip(
-                self.codebook["code"], self.codebook["dimension"], self.codebook["examples"], strict=True
-            ):
-                questions = DIMENSION_QUESTIONS.get(str(dimension), (None,))
+            questions = {r.code: (r.questions or (None,))[0] for r in self.rules_}
+            for code, examples in zip(self.codebook["code"], self.codebook["examples"], strict=True):
+                code = str(code).strip()
                 for example in _as_list(examples):
-                    if code not in self.code_text(example, question=questions[0]):
+                    if code not in self.code_text(example, question=questions.get(code)):
                         rows.append({"code": code, "example": example})
         return pd.DataFrame(rows, columns=["code", "example"])
 
@@ -1031,6 +1032,17 @@ def interviews_until(interviews: pd.DataFrame, end) -> tuple[pd.DataFrame, int]:
     return interviews[keep].reset_index(drop=True), int((~keep).sum())
 
 
+def answers_not_in(answers: pd.DataFrame, coded: pd.DataFrame) -> pd.DataFrame:
+    """The answers whose ``interview_id`` and ``question`` do not occur in ``coded``.
+
+    E.g. the answers nobody coded by hand (``coded`` = :func:`coded_units`) or
+    those without any code (``coded`` = :func:`merge_codes`).
+    """
+    keys = pd.MultiIndex.from_frame(coded[_KEY].astype("string"))
+    mine = pd.MultiIndex.from_frame(answers[_KEY].astype("string"))
+    return answers[~mine.isin(keys)].reset_index(drop=True)
+
+
 def step2_record(
     *,
     quarter,
@@ -1207,7 +1219,8 @@ def plot_code_groups(share: pd.DataFrame, *, ax=None):
         _, ax = plt.subplots(figsize=(1.3 * max(len(data.columns), 3) + 3, 0.32 * max(len(data), 3) + 1.5))
     sns.heatmap(data, annot=True, fmt=".0%", cmap="Greens", vmin=0, vmax=1, cbar=False, ax=ax, linewidths=0.5)
     if counts is not None:
-        ax.set_xticklabels([f"{g}\n(n={int(counts[g])})" for g in data.columns], rotation=0)
+        labels = [textwrap.fill(str(g), 18) + f"\n(n={int(counts[g])})" for g in data.columns]
+        ax.set_xticklabels(labels, rotation=0, fontsize="small")
     ax.set_xlabel("customer group (interviewed accounts)")
     ax.set_ylabel("")
     ax.set_title("Share of each group's interviewed accounts mentioning a code")

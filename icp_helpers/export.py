@@ -1,7 +1,9 @@
 """Score every account and prospect and export the result for the sales team.
 
 Each row gets the ICP fit score, its A/B/C tier and the selected traits it
-matches and misses, so a seller sees why an account is an A. The tables are
+matches and misses (:func:`score_table`, through the
+:class:`~icp_helpers.fitscore.FitScorer` saved in ``selection.json``), so a
+seller sees why an account is an A. The tables are
 written as CSV and XLSX. Spreadsheets execute cells that start like a
 formula, and names, industries or job titles come from a CRM export that
 anyone could have typed into, so every text cell that begins with ``=``,
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .artifacts import read_json, read_table
+from .config import ProjectConfig
+from .fitscore import FitScorer
+from .quarters import Quarter
+
 __all__ = [
     "FORMULA_PREFIXES",
     "LIST_SEPARATOR",
@@ -33,6 +40,12 @@ __all__ = [
     "write_scored",
     "tier_summary",
     "plot_tiers",
+    "DESCRIPTIVE_COLUMNS",
+    "load_scorer",
+    "score_table",
+    "score_accounts",
+    "score_prospects",
+    "held_out_tiers",
 ]
 
 #: Leading characters that make a spreadsheet treat a cell as a formula.
@@ -261,3 +274,201 @@ def plot_tiers(
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+# -- scoring -------------------------------------------------------------------
+
+#: Descriptive columns carried into the exports when the table has them.
+DESCRIPTIVE_COLUMNS = (
+    "name",
+    "industry",
+    "business_type",
+    "employees",
+    "employees_band",
+    "revenue_band",
+    "country",
+    "region",
+    "city",
+    "city_size",
+    "job_role",
+    "seniority",
+)
+
+
+def load_scorer(selection: Mapping[str, Any] | str | Path) -> FitScorer:
+    """The fitted :class:`~icp_helpers.fitscore.FitScorer` of ``selection.json``.
+
+    Parameters
+    ----------
+    selection : mapping, or str/Path of a run folder or of ``selection.json``
+    """
+    data = selection
+    if not isinstance(selection, Mapping):
+        path = Path(selection)
+        folder, name = (path.parent, path.name) if path.suffix == ".json" else (path, "selection.json")
+        data = read_json(folder, name, made_by="03_select_traits")
+    if "score" not in data:
+        raise KeyError("selection.json has no 'score' definition: rerun 03_select_traits")
+    return FitScorer.from_dict(data["score"])
+
+
+def score_table(
+    frame: pd.DataFrame,
+    scorer: FitScorer,
+    *,
+    id_column: str = "account_id",
+    keep: Iterable[str] = DESCRIPTIVE_COLUMNS,
+) -> pd.DataFrame:
+    """Fit score, tier, and matched / missing / unknown traits for every row.
+
+    A trait is *missing* when the row's value is known and does not match,
+    and *unknown* when the value (or the whole column, e.g. contact roles of
+    a prospect) is missing: a seller should ask rather than rule it out.
+    Unknown traits earn no points, as in the fitted score.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Accounts (``features.parquet``) or prospects, with the trait columns.
+    scorer : FitScorer
+        From :func:`load_scorer`.
+    id_column : str
+        The row id column, kept first.
+    keep : iterable of str
+        Descriptive columns copied when present.
+
+    Returns
+    -------
+    DataFrame
+        ``id_column``, the kept columns, ``fit_score``, ``tier``,
+        ``n_matched``, ``matched_traits``, ``missing_traits``,
+        ``unknown_traits`` (lists of trait ids) and ``reason`` (the matched
+        traits with their points, in words); highest score first.
+    """
+    if id_column not in frame:
+        raise KeyError(f"the table to score has no {id_column!r} column")
+    explained = scorer.explain(frame)
+    unknown_masks = {t.id: t.evaluate(frame)[1] for t in scorer.traits_}
+    unknown = [
+        [tid for tid, mask in unknown_masks.items() if mask[i]] for i in range(len(frame))
+    ]
+    columns = [id_column, *[c for c in keep if c in frame and c != id_column]]
+    out = frame[columns].copy()
+    out["fit_score"] = explained["fit_score"].to_numpy()
+    out["tier"] = explained["tier"].astype(str).to_numpy()
+    out["n_matched"] = [len(m) for m in explained["matched"]]
+    out["matched_traits"] = list(explained["matched"])
+    out["missing_traits"] = [
+        [t for t in miss if t not in unk] for miss, unk in zip(explained["missing"], unknown, strict=True)
+    ]
+    out["unknown_traits"] = unknown
+    out["reason"] = explained["reason"].to_numpy()
+    return out.sort_values(["fit_score", id_column], ascending=[False, True], kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def score_accounts(run_dir: str | Path, *, scorer: FitScorer | None = None) -> pd.DataFrame:
+    """Score every account of the run (``features.parquet``) and add its best-customer flags.
+
+    Returns :func:`score_table` output plus ``value_score``, ``value_rank``,
+    ``is_best`` and ``is_negative`` from ``best_customers.parquet``.
+    """
+    folder = Path(run_dir)
+    scorer = scorer if scorer is not None else load_scorer(folder)
+    features = read_table(folder, "features.parquet", made_by="01_best_customers")
+    best = read_table(folder, "best_customers.parquet", made_by="01_best_customers")
+    scored = score_table(features, scorer, id_column="account_id")
+    flags = [c for c in ("value_score", "value_rank", "is_best", "is_negative") if c in best]
+    return scored.merge(best[["account_id", *flags]], on="account_id", how="left")
+
+
+def score_prospects(prospects: pd.DataFrame | None, *, scorer: FitScorer) -> pd.DataFrame:
+    """Score prospects (``prospect_id`` plus the account trait columns) on the accounts' scale.
+
+    Without a prospects table (none configured) the result is empty, with the columns.
+    """
+    if prospects is None:
+        prospects = pd.DataFrame({"prospect_id": pd.Series([], dtype=str)})
+    return score_table(prospects, scorer, id_column="prospect_id")
+
+
+def held_out_tiers(project: Any, *, quarter: str | Quarter, config: ProjectConfig) -> pd.DataFrame:
+    """Tiers given on data up to an earlier quarter, next to who turned out best later.
+
+    The design of :func:`icp_helpers.validation.run_backtest`, without its
+    black-box ceiling: traits are selected and points fitted on the window
+    ending with the selection quarter ``S``, every account existing at ``S``
+    is scored and tiered, and the outcome is the value rule applied to the
+    test quarters after ``S``. :func:`tier_summary` of the result says how
+    much more often an A than a C account became a best customer.
+
+    Parameters
+    ----------
+    project : Project or mapping
+        With ``deals``, ``accounts`` and ``contacts``.
+    quarter : str or Quarter
+        The run's quarter.
+    config : ProjectConfig
+
+    Returns
+    -------
+    DataFrame
+        ``account_id``, ``fit_score``, ``tier``, ``is_best_later``; the
+        selection and test quarters in ``attrs``.
+    """
+    from .best import value_scores
+    from .features import account_features, connect
+    from .selection import TraitSelector
+    from .traits import WHO_KINDS, candidate_traits, trait_matrix, value_rule_columns
+    from .validation import backtest_quarters
+
+    def table(name: str) -> pd.DataFrame | None:
+        return project.get(name) if isinstance(project, Mapping) else getattr(project, name, None)
+
+    deals, accounts, contacts = table("deals"), table("accounts"), table("contacts")
+    horizon = config.analysis.validation_quarters
+    rule, settings = config.best_customers, config.traits
+    selection_quarter, tests, note = backtest_quarters(deals, quarter=quarter, horizon=horizon)
+    backend = connect(config)
+    past = account_features(
+        deals, accounts, contacts, quarter=selection_quarter,
+        lookback_quarters=config.analysis.lookback_quarters, backend=backend,
+    )
+    best_past = value_scores(past, rule=rule)["is_best"].to_numpy(dtype=bool)
+    candidates = [
+        t for t in candidate_traits(past, exclude=value_rule_columns(rule)) if t.kind in WHO_KINDS
+    ]
+    selector = TraitSelector(
+        traits=candidates,
+        max_traits=settings.max_traits,
+        q_threshold=settings.q_threshold,
+        min_stability=settings.min_stability,
+        n_bootstrap=settings.n_bootstrap,
+        random_state=settings.random_state,
+        select_kinds=WHO_KINDS,
+    ).fit(trait_matrix(past, candidates), best_past)
+    scorer = FitScorer(traits=selector.traits_).fit(past, best_past)
+    later = account_features(
+        deals, accounts, contacts, quarter=tests[-1], lookback_quarters=horizon, backend=backend
+    )
+    later_best = value_scores(later, rule=rule).set_index("account_id")["is_best"]
+    explained = scorer.explain(past)
+    out = pd.DataFrame(
+        {
+            "account_id": past["account_id"].to_numpy(),
+            "fit_score": explained["fit_score"].to_numpy(),
+            "tier": explained["tier"].astype(str).to_numpy(),
+            "is_best_later": later_best.reindex(past["account_id"].to_numpy())
+            .fillna(False)
+            .to_numpy(dtype=bool),
+        }
+    )
+    out.attrs.update(
+        selection_quarter=str(selection_quarter),
+        test_quarters=[str(q) for q in tests],
+        traits=[t.id for t in selector.traits_],
+        cutoffs=dict(scorer.cutoffs_),
+        note=note,
+    )
+    return out

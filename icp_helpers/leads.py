@@ -141,7 +141,6 @@ __all__ = [
     "config_points",
     "LeadScoring",
     "score_leads",
-    "write_lead_quarantine",
     "read_scored_accounts",
     "fit_engagement_for",
     "fit_engagement_view",
@@ -1732,25 +1731,6 @@ def score_leads(inputs: LeadInputs, *, settings: Any) -> LeadScoring:
         use_calibrated=bool(settings.calibrate),
         notes=notes,
     )
-
-
-def write_lead_quarantine(project: Any, run_dir: Any) -> list[Path]:
-    """Write ``quarantine/leads.csv`` and ``quarantine/activities.csv`` (rows set aside on load).
-
-    Only the lead tables are written, so the quarantine summary of the
-    account tables (step 1) is left as it is.
-    """
-    folder = Path(run_dir) / "quarantine"
-    written = []
-    for table in ("leads", "activities"):
-        frame = getattr(project, "quarantine", {}).get(table)
-        if frame is None:
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{table}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-        written.append(path)
-    return written
 
 
 def read_scored_accounts(run_dir: Any) -> pd.DataFrame | None:

@@ -1396,6 +1396,13 @@ def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
             lambda d: "; ".join(f"{k}: {v}" for k, v in d.items())
         )
     path = folder / "summary.csv"
+    if path.is_file():
+        # Each notebook loads only the tables it needs: keep the other tables' rows.
+        earlier = pd.read_csv(path, dtype=str, keep_default_na=False)
+        earlier = earlier[~earlier["table"].isin(summary["table"])]
+        summary = pd.concat([earlier, summary.astype(str)], ignore_index=True)
+    order = {table: i for i, table in enumerate(TABLES)}
+    summary = summary.sort_values("table", key=lambda col: col.map(order)).reset_index(drop=True)
     summary.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     written.append(path)
     return written

@@ -109,6 +109,11 @@ def code_label(code: str) -> str:
     return words[:1].upper() + words[1:] if words else str(code)
 
 
+def _said(short: str, basis: str) -> dict:
+    """A statement's words: ``short`` (the claim), ``basis`` (the count behind it) and both as ``text``."""
+    return {"short": short, "basis": basis, "text": f"{short} ({basis})" if basis else short}
+
+
 def field(items: list[dict], *, source: str) -> dict:
     """A persona or card field: its statements, where they come from, and the no-evidence mark."""
     return {
@@ -125,21 +130,37 @@ def _quote(text: Any) -> str:
     return words[: _QUOTE_MAX - 1].rsplit(" ", 1)[0] + "…"
 
 
+def _mostly_latin(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return not letters or sum(ord(c) < 0x250 for c in letters) >= 0.5 * len(letters)
+
+
 def _pick_quote(rows: pd.DataFrame, preferred: set | None) -> pd.Series | None:
-    """The quote to show for a code: from a preferred (best) account, then the most concise full answer."""
+    """The quote to show for a code, by a fixed order of preference.
+
+    Answers in Latin script first (the card's language; answers in other
+    scripts stay in the run folder), then answers from preferred (best)
+    accounts, then full sentences over fragments, then the most concise;
+    ties go to the lowest interview id, so the choice is stable.
+    """
     answers = rows[rows["answer"].notna() & (rows["answer"].astype(str).str.strip() != "")]
     if answers.empty:
         return None
-    lengths = answers["answer"].astype(str).str.len()
+    text = answers["answer"].astype(str)
+    lengths = text.str.len()
     order = pd.DataFrame(
         {
+            "foreign": ~text.map(_mostly_latin),
             "preferred": answers["account_id"].isin(preferred or set()),
             "too_short": lengths < 40,
             "length": lengths,
             "interview": answers["interview_id"].astype(str) if "interview_id" in answers else "",
         },
         index=answers.index,
-    ).sort_values(["preferred", "too_short", "length", "interview"], ascending=[False, True, True, True])
+    ).sort_values(
+        ["foreign", "preferred", "too_short", "length", "interview"],
+        ascending=[True, False, True, True, True],
+    )
     return answers.loc[order.index[0]]
 
 
@@ -199,7 +220,7 @@ def code_mentions(
                 "quote": None if row is None else _quote(row["answer"]),
                 "quote_account": None if row is None else str(row["account_id"]),
                 "quote_interview": None if row is None else str(row.get("interview_id", "")),
-                "text": f"{label} ({n} of {interviewed} interviewed accounts)",
+                **_said(label, f"{n} of {interviewed} interviewed accounts"),
             }
         )
     return out
@@ -252,7 +273,7 @@ def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None) -> lis
             continue
         nice = column.replace("_band", "").replace("_", " ")
         items.append(
-            {**top, "attribute": column, "text": f"{nice}: {top['value']} ({top['count']} of {n} accounts)"}
+            {**top, "attribute": column, **_said(f"{nice}: {top['value']}", f"{top['count']} of {n} accounts")}
         )
     if contacts is not None and not contacts.empty:
         if "age" in contacts:
@@ -263,7 +284,7 @@ def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None) -> lis
                         "attribute": "age",
                         "value": float(ages.median()),
                         "count": int(len(ages)),
-                        "text": f"median contact age {ages.median():.0f} ({len(ages)} contacts)",
+                        **_said(f"median contact age {ages.median():.0f}", f"{len(ages)} contacts"),
                     }
                 )
         if "gender" in contacts:
@@ -271,7 +292,11 @@ def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None) -> lis
             if len(counts):
                 top = _share_text(counts, int(counts.sum()), 1)[0]
                 items.append(
-                    {**top, "attribute": "gender", "text": f"gender: {top['value']} ({top['count']} of {int(counts.sum())} contacts)"}
+                    {
+                        **top,
+                        "attribute": "gender",
+                        **_said(f"gender: {top['value']}", f"{top['count']} of {int(counts.sum())} contacts"),
+                    }
                 )
     return items
 
@@ -309,7 +334,7 @@ def _behaviour(features: pd.DataFrame) -> list[dict]:
                 "attribute": column,
                 "value": median,
                 "count": int(len(values)),
-                "text": f"{label}: {format_value(median, kind)} (median of {len(values)} accounts)",
+                **_said(f"{label}: {format_value(median, kind)}", f"median of {len(values)} accounts"),
             }
         )
     return items
@@ -326,7 +351,11 @@ def _preferences(features: pd.DataFrame) -> list[dict]:
         top = _share_text(counts, int(counts.sum()), 1)[0]
         shown = hour_text(top["value"]) if column == "preferred_hour" else top["value"]
         items.append(
-            {**top, "attribute": column, "text": f"{label} {shown} ({top['count']} of {int(counts.sum())} accounts)"}
+            {
+                **top,
+                "attribute": column,
+                **_said(f"{label} {shown}", f"{top['count']} of {int(counts.sum())} accounts"),
+            }
         )
     return items
 
@@ -344,7 +373,11 @@ def _role(contacts: pd.DataFrame | None, n_limit: int) -> list[dict]:
         total = int(counts.sum())
         for entry in _share_text(counts, total, 1 if column == "seniority" else n_limit):
             items.append(
-                {**entry, "attribute": column, "text": f"{nice}: {entry['value']} ({entry['count']} of {total} contacts)"}
+                {
+                    **entry,
+                    "attribute": column,
+                    **_said(f"{nice}: {entry['value']}", f"{entry['count']} of {total} contacts"),
+                }
             )
     return items
 
@@ -361,7 +394,10 @@ def _touchpoints(
     counts = level_counts(events["activity"])
     total = int(counts.sum())
     return [
-        {**entry, "text": f"{entry['value'].replace('_', ' ')} ({entry['count']} of {total} recorded activities)"}
+        {
+            **entry,
+            **_said(entry["value"].replace("_", " "), f"{entry['count']} of {total} recorded activities"),
+        }
         for entry in _share_text(counts, total, limit)
     ]
 
@@ -376,7 +412,7 @@ def _examples(members: pd.DataFrame, names: Mapping | None, limit: int) -> list[
     for account_id in order["account_id"].head(limit):
         name = (names or {}).get(account_id)
         label = str(name) if name is not None and not pd.isna(name) else str(account_id)
-        items.append({"account_id": str(account_id), "value": label, "text": label})
+        items.append({"account_id": str(account_id), "value": label, **_said(label, "")})
     return items
 
 

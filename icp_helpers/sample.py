@@ -1402,7 +1402,12 @@ def _plant_bad_deals(
 def _value_rule(
     deals: pd.DataFrame, accounts: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 ) -> pd.DataFrame:
-    """Best customers of a window by the default value rule (percentile-ranked, weighted)."""
+    """Best customers of a window by the default value rule (percentile-ranked, weighted).
+
+    Eligible are accounts with a won deal in the window that had not churned
+    by its end; the top 20% of all accounts are taken from them (ties: higher
+    won value, then account id).
+    """
     d = deals[deals["stage"].eq("won") & deals["account_id"].isin(accounts["account_id"])]
     close = pd.to_datetime(d["close_date"], errors="coerce", format="%Y-%m-%dT%H:%M:%S")
     d = d[(close >= start) & (close < end) & (d["amount"] > 0)]
@@ -1416,9 +1421,15 @@ def _value_rule(
     out["case_study"] = accounts.set_index("account_id")["case_study"].eq("true").astype(float)
     score = sum(w * out[c].rank(pct=True) for c, w in BEST_WEIGHTS.items())
     out["value_score"] = score
+    churned = pd.to_datetime(accounts.set_index("account_id")["churned_date"], errors="coerce")
+    eligible = out["deal_frequency"].gt(0) & ~(churned.reindex(out.index) < end)
     n_best = int(round(0.2 * len(out)))
-    best_ids = out.sort_values(["value_score", "won_value"], ascending=False).index[:n_best]
-    out["is_best"] = out.index.isin(best_ids)
+    ranked = (
+        out[eligible]
+        .reset_index()
+        .sort_values(["value_score", "won_value", "account_id"], ascending=[False, False, True])
+    )
+    out["is_best"] = out.index.isin(ranked["account_id"].iloc[:n_best])
     return out.reset_index()
 
 
@@ -1591,7 +1602,7 @@ def _persianize(text: str, rng: np.random.Generator) -> str:
         if rng.random() < 0.35:
             w = w.translate(_AR_MAP)
         if "\u200c" in w and rng.random() < 0.3:
-            w = w.replace("\u200c", "" if rng.random() < 0.5 else " ")
+            w = w.replace("\u200c", "" if rng.random() < 0.15 else " ")
         out.append(w)
     return " ".join(out)
 
@@ -1745,7 +1756,16 @@ def _manual_codes(
     same question get the code from one coder only; the vaguer codes
     (``AMBIGUOUS_CODES``) get far more of both, so their kappa falls below 0.6.
     """
-    ids = sorted(rng.choice(roster["interview_id"], size=len(roster) // 2, replace=False))
+    # half the interviews, two of them Persian, so the other Persian ones are left to rule coding
+    persian = roster.loc[roster["language"].eq("fa"), "interview_id"].to_numpy()
+    english = roster.loc[roster["language"].ne("fa"), "interview_id"].to_numpy()
+    n_persian = min(2, len(persian))
+    ids = sorted(
+        [
+            *rng.choice(persian, size=n_persian, replace=False),
+            *rng.choice(english, size=len(roster) // 2 - n_persian, replace=False),
+        ]
+    )
     units = [(i, q) for i in ids for q in QUESTIONS]
     true = set(truth.loc[truth["interview_id"].isin(ids)].itertuples(index=False, name=None))
     coded = {"coder_a": set(true), "coder_b": set(true)}
@@ -2133,8 +2153,9 @@ and lost deals (`negative_traits`), the drivers of lead conversion
 (`pii_mentions`) and the broken deal rows (`bad_rows`). Beside it:
 
 - `truth_accounts.csv`: `account_id`, planted `group` (customer segment),
-  `propensity`, and `is_best_2026Q3` (best by the default value rule over
-  2025Q4-2026Q3);
+  latent `propensity`, and `is_best_2026Q3` (top 20% by the default value
+  rule over 2025Q4-2026Q3, among accounts with a won deal there that had not
+  churned);
 - `truth_interviews.csv`: who was interviewed, whether a best customer, language and source;
 - `truth_codes.csv`: the true codes of every answer (`interview_id`, `question`, `code`).
 """

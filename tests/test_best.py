@@ -147,6 +147,7 @@ def test_shortlist_reasons_and_groups():
     top = scores.sort_values("value_rank").iloc[0]["account_id"]
     assert short.iloc[0]["account_id"] == top
     assert "highest value score" in short.iloc[0]["reason"]
+    assert "value rank" not in short.iloc[0]["reason"]  # a filler reason is not added to a pick
     best_groups = groups[groups["account_id"].isin(best_ids)]["group"].unique()
     assert set(short["group"]) == set(best_groups)  # every group with a best customer is heard
     most_referrals = features[features["account_id"].isin(best_ids)]["referrals"].max()

@@ -44,7 +44,7 @@ def test_hostile_card_runs_no_script_and_shows_the_payload_as_text(card_page, tm
     require_chromium()
     page, context = card_page
     shot = tmp_path / "card.png"
-    report = check_page(page, screenshot=shot)
+    report = check_page(page, screenshot=shot, pdf=tmp_path / "card.pdf")
     assert report.dialogs == [], "a data value was executed as script"
     assert report.page_errors == [] and report.console_errors == []
     assert report.failed_requests == [], "the card must not fetch anything"
@@ -56,6 +56,7 @@ def test_hostile_card_runs_no_script_and_shows_the_payload_as_text(card_page, tm
     assert report.title.startswith("Ideal Customer Profile")
     assert report.ok
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report.pdf.read_bytes()[:5] == b"%PDF-" and report.pdf_pages >= 1
 
 
 @pytest.mark.browser

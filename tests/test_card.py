@@ -102,40 +102,42 @@ def write_fixture_run(folder: Path, *, interviews: bool = True, negative: bool =
                     }
                 )
         write_table(pd.DataFrame(rows), folder, "coded_answers.parquet")
+    def evidence(lift, low, high, coverage, q, population="all"):
+        return {"lift": lift, "lift_low": low, "lift_high": high, "coverage": coverage, "q_value": q,
+                "stability": 0.9, "population": population}
+
     selection = {
         "quarter": "2026Q3",
-        "traits": [
-            {
-                "id": "industry=wholesaler",
-                "label": "Wholesalers",
-                "kind": "firmographic",
-                "points": 30,
-                "evidence": {"lift": 2.71, "lift_low": 1.52, "lift_high": 4.36, "coverage": 0.625, "q": 0.0004},
-            },
-            {
-                "id": "employees_band=50-249",
-                "label": f"Mid-sized firms {SCRIPT}",
-                "kind": "firmographic",
-                "points": 20,
-                "evidence": {"lift": 1.83, "lift_low": 1.11, "lift_high": 2.94, "coverage": 0.5, "q": 0.021},
-            },
-            {
-                "id": "pain:reliable_delivery",
-                "label": "Needs reliable delivery",
-                "kind": "interview",
-                "points": 15,
-                "evidence": {"lift": 3.4, "lift_low": 1.9, "lift_high": 6.2, "coverage": 0.75, "q": 0.003},
-            },
+        "selected": [
+            {"id": "industry=wholesaler", "label": "Wholesalers", "kind": "firmographic", "rank": 1,
+             "points": 30, "evidence": evidence(2.71, 1.52, 4.36, 0.625, 0.0004)},
+            {"id": "employees_band=50-249", "label": f"Mid-sized firms {SCRIPT}", "kind": "firmographic",
+             "rank": 2, "points": 20, "evidence": evidence(1.83, 1.11, 2.94, 0.5, 0.021)},
         ],
-        "why_traits": [{"id": "reason:quality", "label": "Buys for quality"}],
-        "insufficient_evidence": [{"id": "country=Italy", "label": "Based in Italy"}],
-        "tiers": {"A": 50, "B": 25},
+        "why_traits": [
+            {"id": "pain:reliable_delivery", "label": "Needs reliable delivery", "kind": "code", "rank": 3,
+             "points": None, "evidence": evidence(3.4, 1.9, 6.2, 0.75, 0.003, "interviewed")},
+        ],
+        "buying_behaviour": [{"id": "multi_item_buyer", "label": "multi-item buyer", "lift": 1.9, "coverage": 0.8}],
+        "insufficient_evidence": [{"id": "country=Italy", "label": "Based in Italy", "kind": "firmographic",
+                                   "reason": "q too high"}],
+        "tier_cutoffs": {"A": 50, "B": 25},
     }
     write_json(selection, folder, "selection.json")
     if negative:
         write_table(
             pd.DataFrame(
-                {"trait": ["industry=hotel"], "label": [f"Hotels {IMG}"], "lift": [2.2], "q": [0.01]}
+                {
+                    "trait": ["industry=hotel", "country=Germany"],
+                    "label": [f"Hotels {IMG}", "In Germany"],
+                    "lift": [2.2, 1.3],
+                    "lift_low": [1.4, 0.9],
+                    "lift_high": [3.5, 1.8],
+                    "coverage": [0.4, 0.3],
+                    "q_value": [0.01, 0.3],
+                    "rank": pd.array([1, pd.NA], dtype="Int64"),
+                    "disqualifier": [True, False],
+                }
             ),
             folder,
             "negative_icp.parquet",
@@ -260,20 +262,24 @@ def test_escape_markdown_blocks_links_markup_and_blocks():
 def test_every_trait_on_the_card_is_in_selection_with_the_same_numbers(fixture_run, config):
     run_dir, tables = fixture_run
     context = _context(run_dir, tables, config)
-    on_disk = {t["id"]: t for t in json.loads((run_dir / "selection.json").read_text())["traits"]}
+    saved = json.loads((run_dir / "selection.json").read_text())
+    on_disk = {t["id"]: t for t in saved["selected"] + saved["why_traits"]}
     card_traits = context["traits"]["items"]
     assert [t["id"] for t in card_traits] == list(on_disk)
+    assert [t["evidence_type"] for t in card_traits] == ["who", "who", "why"]
     page = render_card(context)
     rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
     for trait in card_traits:
         evidence = on_disk[trait["id"]]["evidence"]
-        for name in ("lift", "lift_low", "lift_high", "coverage", "q"):
+        for name in ("lift", "lift_low", "lift_high", "coverage"):
             assert trait[name] == pytest.approx(evidence[name])
+        assert trait["q"] == pytest.approx(evidence["q_value"])
         assert trait["points"] == on_disk[trait["id"]]["points"]
         row = next(r for r in rows if html.escape(trait["id"]) in r)
         assert html.escape(trait["label"]) in row
         assert f"{evidence['lift']:.1f} ({evidence['lift_low']:.1f}–{evidence['lift_high']:.1f})" in row
         assert f"{evidence['coverage']:.0%}" in row
+        assert (f">{trait['points']}<" if trait["points"] is not None else ">not scored<") in row
 
 
 def test_quotes_and_counts_come_from_the_coded_answers(fixture_run, config):
@@ -305,7 +311,7 @@ def test_sections_without_data_say_no_evidence(tmp_path, config):
     for heading in ("Pains", "Needs", "How they found us", "Example customers", "Disqualifiers"):
         after = page.split(f"<h2>{heading}</h2>", 1)[1][:200]
         assert NO_EVIDENCE in after, heading
-    assert tables["selection"]["traits"][0]["label"] in page
+    assert tables["selection"]["selected"][0]["label"] in page
 
 
 def test_buying_behaviour_compares_best_with_the_rest(fixture_run, config):
@@ -371,15 +377,28 @@ def test_default_templates_without_override(fixture_run, config):
 
 
 def test_selected_traits_accepts_flat_and_interval_evidence():
-    flat = selected_traits({"traits": [{"id": "x", "lift": 2.0, "lift_ci": [1.2, 3.1], "coverage": 0.4, "q": 0.01}]})
+    flat = selected_traits({"selected": [{"id": "x", "lift": 2.0, "lift_ci": [1.2, 3.1], "coverage": 0.4, "q": 0.01}]})
     assert flat[0]["lift_low"] == 1.2 and flat[0]["lift_high"] == 3.1 and flat[0]["label"] == "x"
-    many = selected_traits({"traits": [{"id": str(i)} for i in range(14)]})
-    assert len(many) == 10
+    assert flat[0]["scored"] is False  # no points: not part of the score
+    many = selected_traits(
+        {"selected": [{"id": str(i), "points": 1} for i in range(8)], "why_traits": [{"id": f"c{i}", "kind": "code"} for i in range(4)]}
+    )
+    assert len(many) == 10 and [t["evidence_type"] for t in many[-2:]] == ["why", "why"]
+
+
+def test_disqualifiers_are_the_selected_negative_traits(fixture_run, config):
+    run_dir, tables = fixture_run
+    context = _context(run_dir, tables, config)
+    items = context["disqualifiers"]["items"]
+    assert [d["id"] for d in items] == ["industry=hotel"]  # country=Germany is not a disqualifier
+    assert items[0]["lift"] == 2.2 and items[0]["coverage"] == 0.4
+    assert context["behaviour_traits"]["items"][0]["label"] == "multi-item buyer"
+    assert context["tiers"] == {"A": 50, "B": 25}
 
 
 def test_card_iframe_keeps_the_card_out_of_the_page():
     frame = card_iframe(f"<p>{html.escape(SCRIPT)}</p>")
-    assert frame.count("<") == 2  # only the iframe's own open and close tags
+    assert frame.count("<") == 4  # only the wrapper's and the iframe's own tags
     assert 'sandbox=""' in frame
 
 

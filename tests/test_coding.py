@@ -12,6 +12,7 @@ from sklearn.metrics import f1_score
 from icp_helpers.coding import (
     CodebookError,
     RuleCoder,
+    answers_not_in,
     code_frequency,
     code_group_share,
     code_traits,
@@ -407,3 +408,9 @@ def test_frequency_group_share_and_quotes():
     assert quotes.groupby("code").size().max() == 1
     assert quotes.set_index("code").loc["channel:trade_show", "interview_id"] == "I1"  # hand-coded first
     assert not quotes["quote"].str.contains("Anna").any()
+
+
+def test_answers_not_in():
+    rest = answers_not_in(ANSWERS, RULES)
+    assert list(map(tuple, rest[["interview_id", "question"]].to_numpy())) == [("I2", "how_found")]
+    assert len(answers_not_in(ANSWERS, RULES.iloc[:0])) == len(ANSWERS)

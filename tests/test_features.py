@@ -177,6 +177,18 @@ def test_mode_ties_go_to_the_earliest_weekday_and_hour():
     assert row.won_deals == 4  # no stage column: every deal is won
 
 
+def test_dates_without_time_of_day_have_no_preferred_hour():
+    deals = _deals().assign(close_date=lambda d: d["close_date"].dt.normalize())
+    out = account_features(deals, _accounts(), quarter=QUARTER, lookback_quarters=LOOKBACK).set_index("account_id")
+    assert out["preferred_hour"].isna().all() and out["preferred_daypart"].isna().all()
+    assert out.loc["a", "preferred_weekday"] == "Monday"
+
+
+def test_no_referral_column_without_referred_by():
+    out = account_features(_deals(), _accounts().drop(columns=["referred_by"]), quarter=QUARTER)
+    assert "referrals" not in out and "was_referred" not in out
+
+
 def test_referrals_case_study_and_bands(table):
     assert table.loc["a", "referrals"] == 2  # b and c name a
     assert table.loc["b", "referrals"] == 1

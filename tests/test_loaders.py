@@ -841,3 +841,15 @@ def test_latest_quarter_reads_closed_deals_only(tmp_path):
     )
     config = make_project(tmp_path, {"deals.parquet": frame}, {"deals": {"path": "deals.parquet"}})
     assert latest_quarter(config) == Quarter(2024, 4)
+
+
+def test_write_quarantine_keeps_the_summary_rows_of_tables_loaded_elsewhere(tmp_path):
+    config = basic(tmp_path, deals=DEALS + "D9,A1,not a date,10\n")
+    run_dir = tmp_path / "run"
+    write_quarantine(load_project(config, tables=["accounts", "deals"]), run_dir)
+    write_quarantine(load_project(config, tables=["accounts"]), run_dir)
+    summary = pd.read_csv(run_dir / "quarantine" / "summary.csv")
+    assert summary["table"].tolist() == ["accounts", "deals"]
+    deals_row = summary.set_index("table").loc["deals"]
+    assert deals_row["rows_quarantined"] == 1
+    assert (run_dir / "quarantine" / "deals.csv").read_text().count("not a date") == 1

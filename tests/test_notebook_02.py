@@ -169,3 +169,15 @@ def test_no_email_or_phone_in_the_report_or_coded_answers(sample_run, sample_dir
     names = [m["value"] for m in yaml.safe_load((sample_dir / "truth.yml").read_text())["pii_mentions"] if m["kind"] == "name"]
     for name in names:
         assert name not in html and name not in text, name
+
+
+def test_without_step_1_the_notebook_says_to_run_it_first(sample_config_path, tmp_path):
+    from icp_helpers.runner import execute_notebook
+
+    result = execute_notebook(
+        NOTEBOOK, config_path=str(sample_config_path), quarter="2026Q3", run_dir=str(tmp_path),
+        html=False, raise_on_error=False,
+    )
+    assert not result.ok
+    assert "MissingArtifactError" in result.error and "01_best_customers" in result.error
+    assert not (tmp_path / "coded_answers.parquet").exists()

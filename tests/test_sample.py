@@ -145,7 +145,10 @@ def best(accounts) -> pd.Series:
         + 0.1 * frame["referrals"].rank(pct=True)
         + 0.1 * frame["case"].rank(pct=True)
     )
-    return score.rank(ascending=False, method="first") <= round(0.2 * len(score))
+    churned = pd.to_datetime(accounts.set_index("account_id")["churned_date"], errors="coerce")
+    eligible = frame["n"].gt(0) & ~(churned < "2026-10-01")
+    rank = score.where(eligible).rank(ascending=False, method="first")
+    return rank <= round(0.2 * len(score))
 
 
 # -- determinism ------------------------------------------------------------

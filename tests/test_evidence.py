@@ -1,0 +1,159 @@
+"""Evidence arithmetic: lift and its CI, tests, BH q-values, stability, skew warning."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from icp_helpers.evidence import (
+    _unique_rows,
+    bh_qvalues,
+    bootstrap_stability,
+    impact,
+    interview_skew_warning,
+    lift_ci,
+    trait_evidence,
+    two_by_two_p,
+)
+from icp_helpers.traits import TraitDef
+
+
+def test_lift_and_katz_ci_by_hand():
+    a, n1, c, n0 = 30, 100, 20, 200
+    lift, low, high, zero = lift_ci([a], [n1], [c], [n0])
+    expected = (a / n1) / (c / n0)
+    se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
+    assert lift[0] == pytest.approx(expected)
+    assert low[0] == pytest.approx(expected * math.exp(-1.959964 * se), rel=1e-6)
+    assert high[0] == pytest.approx(expected * math.exp(1.959964 * se), rel=1e-6)
+    assert not zero[0]
+
+
+def test_zero_cell_gets_haldane_correction_and_empty_trait_no_lift():
+    lift, low, high, zero = lift_ci([5, 0], [50, 50], [0, 0], [100, 100])
+    assert zero[0] and np.isfinite(lift[0]) and low[0] > 1
+    assert lift[0] == pytest.approx((5.5 / 51) / (0.5 / 101))
+    assert np.isnan(lift[1]) and not zero[1]  # nobody has the trait: no ratio
+
+
+def test_fisher_matches_scipy_and_chi2_above_the_limit():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 30, 20)
+    n1 = a + rng.integers(1, 40, 20)
+    c = rng.integers(0, 60, 20)
+    n0 = c + rng.integers(1, 90, 20)
+    p, test = two_by_two_p(a, n1, c, n0)
+    for i in range(20):
+        table = [[a[i], n1[i] - a[i]], [c[i], n0[i] - c[i]]]
+        assert p[i] == pytest.approx(stats.fisher_exact(table).pvalue, rel=1e-9)
+    assert set(test) == {"fisher"}
+    p2, test2 = two_by_two_p(a, n1, c, n0, exact_max_n=10)
+    table = [[a[0], n1[0] - a[0]], [c[0], n0[0] - c[0]]]
+    assert test2[0] == "chi2"
+    assert p2[0] == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue)
+
+
+def test_bh_against_hand_computation():
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    # sorted 0.005, 0.01, 0.03, 0.04 -> m p / rank = 0.02, 0.02, 0.04, 0.04
+    np.testing.assert_allclose(bh_qvalues(p), [0.02, 0.04, 0.04, 0.02])
+
+
+def test_bh_matches_its_definition_on_random_p():
+    rng = np.random.default_rng(1)
+    p = rng.random(50) ** 3
+    m = len(p)
+    order = np.argsort(p)
+    rank = np.empty(m, dtype=int)
+    rank[order] = np.arange(1, m + 1)
+    expected = [min(1.0, min(m * p[j] / rank[j] for j in range(m) if p[j] >= p[i])) for i in range(m)]
+    np.testing.assert_allclose(bh_qvalues(p), expected)
+    # row-wise along an axis, NaN left out of m
+    twice = bh_qvalues(np.vstack([p, p]), axis=1)
+    np.testing.assert_allclose(twice[1], expected)
+    with_nan = bh_qvalues(np.append(p, np.nan))
+    assert np.isnan(with_nan[-1])
+    np.testing.assert_allclose(with_nan[:-1], expected)
+
+
+def test_impact_is_zero_unless_enriched():
+    np.testing.assert_allclose(impact([0.5, 0.5, 0.2], [2.0, 0.5, 1.0]), [0.5 * math.log(2), 0, 0])
+
+
+def test_unique_rows_reconstructs_the_rows():
+    rng = np.random.default_rng(2)
+    bits = rng.random((500, 70)) < 0.05
+    bits[100:200] = bits[0]
+    first, inverse, counts = _unique_rows(bits)
+    np.testing.assert_array_equal(bits[first][inverse], bits)
+    assert counts.sum() == 500 and len(first) == len(np.unique(bits, axis=0))
+
+
+def _planted(n: int = 2000, n_traits: int = 100, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, n_traits)) < 0.3
+    y = rng.random(n) < np.where(X[:, 0], 0.4, 0.15)
+    return X, y
+
+
+def test_stability_separates_signal_from_noise_and_is_seeded():
+    X, y = _planted(n_traits=20)
+    s1 = bootstrap_stability(X, y, n_bootstrap=100, random_state=5)
+    s2 = bootstrap_stability(X, y, n_bootstrap=100, random_state=5)
+    np.testing.assert_array_equal(s1, s2)
+    assert s1[0] > 0.95
+    assert np.median(s1[1:]) < 0.1
+
+
+def test_stability_is_fast():
+    X, y = _planted()
+    start = time.process_time()
+    bootstrap_stability(X, y, n_bootstrap=200, random_state=0)
+    assert time.process_time() - start < 10.0
+
+
+def test_evidence_table_numbers_and_code_population():
+    rng = np.random.default_rng(4)
+    n = 400
+    y = rng.random(n) < 0.25
+    asked = rng.random(n) < 0.2
+    industry = rng.random(n) < np.where(y, 0.6, 0.2)
+    code = np.where(asked, rng.random(n) < np.where(y, 0.8, 0.2), False)
+    matrix = pd.DataFrame({"industry=wholesaler": industry, "need:x": code})
+    traits = [
+        TraitDef(id="industry=wholesaler", label="wholesaler", kind="firmographic",
+                 column="industry", op="eq", value="wholesaler"),
+        TraitDef(id="need:x", label="need x", kind="code", column="need:x", op="flag"),
+    ]
+    table = trait_evidence(matrix, y, traits=traits, interviewed=asked, n_bootstrap=50).set_index("trait")
+    row = table.loc["industry=wholesaler"]
+    assert row["n_best"] == y.sum() and row["best_with"] == (industry & y).sum()
+    assert row["prevalence_best"] == pytest.approx((industry & y).sum() / y.sum())
+    assert row["coverage"] == row["prevalence_best"]
+    assert row["evidence"] == "who" and row["population"] == "all"
+    code_row = table.loc["need:x"]
+    assert code_row["n_best"] == (y & asked).sum() and code_row["n_rest"] == (~y & asked).sum()
+    assert code_row["evidence"] == "why" and code_row["population"] == "interviewed"
+    assert not code_row["scorable"]
+    q = bh_qvalues(table["p_value"].to_numpy())
+    np.testing.assert_allclose(table["q_value"], q)
+    assert table["stability"].between(0, 1).all()
+
+
+def test_skew_warning():
+    y = np.array([True] * 18 + [False] * 2 + [False] * 100)
+    asked = np.array([True] * 20 + [False] * 100)
+    text = interview_skew_warning(y, asked)
+    assert text is not None and "90%" in text
+    balanced = np.array([True] * 40 + [False] * 80)
+    y2 = np.array([True] * 20 + [False] * 100)
+    assert interview_skew_warning(y2, balanced) is None
+    few = np.array([True] * 10 + [False] * 110)
+    y3 = np.array([True] * 3 + [False] * 117)
+    assert "only 10 accounts" in interview_skew_warning(y3, few)
+    assert "No accounts" in interview_skew_warning(y3, np.zeros(120, dtype=bool))
