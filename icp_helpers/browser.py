@@ -10,6 +10,7 @@ browser is downloaded.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import re
 import shutil
@@ -96,11 +97,15 @@ class PageReport:
 
 
 def chromium_path() -> str | None:
-    """The Chromium executable to use, or None when there is none.
+    """The Chromium executable to drive, or None when there is none.
 
     ``ICP_CHROMIUM`` (a path or a command name) wins; otherwise Debian's
-    ``/usr/bin/chromium``, then ``chromium`` on the ``PATH``.
+    ``/usr/bin/chromium``, then ``chromium`` on the ``PATH``. None as well
+    when Playwright (a test dependency) is not installed, since nothing
+    could drive the browser.
     """
+    if importlib.util.find_spec("playwright") is None:
+        return None
     override = os.environ.get("ICP_CHROMIUM", "").strip()
     candidates = [override] if override else [_DEFAULT_CHROMIUM, "chromium"]
     for candidate in candidates:
@@ -129,7 +134,7 @@ def require_chromium() -> str:
         return path
     reason = (
         "headless Chromium not found (set ICP_CHROMIUM or install Debian's chromium, "
-        "e.g. `make browser`)"
+        "e.g. `make browser`; Playwright must be installed too)"
     )
     if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
         pytest.fail(f"CI is set and {reason}")

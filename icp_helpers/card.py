@@ -32,6 +32,7 @@ from .artifacts import read_json, read_table
 from .config import TEMPLATES_DIR, ProjectConfig
 from .personas import (
     BEHAVIOUR_COLUMNS,
+    CODE_PREFIXES,
     NO_EVIDENCE,
     PERSONA_FIELDS,
     code_label,
@@ -175,7 +176,7 @@ def render_card(context: Mapping[str, Any], *, template: str | Path | None = Non
     return env.get_template(path.name).render(**context)
 
 
-def card_iframe(card_html: str, *, height: int = 1100) -> str:
+def card_iframe(card_html: str, *, height: int = 1600) -> str:
     """The card as a sandboxed ``<iframe srcdoc>`` for showing inline in a notebook.
 
     The card's own CSS stays inside the frame, and the empty ``sandbox``
@@ -191,27 +192,21 @@ def card_iframe(card_html: str, *, height: int = 1100) -> str:
 
 # -- the context ---------------------------------------------------------------
 
+# Card name -> the evidence-table column it shows (icp_helpers.evidence.EVIDENCE_COLUMNS).
 _TRAIT_NUMBERS = {
-    "lift": ("lift",),
-    "lift_low": ("lift_low", "lift_ci_low", "ci_low"),
-    "lift_high": ("lift_high", "lift_ci_high", "ci_high"),
-    "coverage": ("coverage", "best_share", "prevalence_best"),
-    "best_share": ("best_share", "prevalence_best"),
-    "rest_share": ("rest_share", "prevalence_rest"),
-    "q": ("q", "q_value", "qvalue"),
-    "stability": ("stability",),
+    "lift": "lift",
+    "lift_low": "lift_low",
+    "lift_high": "lift_high",
+    "coverage": "coverage",
+    "best_share": "prevalence_best",
+    "rest_share": "prevalence_rest",
+    "q": "q_value",
+    "stability": "stability",
 }
 
 
-def _first(mapping: Mapping, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if key in mapping and mapping[key] is not None:
-            return mapping[key]
-    return None
-
-
 def _trait_entry(trait: Mapping[str, Any]) -> dict:
-    """A selected trait with its evidence numbers under fixed names (nested ``evidence`` allowed)."""
+    """A trait of ``selection.json`` with its evidence numbers (nested under ``evidence`` or flat)."""
     evidence = {**trait, **dict(trait.get("evidence") or {})}
     entry = {
         "id": str(trait["id"]),
@@ -221,12 +216,9 @@ def _trait_entry(trait: Mapping[str, Any]) -> dict:
         "population": evidence.get("population"),
         "reason": trait.get("reason"),
     }
-    for name, keys in _TRAIT_NUMBERS.items():
-        value = _first(evidence, keys)
+    for name, column in _TRAIT_NUMBERS.items():
+        value = evidence.get(column)
         entry[name] = None if _is_missing(value) else float(value)
-    interval = evidence.get("lift_ci") or evidence.get("ci")
-    if entry["lift_low"] is None and isinstance(interval, list | tuple) and len(interval) == 2:
-        entry["lift_low"], entry["lift_high"] = (float(v) for v in interval)
     return entry
 
 
@@ -497,29 +489,26 @@ def build_card_context(
     def mentions(prefix: str) -> list[dict]:
         return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items)
 
-    why = []
+    why = []  # the selected interview codes, each with a quote of a best customer when there is one
     for item in selection.get("why_traits") or []:
-        entry = item if isinstance(item, Mapping) else {"id": item}
-        code = str(entry.get("id") or entry.get("code"))
-        quote = code_mentions(
-            None if coded is None else coded[coded["code"] == code], prefix=code, preferred=best_ids, limit=1
-        )
+        code = str(item["id"])
+        said = None if coded is None else coded[coded["code"] == code]
+        quote = code_mentions(said, prefix=code, preferred=best_ids, limit=1)
         why.append(
             {
-                **_trait_entry({"id": code, **entry}),
-                "label": str(entry.get("label") or code_label(code)),
+                **_trait_entry(item),
+                "label": str(item.get("label") or code_label(code)),
                 "quote": quote[0]["quote"] if quote else None,
                 "quote_account": quote[0]["quote_account"] if quote else None,
             }
         )
-    insufficient = []
-    for item in selection.get("insufficient_evidence") or []:
-        entry = item if isinstance(item, Mapping) else {"id": item}
-        insufficient.append({"id": str(entry.get("id")), "label": str(entry.get("label") or entry.get("id"))})
-
+    insufficient = [
+        {"id": str(item["id"]), "label": str(item.get("label") or item["id"])}
+        for item in selection.get("insufficient_evidence") or []
+    ]
     step1_quarter = step1.get("quarter") if isinstance(step1, Mapping) else None
     quarter = str(selection.get("quarter") or step1_quarter or folder.name)
-    tiers = selection.get("tier_cutoffs") or selection.get("tiers") or {}
+    tiers = selection.get("tier_cutoffs") or {}
     return {
         "title": "Ideal Customer Profile",
         "project": config.name,
@@ -531,11 +520,11 @@ def build_card_context(
         "traits": field(selected_traits(selection), source="selection.json"),
         "why": field(why, source="selection.json, coded_answers.parquet"),
         "insufficient": field(insufficient, source="selection.json"),
-        "pains": field(mentions("pain:"), source="coded_answers.parquet"),
-        "needs": field(mentions("need:"), source="coded_answers.parquet"),
+        "pains": field(mentions(CODE_PREFIXES["pain_point"]), source="coded_answers.parquet"),
+        "needs": field(mentions(CODE_PREFIXES["need_met"]), source="coded_answers.parquet"),
         "buying": field(_buying(features, best_ids), source="features.parquet, best_customers.parquet"),
         "behaviour_traits": field(_behaviour_traits(selection, max_items), source="selection.json"),
-        "channels": field(mentions("channel:"), source="coded_answers.parquet"),
+        "channels": field(mentions(CODE_PREFIXES["discovery_channel"]), source="coded_answers.parquet"),
         "examples": field(
             _examples(scored_accounts, best_ids, names, max_items), source="scored_accounts.csv"
         ),

@@ -335,7 +335,8 @@ def score_table(
     id_column : str
         The row id column, kept first.
     keep : iterable of str
-        Descriptive columns copied when present.
+        Descriptive columns copied when present; the columns the selected
+        traits read are always copied.
 
     Returns
     -------
@@ -343,7 +344,8 @@ def score_table(
         ``id_column``, the kept columns, ``fit_score``, ``tier``,
         ``n_matched``, ``matched_traits``, ``missing_traits``,
         ``unknown_traits`` (lists of trait ids) and ``reason`` (the matched
-        traits with their points, in words); highest score first.
+        traits with their points, in words, e.g. ``industry: wholesaler (+22)``);
+        highest score first.
     """
     if id_column not in frame:
         raise KeyError(f"the table to score has no {id_column!r} column")
@@ -352,7 +354,9 @@ def score_table(
     unknown = [
         [tid for tid, mask in unknown_masks.items() if mask[i]] for i in range(len(frame))
     ]
-    columns = [id_column, *[c for c in keep if c in frame and c != id_column]]
+    # the columns the selected traits read come along, so each match can be checked
+    read = [c for t in scorer.traits_ for c in (t.column, t.band_column) if c]
+    columns = list(dict.fromkeys(c for c in [id_column, *keep, *read] if c in frame))
     out = frame[columns].copy()
     out["fit_score"] = explained["fit_score"].to_numpy()
     out["tier"] = explained["tier"].astype(str).to_numpy()
@@ -362,7 +366,11 @@ def score_table(
         [t for t in miss if t not in unk] for miss, unk in zip(explained["missing"], unknown, strict=True)
     ]
     out["unknown_traits"] = unknown
-    out["reason"] = explained["reason"].to_numpy()
+    labels = {t.id: t.label for t in scorer.traits_}
+    out["reason"] = [
+        "; ".join(f"{labels[t]} (+{scorer.points_[t]})" for t in matched) or "no ICP trait"
+        for matched in explained["matched"]
+    ]
     return out.sort_values(["fit_score", id_column], ascending=[False, True], kind="mergesort").reset_index(
         drop=True
     )

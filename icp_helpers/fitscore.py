@@ -33,7 +33,8 @@ prospects and later quarters are tiered on the same scale:
 * ``C``: the rest.
 
 Because scores are whole numbers with ties, the shares are upper bounds; an
-account with no trait (score 0) is never A.
+account with no trait (score 0) is never A, and when no account has any
+trait every account is C.
 
 The score definition round-trips through :meth:`FitScorer.to_dict` /
 :meth:`FitScorer.from_dict` (the ``score`` entry of ``selection.json``), so
@@ -52,7 +53,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .traits import TraitDef, trait_matrix
 
-__all__ = ["FitScorer", "tier_cutoffs", "assign_tiers"]
+__all__ = ["FitScorer", "tier_cutoffs", "assign_tiers", "points_table", "tier_table"]
 
 TIERS = ("A", "B", "C")
 
@@ -73,8 +74,9 @@ def tier_cutoffs(scores, *, shares: Sequence[float] = (1 / 3, 2 / 3)) -> dict[st
         score is the same.
     """
     x = np.asarray(scores, dtype=float)
-    if len(x) == 0:
-        return {"A": float("inf"), "B": float("inf")}
+    if len(x) == 0 or x.max() <= 0:
+        # no account has a trait: nobody is A or B (a score of 0 is never A)
+        return {"A": 1.0, "B": 1.0}
     values = np.unique(x)[::-1]  # descending
     at_least = np.array([(x >= v).mean() for v in values])
 
@@ -284,3 +286,37 @@ class FitScorer(BaseEstimator):
         scorer.max_score_ = int(data.get("max_score", sum(scorer.points_.values())))
         scorer.n_fitted_ = int(data.get("n_fitted", 0))
         return scorer
+
+
+def points_table(scorer: FitScorer) -> pd.DataFrame:
+    """Points per trait, strongest first: what a salesperson adds up."""
+    rows = [
+        {"trait": t.id, "label": t.label, "kind": t.kind, "points": scorer.points_[t.id],
+         "log_odds_weight": round(scorer.weights_[t.id], 3)}
+        for t in scorer.traits_
+    ]
+    columns = ["trait", "label", "kind", "points", "log_odds_weight"]
+    return pd.DataFrame(rows, columns=columns).sort_values(
+        "points", ascending=False, kind="stable"
+    ).reset_index(drop=True)
+
+
+def tier_table(scorer: FitScorer, features: pd.DataFrame, is_best) -> pd.DataFrame:
+    """Accounts, score range and share of best customers per tier."""
+    scores = scorer.transform(features)
+    tiers = pd.Series(assign_tiers(scores, scorer.cutoffs_), index=features.index)
+    best = pd.Series(np.asarray(is_best, dtype=bool), index=features.index)
+    rows = []
+    for tier in TIERS:
+        mask = tiers == tier
+        rows.append(
+            {
+                "tier": tier,
+                "from_score": scorer.cutoffs_.get(tier, 0.0) if tier != "C" else 0.0,
+                "accounts": int(mask.sum()),
+                "share_of_accounts": float(mask.mean()) if len(mask) else 0.0,
+                "best_customers": int(best[mask].sum()),
+                "best_rate": float(best[mask].mean()) if mask.any() else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -438,7 +438,8 @@ def _persona(
     def codes(*prefixes: str) -> list[dict]:
         return code_mentions(coded, prefix=prefixes, accounts=scope, preferred=best_ids, limit=limit)
 
-    needs = codes("need:") + _preferences(members)
+    prefix = CODE_PREFIXES
+    needs = codes(prefix["need_met"]) + _preferences(members)
     best_share = float(members["account_id"].isin(best_ids).mean()) if len(members) else 0.0
     return {
         "id": key,
@@ -449,13 +450,13 @@ def _persona(
         "best_share": best_share,
         "role": field(_role(contacts, limit), source="contacts"),
         "firmographics": field(_firmographics(members, contacts), source="features.parquet"),
-        "goals": field(codes("reason:", "stay:"), source="coded_answers.parquet"),
-        "pains": field(codes("pain:"), source="coded_answers.parquet"),
+        "goals": field(codes(prefix["purchase_reason"], prefix["reason_to_stay"]), source="coded_answers.parquet"),
+        "pains": field(codes(prefix["pain_point"]), source="coded_answers.parquet"),
         "buying_behaviour": field(_behaviour(members), source="features.parquet"),
         "needs": field(needs, source="coded_answers.parquet, features.parquet"),
-        "channels": field(codes("channel:"), source="coded_answers.parquet"),
+        "channels": field(codes(prefix["discovery_channel"]), source="coded_answers.parquet"),
         "touchpoints": field(_touchpoints(ids, leads, activities, limit), source="leads, activities"),
-        "competitors": field(codes("competitor:"), source="coded_answers.parquet"),
+        "competitors": field(codes(prefix["competitor"]), source="coded_answers.parquet"),
         "examples": field(_examples(members, names, limit), source="best_customers.parquet"),
     }
 

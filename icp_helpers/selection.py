@@ -7,29 +7,35 @@ The rule, applied by :class:`TraitSelector`
    ``behaviour`` traits stay in the evidence table as buying behaviour but
    are not selected, because a prospect has no deals to show them (see
    :mod:`icp_helpers.traits`).
-2. **Evidence screen.** A trait must be over-represented among the best
-   customers (lift > ``min_lift``), significant after Benjamini-Hochberg
-   correction across all candidates (``q_value <= q_threshold``) and
-   stable (passing the same screen in at least ``min_stability`` of the
-   bootstrap resamples). A trait over-represented but failing the
-   q-value or stability test goes to the *insufficient evidence* list with
-   the reason; on noise, that is where every trait ends up.
+2. **Evidence screen.** A trait must be significant after
+   Benjamini-Hochberg correction across all candidates (``q_value <=
+   q_threshold``) and clearly over-represented among the best customers:
+   the lower end of its lift's 95% CI at least ``min_lift`` (1.2, i.e. at
+   least 20% more common among them, with confidence). Significance alone
+   is not enough: on thousands of accounts a lift of 1.1 is significant,
+   and nobody should target on it.
 3. **Rank by impact** ``coverage * ln(lift)`` (see
    :func:`icp_helpers.evidence.impact`): it favours traits that are both
    common among the best customers and strongly enriched, which is what a
    profile needs; a rare trait with a large lift is a niche, a common trait
    with a lift near 1 is not a differentiator.
 4. **Prune redundant traits**, greedily in impact order: a trait is dropped
-   when the traits already kept (of the same population) say the same
-   thing, either because it is strongly associated with one of them over
-   the accounts (phi coefficient >= ``max_phi``), or because its lift
+   when the traits already kept (of the same evidence type and population)
+   say the same thing, either because it is strongly associated with one
+   of them over the accounts (phi coefficient >= ``max_phi``), or because its lift
    vanishes once they are accounted for: the Mantel-Haenszel lift
    stratified by the combinations of the kept traits has a 95% CI that
-   reaches down to ``min_lift``. Revenue band after employee band is the
+   reaches below ``min_lift``. Revenue band after employee band is the
    classic pair; a job role that is only common because it is common in
    the selected industry is the subtler one. Who-traits and codes are not
    pruned against each other: the "why" explains the "who".
-5. **At most** ``max_traits`` traits (who and why together) are kept; the
+5. **Stability.** A trait that is neither redundant must also be selected
+   again (screen and pruning redone) in at least ``min_stability`` of the
+   bootstrap resamples (:func:`icp_helpers.evidence.bootstrap_stability`).
+   A trait over-represented but failing the q-value or the stability test
+   goes to the *insufficient evidence* list with the reason; on noise, that
+   is where every trait ends up.
+6. **At most** ``max_traits`` traits (who and why together) are kept; the
    rest are "beyond the limit".
 
 The negative ICP (:func:`negative_icp`) runs the same rule with the negative
@@ -43,85 +49,27 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from .evidence import trait_evidence
+from .evidence import conditional_lift, redundancy, trait_evidence
 from .traits import WHO_KINDS, TraitDef
 
 __all__ = [
     "SELECTABLE_KINDS",
     "TraitSelector",
-    "phi_matrix",
-    "conditional_lift",
     "negative_icp",
     "selection_record",
+    "evidence_view",
+    "chosen_markdown",
+    "not_chosen",
+    "buying_behaviour",
+    "negative_markdown",
     "plot_forest",
     "plot_stability",
 ]
 
 SELECTABLE_KINDS = ("firmographic", "contact", "code")
-
-
-def phi_matrix(matrix: pd.DataFrame | np.ndarray) -> np.ndarray:
-    """Phi coefficients (Pearson correlation of 0/1 columns) between all trait columns.
-
-    Constant columns get phi 0 with everything.
-    """
-    X = np.asarray(matrix, dtype=float)
-    X = X - X.mean(axis=0)
-    norms = np.sqrt((X**2).sum(axis=0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        phi = (X.T @ X) / np.outer(norms, norms)
-    return np.nan_to_num(phi)
-
-
-def conditional_lift(
-    trait: np.ndarray, given: np.ndarray, cohort: np.ndarray, *, level: float = 0.95
-) -> tuple[float, float, float]:
-    """Lift of ``trait`` (cohort vs rest) adjusted for other traits: Mantel-Haenszel.
-
-    Parameters
-    ----------
-    trait : array of bool, shape (n,)
-    given : array of bool, shape (n,) or (n, k)
-        The traits to adjust for; accounts are stratified by their
-        combination (up to ``2**k`` strata; strata holding only cohort or
-        only rest accounts carry no information and drop out).
-    cohort : array of bool, shape (n,)
-
-    Returns
-    -------
-    lift, low, high : float
-        The Mantel-Haenszel prevalence ratio over the strata with the
-        Greenland-Robins CI; NaN when undefined.
-    """
-    x = np.asarray(trait, dtype=bool)
-    y = np.asarray(cohort, dtype=bool)
-    g = np.asarray(given, dtype=bool).reshape(len(x), -1)
-    if g.shape[1] > 62:
-        raise ValueError("conditional_lift adjusts for at most 62 traits")
-    codes = g.astype(np.int64) @ (np.int64(1) << np.arange(g.shape[1], dtype=np.int64))
-    strata = np.unique(codes, return_inverse=True)[1].ravel()
-
-    def per_stratum(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(strata, weights=mask.astype(float), minlength=strata.max() + 1)
-
-    a, c = per_stratum(x & y), per_stratum(x & ~y)
-    n1, n0 = per_stratum(y), per_stratum(~y)
-    total = n1 + n0
-    ok = total > 0
-    a, c, n1, n0, total = a[ok], c[ok], n1[ok], n0[ok], total[ok]
-    num = float((a * n0 / total).sum())
-    den = float((c * n1 / total).sum())
-    var_num = float(((n1 * n0 * (a + c) - a * c * total) / total**2).sum())
-    if num <= 0 or den <= 0:
-        return float("nan"), float("nan"), float("nan")
-    lift = num / den
-    se = np.sqrt(max(var_num, 0.0) / (num * den))
-    z = stats.norm.ppf(0.5 + level / 2)
-    return lift, float(np.exp(np.log(lift) - z * se)), float(np.exp(np.log(lift) + z * se))
 
 
 def _fmt_q(q: float) -> str:
@@ -159,7 +107,8 @@ class TraitSelector(BaseEstimator):
     select_kinds : tuple of str
         Kinds that may be selected.
     min_lift : float
-        Lift a trait must exceed.
+        Lift the lower end of a trait's 95% CI must reach, on its own and
+        given the traits kept before it.
     max_phi : float
         Association at or above which two traits count as the same thing.
     cohort_word : str
@@ -195,7 +144,7 @@ class TraitSelector(BaseEstimator):
         n_bootstrap: int = 200,
         random_state=None,
         select_kinds: tuple[str, ...] = SELECTABLE_KINDS,
-        min_lift: float = 1.0,
+        min_lift: float = 1.2,
         max_phi: float = 0.7,
         cohort_word: str = "best customers",
     ):
@@ -242,6 +191,8 @@ class TraitSelector(BaseEstimator):
             n_bootstrap=self.n_bootstrap,
             random_state=seed,
             q_threshold=self.q_threshold,
+            prune=True,
+            max_phi=self.max_phi,
         )
         asked = np.ones(len(X), dtype=bool) if interviewed is None else np.asarray(
             interviewed, dtype=bool
@@ -255,6 +206,13 @@ class TraitSelector(BaseEstimator):
             clash = self._redundant_with(tid, row, kept, X, yv, asked, evidence)
             if clash is not None:
                 status[i], reason[i] = "redundant", clash
+                continue
+            if not row["stability"] >= self.min_stability:
+                status[i] = "insufficient evidence"
+                reason[i] = (
+                    f"lift {row['lift']:.2f}, {_fmt_q(row['q_value'])}, but selected in only "
+                    f"{row['stability']:.0%} of resamples (< {self.min_stability:.0%})"
+                )
                 continue
             if len(kept) >= self.max_traits:
                 status[i] = "beyond limit"
@@ -297,7 +255,12 @@ class TraitSelector(BaseEstimator):
                     if row.kind == "behaviour"
                     else f"{row.kind} traits are not selected here"
                 )
-            elif not row.lift > self.min_lift:
+            elif np.isnan(row.lift):
+                status[i] = "not over-represented"
+                reason[i] = (
+                    f"no lift: nobody or everybody has it, or there are no {self.cohort_word}"
+                )
+            elif not row.lift > 1:
                 status[i] = "not over-represented"
                 reason[i] = f"lift {row.lift:.2f}: not more common among {self.cohort_word}"
             elif not row.q_value <= self.q_threshold:
@@ -307,11 +270,12 @@ class TraitSelector(BaseEstimator):
                     f"after multiple-testing correction ({row.best_with} of {row.n_best} "
                     f"{self.cohort_word})"
                 )
-            elif not row.stability >= self.min_stability:
+            elif not row.lift_low >= self.min_lift:
                 status[i] = "insufficient evidence"
                 reason[i] = (
-                    f"lift {row.lift:.2f}, {_fmt_q(row.q_value)}, but passes in only "
-                    f"{row.stability:.0%} of resamples (< {self.min_stability:.0%})"
+                    f"lift {row.lift:.2f}, {_fmt_q(row.q_value)}, but the 95% CI "
+                    f"({row.lift_low:.2f}-{row.lift_high:.2f}) does not rule out a lift below "
+                    f"{self.min_lift}"
                 )
         return status, reason
 
@@ -319,27 +283,33 @@ class TraitSelector(BaseEstimator):
         population = row["population"]
         x = X[tid].to_numpy(dtype=bool)
         mask = asked if population == "interviewed" else np.ones(len(x), dtype=bool)
-        pops = dict(zip(evidence["trait"], evidence["population"], strict=True))
-        peers = [other for other in kept if pops[other] == population]
+        info = evidence.set_index("trait")[["population", "evidence"]]
+        peers = [
+            other for other in kept
+            if info.loc[other, "population"] == population
+            and info.loc[other, "evidence"] == row["evidence"]
+        ]
         if not peers:
             return None
         G = X[peers].to_numpy(dtype=bool)[mask]
         xm, ym = x[mask], y[mask]
-        phis = phi_matrix(np.column_stack([xm, G]))[0, 1:]
-        if phis.max() >= self.max_phi:
-            other = peers[int(np.argmax(phis))]
-            return f"redundant with {other}: the two mark the same accounts (phi {phis.max():.2f})"
-        lift, low, high = conditional_lift(xm, G, ym)
-        if np.isnan(lift) or low <= self.min_lift:
-            # Name the kept trait that explains most of the lift on its own.
-            alone = [conditional_lift(xm, G[:, j], ym)[0] for j in range(len(peers))]
-            other = peers[int(np.nanargmin(alone))] if not np.all(np.isnan(alone)) else peers[0]
-            shown = "undefined" if np.isnan(lift) else f"{lift:.2f} (95% CI {low:.2f}-{high:.2f})"
+        verdict = redundancy(xm, G, ym, max_phi=self.max_phi, min_lift=self.min_lift)
+        if verdict is None:
+            return None
+        if verdict["why"] == "phi":
             return (
-                f"redundant given the traits kept before it (mostly {other}): its lift of "
-                f"{row['lift']:.2f} falls to {shown} once they are accounted for"
+                f"redundant with {peers[verdict['index']]}: the two mark the same accounts "
+                f"(phi {verdict['phi']:.2f})"
             )
-        return None
+        # Name the kept trait that explains most of the lift on its own.
+        alone = [conditional_lift(xm, G[:, j], ym)[0] for j in range(len(peers))]
+        other = peers[int(np.nanargmin(alone))] if not np.all(np.isnan(alone)) else peers[0]
+        lift, low, high = verdict["lift"], verdict["low"], verdict["high"]
+        shown = "undefined" if np.isnan(lift) else f"{lift:.2f} (95% CI {low:.2f}-{high:.2f})"
+        return (
+            f"redundant given the traits kept before it (mostly {other}): its lift of "
+            f"{row['lift']:.2f} falls to {shown} once they are accounted for"
+        )
 
     def get_support(self, indices: bool = False) -> np.ndarray:
         """Mask (or indices) of the selected input columns."""
@@ -403,6 +373,7 @@ def selection_record(
     *,
     scorer=None,
     negative: pd.DataFrame | None = None,
+    validation: pd.DataFrame | None = None,
     quarter: str | None = None,
     warnings: Sequence[str] = (),
 ) -> dict:
@@ -417,6 +388,8 @@ def selection_record(
         definition (:meth:`icp_helpers.fitscore.FitScorer.to_dict`).
     negative : DataFrame, optional
         :func:`negative_icp` output; its disqualifiers are listed.
+    validation : DataFrame, optional
+        The backtest metrics (:func:`icp_helpers.validation.backtest`).
     quarter : str, optional
     warnings : sequence of str
         E.g. the interview skew warning.
@@ -437,13 +410,7 @@ def selection_record(
             "definition": trait.to_dict(),
         }
         (why if trait.kind == "code" else selected).append(item)
-    ev = selector.evidence_
-    behaviour = ev[
-        (ev["kind"] == "behaviour")
-        & (ev["lift"] > 1)
-        & (ev["q_value"] <= selector.q_threshold)
-        & (ev["stability"] >= selector.min_stability)
-    ]
+    behaviour = buying_behaviour(selector)
     record = {
         "quarter": quarter,
         "rule": {
@@ -458,7 +425,7 @@ def selection_record(
         "selected": selected,
         "why_traits": why,
         "buying_behaviour": [
-            {"id": r.trait, "label": r.label, "lift": r.lift, "coverage": r.coverage}
+            {"id": r.trait, "label": r.label, "lift": r.lift, "coverage": r.prevalence_best}
             for r in behaviour.itertuples()
         ],
         "insufficient_evidence": [
@@ -478,6 +445,10 @@ def selection_record(
              "reason": r.reason}
             for r in dis.itertuples()
         ]
+    if validation is not None:
+        keep = ["model", "auc", "top_decile_lift", "auc_vs_ceiling", "lift_vs_ceiling",
+                "selection_quarter", "test_quarters", "n_accounts", "n_best_later"]
+        record["validation"] = validation[[c for c in keep if c in validation]].to_dict("records")
     if scorer is not None:
         score = scorer.to_dict()
         record["tier_cutoffs"] = score["cutoffs"]
@@ -485,11 +456,78 @@ def selection_record(
     return record
 
 
-def plot_forest(evidence: pd.DataFrame, *, top: int = 25, ax=None):
+def buying_behaviour(selector: TraitSelector) -> pd.DataFrame:
+    """Behaviour traits that mark the best customers (evidence only, not selected).
+
+    Same screen as the selected traits, minus the redundancy pruning:
+    significant, clearly over-represented and stable.
+    """
+    ev = selector.evidence_
+    keep = (
+        (ev["kind"] == "behaviour")
+        & (ev["q_value"] <= selector.q_threshold)
+        & (ev["lift_low"] >= selector.min_lift)
+        & (ev["stability"] >= selector.min_stability)
+    )
+    return ev.loc[keep, ["trait", "label", "prevalence_best", "prevalence_rest", "lift",
+                         "lift_low", "lift_high", "q_value", "stability"]].reset_index(drop=True)
+
+
+def evidence_view(evidence: pd.DataFrame, *, top: int | None = 30) -> pd.DataFrame:
+    """The evidence table's reading columns, rounded, strongest first."""
+    columns = ["trait", "kind", "population", "prevalence_best", "prevalence_rest", "lift",
+               "lift_low", "lift_high", "q_value", "stability", "impact", "status"]
+    view = evidence[[c for c in columns if c in evidence]].copy()
+    view = view.head(top) if top else view
+    numbers = view.select_dtypes("number").columns
+    view[numbers] = view[numbers].round(3)
+    return view.reset_index(drop=True)
+
+
+def chosen_markdown(selector: TraitSelector) -> str:
+    """The selected traits as a numbered Markdown list, one line of evidence each."""
+    if selector.selected_.empty:
+        return (
+            "No trait has enough evidence this quarter: see the insufficient-evidence list "
+            "below. The fit score has no points to give."
+        )
+    lines = []
+    for row in selector.selected_.itertuples():
+        use = "why, not scored" if row.kind == "code" else f"{row.kind}, scored"
+        lines.append(f"{row.rank}. **{row.label}** (`{row.trait}`, {use}): {row.reason}.")
+    return "\n".join(lines)
+
+
+def not_chosen(selector: TraitSelector) -> pd.DataFrame:
+    """Traits that were over-represented but not selected, with the reason."""
+    statuses = ("insufficient evidence", "redundant", "beyond limit")
+    ev = selector.evidence_
+    table = ev.loc[ev["status"].isin(statuses),
+                   ["trait", "kind", "lift", "q_value", "stability", "status", "reason"]]
+    return table.round({"lift": 2, "q_value": 4, "stability": 2}).reset_index(drop=True)
+
+
+def negative_markdown(table: pd.DataFrame, is_negative) -> str:
+    """The negative ICP in one sentence: cohort size and the disqualifiers found."""
+    n = int(np.asarray(is_negative, dtype=bool).sum())
+    if n == 0:
+        return "No account churned or lost most of its deals in the window: no negative ICP."
+    found = table[table["disqualifier"]]
+    if found.empty:
+        return f"{n} accounts in the negative cohort; no who-trait marks them with enough evidence."
+    items = "; ".join(
+        f"**{r.label}** ({r.lift:.1f}x as common, 95% CI {r.lift_low:.1f}-{r.lift_high:.1f})"
+        for r in found.itertuples()
+    )
+    return f"{n} accounts in the negative cohort. Disqualifiers: {items}."
+
+
+def plot_forest(evidence: pd.DataFrame, *, top: int = 25, min_lift: float | None = 1.2, ax=None):
     """Forest plot: lift with its 95% CI per trait, selected traits highlighted.
 
     Shows the ``top`` traits by impact (plus every selected one), on a log
-    axis with the no-effect line at 1.
+    axis with the no-effect line at 1 and the ``min_lift`` line (dotted) the
+    lower end of a selected trait's interval must reach.
     """
     import matplotlib.pyplot as plt
 
@@ -508,6 +546,8 @@ def plot_forest(evidence: pd.DataFrame, *, top: int = 25, ax=None):
     ax.hlines(y, low, high, colors=colours, linewidth=2)
     ax.scatter(lift, y, c=colours, zorder=3, s=24)
     ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
+    if min_lift is not None:
+        ax.axvline(min_lift, color="tab:green", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     ax.set_yticks(y)
     ax.set_yticklabels(
@@ -516,7 +556,7 @@ def plot_forest(evidence: pd.DataFrame, *, top: int = 25, ax=None):
         fontsize=8,
     )
     ax.set_xlabel("lift: prevalence among best / among the rest (95% CI, log scale)")
-    ax.set_title("Lift per trait (green: selected)")
+    ax.set_title("Lift per trait (green: selected; dotted: minimum lift)")
     return ax
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,9 @@ __all__ = [
     "value_rule_columns",
     "traits_to_dicts",
     "traits_from_dicts",
+    "TraitInputs",
+    "load_trait_inputs",
+    "candidates_summary",
 ]
 
 KINDS = ("firmographic", "contact", "behaviour", "code")
@@ -540,3 +544,100 @@ def missing_counts(frame: pd.DataFrame, traits: Sequence[TraitDef]) -> pd.Series
     return pd.Series(
         {t.id: int(t.evaluate(frame)[1].sum()) for t in traits}, name="missing", dtype="int64"
     )
+
+
+@dataclass
+class TraitInputs:
+    """What step 3 reads from the run folder, aligned row by row.
+
+    Attributes
+    ----------
+    features : DataFrame
+        ``features.parquet`` (one row per account).
+    scores : DataFrame
+        ``best_customers.parquet`` in the same row order.
+    codes : DataFrame or None
+        ``code_traits.parquet``; None when no interviews were coded.
+    frame : DataFrame
+        ``features`` with the code columns and ``interviewed`` joined
+        (:func:`with_codes`): what trait matrices are evaluated on.
+    """
+
+    features: pd.DataFrame
+    scores: pd.DataFrame
+    codes: pd.DataFrame | None
+    frame: pd.DataFrame
+
+    @property
+    def is_best(self) -> np.ndarray:
+        return self.scores["is_best"].to_numpy(dtype=bool)
+
+    @property
+    def is_negative(self) -> np.ndarray:
+        if "is_negative" not in self.scores:
+            return np.zeros(len(self.scores), dtype=bool)
+        return self.scores["is_negative"].fillna(False).to_numpy(dtype=bool)
+
+    @property
+    def interviewed(self) -> np.ndarray:
+        return self.frame["interviewed"].to_numpy(dtype=bool)
+
+
+def load_trait_inputs(run_dir: str | Path) -> TraitInputs:
+    """Read step 1's features and best customers and step 2's code traits.
+
+    A missing ``code_traits.parquet``, or one without any code column,
+    means there is no interview evidence for the quarter (not an error:
+    a project may have no interviews).
+    """
+    from .artifacts import read_table
+
+    features = read_table(run_dir, "features.parquet", made_by="01_best_customers")
+    scores = read_table(run_dir, "best_customers.parquet", made_by="01_best_customers")
+    scores = (
+        scores.drop_duplicates("account_id")
+        .set_index("account_id")
+        .reindex(features["account_id"].to_numpy())
+        .reset_index()
+    )
+    scores["is_best"] = scores["is_best"].fillna(False).astype(bool)
+    codes = None
+    if (Path(run_dir) / "code_traits.parquet").is_file():
+        codes = read_table(run_dir, "code_traits.parquet")
+        if codes.empty or len(codes.columns) < 2:
+            codes = None
+    return TraitInputs(features=features, scores=scores, codes=codes, frame=with_codes(features, codes))
+
+
+def candidates_summary(
+    traits: Sequence[TraitDef], matrix: pd.DataFrame, *, interviewed=None
+) -> pd.DataFrame:
+    """Candidates per kind: how many, from which columns, and values counted as missing.
+
+    With ``interviewed``, codes count as missing only for interviewed
+    accounts (the others were not asked, which is not a missing answer).
+    """
+    missing = dict(matrix.attrs.get("missing", {}))
+    if interviewed is not None:
+        not_asked = int((~np.asarray(interviewed, dtype=bool)).sum())
+        for t in traits:
+            if t.kind == "code" and t.id in missing:
+                missing[t.id] = max(missing[t.id] - not_asked, 0)
+    rows = []
+    for kind in KINDS:
+        chosen = [t for t in traits if t.kind == kind]
+        if not chosen:
+            continue
+        columns = list(dict.fromkeys(t.column for t in chosen))
+        rows.append(
+            {
+                "kind": kind,
+                "use": {"code": "why (not scored)", "behaviour": "evidence only"}.get(
+                    kind, "who (selectable, scored)"
+                ),
+                "traits": len(chosen),
+                "columns": ", ".join(columns),
+                "missing_values": int(sum(missing.get(t.id, 0) for t in chosen)),
+            }
+        )
+    return pd.DataFrame(rows)

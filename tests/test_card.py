@@ -376,9 +376,10 @@ def test_default_templates_without_override(fixture_run, config):
         render_card({}, fmt="pdf")
 
 
-def test_selected_traits_accepts_flat_and_interval_evidence():
-    flat = selected_traits({"selected": [{"id": "x", "lift": 2.0, "lift_ci": [1.2, 3.1], "coverage": 0.4, "q": 0.01}]})
-    assert flat[0]["lift_low"] == 1.2 and flat[0]["lift_high"] == 3.1 and flat[0]["label"] == "x"
+def test_selected_traits_accepts_flat_evidence_and_keeps_at_most_ten():
+    flat = selected_traits({"selected": [{"id": "x", "lift": 2.0, "lift_low": 1.2, "q_value": 0.01}]})
+    assert flat[0]["lift_low"] == 1.2 and flat[0]["q"] == 0.01 and flat[0]["label"] == "x"
+    assert flat[0]["lift_high"] is None  # not in the selection: not invented
     assert flat[0]["scored"] is False  # no points: not part of the score
     many = selected_traits(
         {"selected": [{"id": str(i), "points": 1} for i in range(8)], "why_traits": [{"id": f"c{i}", "kind": "code"} for i in range(4)]}

@@ -11,14 +11,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from icp_helpers.artifacts import write_json, write_table
 from icp_helpers.export import (
     FORMULA_PREFIXES,
+    load_scorer,
     plot_tiers,
     safe_cell,
     safe_frame,
+    score_accounts,
+    score_prospects,
+    score_table,
     tier_summary,
     write_scored,
 )
+from icp_helpers.fitscore import FitScorer
+from icp_helpers.traits import TraitDef
 
 DANGEROUS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\tTAB", "\rCR"]
 
@@ -166,3 +173,83 @@ def test_plot_tiers_draws_one_bar_per_tier_and_table():
     assert heights == [0.25, 0.5, 0.25, 0.0, 0.0, 1.0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["accounts", "prospects"]
     plt.close(ax.figure)
+
+
+# -- scoring -------------------------------------------------------------------
+
+
+@pytest.fixture()
+def scorer_and_accounts():
+    rng = np.random.default_rng(5)
+    n = 120
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"A{i:03d}" for i in range(n)],
+            "name": [f"=Shop {i}" if i == 0 else f"Shop {i}" for i in range(n)],
+            "industry": rng.choice(["wholesaler", "deli"], n),
+            "employees": rng.integers(1, 200, n).astype(float),
+            "job_role": rng.choice(["buyer", "owner"], n),
+        }
+    )
+    accounts.loc[3, "industry"] = None
+    is_best = (accounts["industry"] == "wholesaler") & (rng.uniform(size=n) < 0.7) | (rng.uniform(size=n) < 0.1)
+    traits = [
+        TraitDef(id="industry=wholesaler", label="wholesaler", kind="firmographic", column="industry", op="eq", value="wholesaler"),
+        TraitDef(id="employees_band=10-49", label="10-49 staff", kind="firmographic", column="employees",
+                 op="range", value="10-49", lower=10, upper=50, band_column="employees_band"),
+        TraitDef(id="job_role=buyer", label="a buyer", kind="contact", column="job_role", op="eq", value="buyer"),
+    ]
+    scorer = FitScorer(traits=traits).fit(accounts, is_best)
+    return scorer, accounts, is_best
+
+
+def test_score_table_sums_points_and_splits_matched_missing_unknown(scorer_and_accounts):
+    scorer, accounts, _ = scorer_and_accounts
+    scored = score_table(accounts, scorer)
+    assert len(scored) == len(accounts) and scored["account_id"].is_unique
+    assert scored["fit_score"].is_monotonic_decreasing
+    ids = {t.id for t in scorer.traits_}
+    for row in scored.itertuples():
+        assert row.fit_score == sum(scorer.points_[t] for t in row.matched_traits)
+        parts = [*row.matched_traits, *row.missing_traits, *row.unknown_traits]
+        assert sorted(parts) == sorted(ids)
+        expected = "A" if row.fit_score >= scorer.cutoffs_["A"] else "B" if row.fit_score >= scorer.cutoffs_["B"] else "C"
+        assert row.tier == expected
+    no_industry = scored.set_index("account_id").loc["A003"]
+    assert no_industry["unknown_traits"] == ["industry=wholesaler"]
+    top = scored.iloc[0]
+    assert top["reason"] == "; ".join(
+        f"{t.label} (+{scorer.points_[t.id]})" for t in scorer.traits_ if t.id in top["matched_traits"]
+    )
+    assert {"name", "industry", "employees", "job_role"} <= set(scored.columns)
+
+
+def test_prospects_without_contacts_have_the_contact_trait_unknown(scorer_and_accounts):
+    scorer, accounts, _ = scorer_and_accounts
+    prospects = accounts.drop(columns=["job_role"]).rename(columns={"account_id": "prospect_id"})
+    scored = score_prospects(prospects, scorer=scorer)
+    assert all("job_role=buyer" in u for u in scored["unknown_traits"])
+    assert all("job_role=buyer" not in m for m in scored["missing_traits"])
+    assert scored["fit_score"].max() <= scorer.max_score_ - scorer.points_["job_role=buyer"]
+    empty = score_prospects(None, scorer=scorer)
+    assert empty.empty and {"prospect_id", "fit_score", "tier", "matched_traits"} <= set(empty.columns)
+
+
+def test_accounts_are_scored_from_the_run_folder_with_the_saved_scorer(tmp_path, scorer_and_accounts):
+    scorer, accounts, is_best = scorer_and_accounts
+    write_json({"score": scorer.to_dict()}, tmp_path, "selection.json")
+    write_table(accounts, tmp_path, "features.parquet")
+    write_table(pd.DataFrame({"account_id": accounts["account_id"], "value_score": np.linspace(1, 0, len(accounts)),
+                              "is_best": is_best.to_numpy()}), tmp_path, "best_customers.parquet")
+    loaded = load_scorer(tmp_path)
+    assert loaded.points_ == scorer.points_ and loaded.cutoffs_ == scorer.cutoffs_
+    assert load_scorer(tmp_path / "selection.json").points_ == scorer.points_
+    scored = score_accounts(tmp_path)
+    assert scored.set_index("account_id")["is_best"].sort_index().tolist() == is_best.tolist()
+    assert (scored["fit_score"].to_numpy() == score_table(accounts, scorer)["fit_score"].to_numpy()).all()
+    # the exports carry the guard: the hostile name is text, the lists are joined
+    rows = pd.read_csv(write_scored(scored, tmp_path, "scored_accounts")["csv"], encoding="utf-8-sig")
+    assert rows.set_index("account_id").loc["A000", "name"] == "'=Shop 0"
+    assert rows["matched_traits"].dropna().str.contains("; |=", regex=True).all()
+    with pytest.raises(KeyError, match="score"):
+        load_scorer({"selected": []})

@@ -1,0 +1,202 @@
+"""The steps that grow worst with the data, measured on their own, with prototype fixes.
+
+The end-to-end quarters (:mod:`bench.e2e_bench`) show where the time goes;
+the cells that grow fastest with accounts and leads are measured here at
+sizes that finish in seconds, so their growth can be extrapolated, together
+with a prototype of each fix. The prototypes live here, not in the package:
+
+``xlsx``
+    ``icp_helpers.export.write_scored`` writes the XLSX through an ordinary
+    openpyxl workbook, which keeps one Python object per cell until it is
+    saved (time and memory grow with rows x columns; a 1M-row export cannot
+    finish in minutes). Prototype: openpyxl's write-only mode (rows are
+    streamed to the file) with the same bold frozen header, autofilter and
+    column widths.
+``redactor``
+    ``icp_helpers.redact.Redactor.from_contacts`` indexes the names and
+    phone numbers of every contact; phone digits are extracted one phone at
+    a time in Python. Prototype: a redactor built from the contacts of the
+    interviewed accounts only, the ones whose names can appear in their
+    answers.
+``bootstrap``
+    ``icp_helpers.selection.TraitSelector`` re-selects traits in every
+    bootstrap resample; with a hundred traits nearly every account is its
+    own pattern, so each resample's redundancy pruning passes over all
+    accounts. Measured: seconds per resample against accounts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["write_xlsx_streaming", "bench_xlsx", "bench_redactor", "bench_bootstrap", "main"]
+
+
+def _scored_frame(n: int, seed: int = 0) -> pd.DataFrame:
+    """A table shaped like ``scored_leads`` / ``scored_accounts``: ids, texts, numbers, dates."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:07d}" for i in range(n)],
+            "account_id": [f"A{i:06d}" for i in rng.integers(0, n, n)],
+            "job_title": rng.choice(["Owner", "Head Chef", "Buyer", "Purchasing Manager"], n),
+            "source": rng.choice(["web", "trade_show", "referral"], n),
+            "created": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 600, n), unit="D"),
+            "points": rng.gamma(2.0, 50.0, n).round(1),
+            "tier": rng.choice(["weak", "medium", "strong"], n),
+            "fit_tier": rng.choice(["A", "B", "C"], n),
+            "converted": rng.random(n) < 0.1,
+            "reasons": rng.choice(["form_submission; key_page_visit", "page_visit", "download:price-list"], n),
+        }
+    )
+
+
+def write_xlsx_streaming(frame: pd.DataFrame, path: Path, *, sheet: str) -> None:
+    """The XLSX of ``icp_helpers.export`` written in openpyxl's write-only mode."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    from icp_helpers.export import _MAX_WIDTH, _WIDTH_SAMPLE_ROWS, _display_width, _excel_value
+
+    workbook = Workbook(write_only=True)
+    worksheet = workbook.create_sheet(sheet[:31] or "Sheet1")
+    headers = [_excel_value(str(c)) for c in frame.columns]
+    widths = [_display_width(h) for h in headers]
+    head = frame.head(_WIDTH_SAMPLE_ROWS).itertuples(index=False, name=None)
+    for row in head:  # widths must be set before the first row is written
+        widths = [max(w, _display_width(_excel_value(v))) for w, v in zip(widths, row, strict=True)]
+    for position, width in enumerate(widths, start=1):
+        worksheet.column_dimensions[get_column_letter(position)].width = min(width + 2, _MAX_WIDTH)
+    worksheet.freeze_panes = "A2"
+    if headers:
+        worksheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(frame) + 1}"
+    bold = Font(bold=True)
+    cells = []
+    for header in headers:
+        cell = WriteOnlyCell(worksheet, value=header)
+        cell.font = bold
+        cells.append(cell)
+    worksheet.append(cells)
+    for row in frame.itertuples(index=False, name=None):
+        worksheet.append([_excel_value(v) for v in row])
+    workbook.save(path)
+
+
+def _seconds(function, *args, **kwargs) -> float:
+    t0 = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - t0
+
+
+def _peak_mb(function, *args, **kwargs) -> float:
+    """Peak Python memory (MB) allocated during one call (traced, so run apart from the timing)."""
+    tracemalloc.start()
+    function(*args, **kwargs)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return peak
+
+
+def bench_xlsx(rows: list[int], work: Path, log=print) -> dict:
+    """Current XLSX writer against the write-only prototype; seconds and peak memory per size."""
+    from openpyxl import load_workbook
+
+    from icp_helpers.export import _write_xlsx
+
+    work.mkdir(parents=True, exist_ok=True)
+    out = {"rows": rows, "current_s": [], "streaming_s": []}
+    for n in rows:
+        frame = _scored_frame(n)
+        out["current_s"].append(_seconds(_write_xlsx, frame, work / "current.xlsx", sheet="scored"))
+        out["streaming_s"].append(_seconds(write_xlsx_streaming, frame, work / "streaming.xlsx", sheet="scored"))
+        log(f"  xlsx {n:>9,} rows: current {out['current_s'][-1]:.1f} s, write-only {out['streaming_s'][-1]:.1f} s")
+    frame = _scored_frame(rows[0])
+    out["memory_rows"] = rows[0]
+    out["current_mb"] = _peak_mb(_write_xlsx, frame, work / "current.xlsx", sheet="scored")
+    out["streaming_mb"] = _peak_mb(write_xlsx_streaming, frame, work / "streaming.xlsx", sheet="scored")
+    log(f"  xlsx {rows[0]:,} rows, peak Python memory: current {out['current_mb']:.0f} MB, "
+        f"write-only {out['streaming_mb']:.0f} MB")
+    sheet = load_workbook(work / "streaming.xlsx", read_only=True).active
+    out["streaming_rows_read_back"] = sum(1 for _ in sheet.iter_rows()) - 1
+    return out
+
+
+def bench_redactor(contacts_path: Path, interviews_path: Path, log=print) -> dict:
+    """``Redactor.from_contacts`` on every contact against the interviewed accounts' contacts."""
+    from icp_helpers.redact import Redactor
+
+    contacts = pd.read_parquet(contacts_path)
+    interviewed = pd.read_csv(interviews_path, usecols=["account_id"])["account_id"].unique()
+    t0 = time.perf_counter()
+    Redactor.from_contacts(contacts)
+    every = time.perf_counter() - t0
+    own = contacts[contacts["account_id"].isin(interviewed)]
+    t0 = time.perf_counter()
+    Redactor.from_contacts(own)
+    only = time.perf_counter() - t0
+    log(f"  redactor: {len(contacts):,} contacts {every:.1f} s; the {len(own):,} contacts of the "
+        f"interviewed accounts {only:.3f} s")
+    return {"contacts": len(contacts), "all_s": every, "interviewed_contacts": len(own), "interviewed_s": only}
+
+
+def bench_bootstrap(features_dir: Path, config: Path, accounts: list[int], resamples: int = 3, log=print) -> dict:
+    """Seconds per bootstrap resample of ``TraitSelector`` against the number of accounts."""
+    from icp_helpers import selection, traits
+    from icp_helpers.config import load_config
+
+    inputs = traits.load_trait_inputs(features_dir)
+    candidates = traits.candidate_traits(
+        inputs.features, code_traits=inputs.codes,
+        exclude=traits.value_rule_columns(load_config(config).best_customers),
+    )
+    matrix = traits.trait_matrix(inputs.frame, candidates)
+    y, interviewed = np.asarray(inputs.is_best), np.asarray(inputs.interviewed)
+    out = {"accounts": [], "traits": matrix.shape[1], "per_resample_s": [], "without_bootstrap_s": []}
+    for n in accounts:
+        n = min(n, len(matrix))
+        idx = np.random.default_rng(0).choice(len(matrix), n, replace=False)
+        m, yy, ii = matrix.iloc[idx], y[idx], interviewed[idx]
+        t0 = time.perf_counter()
+        selection.TraitSelector(traits=candidates, n_bootstrap=10, random_state=0).fit(m, yy, interviewed=ii)
+        base = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        selection.TraitSelector(traits=candidates, n_bootstrap=10 + resamples, random_state=0).fit(m, yy, interviewed=ii)
+        per = (time.perf_counter() - t0 - base) / resamples
+        out["accounts"].append(n)
+        out["per_resample_s"].append(per)
+        out["without_bootstrap_s"].append(base - 10 * per)
+        log(f"  bootstrap: {n:>9,} accounts x {matrix.shape[1]} traits: {per:.2f} s per resample")
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench.hotspots_bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", default="10000,50000")
+    parser.add_argument("--contacts", type=Path, help="contacts.parquet of a generated dataset")
+    parser.add_argument("--run-dir", type=Path, help="a run folder with features/best customers/code traits")
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--accounts", default="25000,100000")
+    args = parser.parse_args(argv)
+    from bench.generate import BENCH_DATA
+    from icp_helpers.config import SAMPLE_DIR
+
+    result = {"xlsx": bench_xlsx([int(r) for r in args.rows.split(",")], BENCH_DATA / "hotspots")}
+    if args.contacts:
+        result["redactor"] = bench_redactor(args.contacts, SAMPLE_DIR / "interviews.csv")
+    if args.run_dir and args.config:
+        result["bootstrap"] = bench_bootstrap(args.run_dir, args.config, [int(a) for a in args.accounts.split(",")])
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

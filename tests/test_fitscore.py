@@ -1,0 +1,125 @@
+"""Fit score: points, tiers, explanations and the round trip through JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from icp_helpers.fitscore import FitScorer, assign_tiers, tier_cutoffs
+from icp_helpers.traits import TraitDef
+
+WHOLESALER = TraitDef(id="industry=wholesaler", label="industry: wholesaler", kind="firmographic",
+                      column="industry", op="eq", value="wholesaler")
+MID_SIZE = TraitDef(id="employees_band=10-49", label="employees 10-49", kind="firmographic",
+                    column="employees", op="range", value="10-49", lower=10, upper=50,
+                    band_column="employees_band")
+BUYER = TraitDef(id="job_role=purchasing", label="job role: purchasing", kind="contact",
+                 column="job_role", op="eq", value="purchasing")
+
+
+@pytest.fixture()
+def accounts():
+    rng = np.random.default_rng(0)
+    n = 900
+    frame = pd.DataFrame(
+        {
+            "industry": rng.choice(["wholesaler", "hotel", "deli"], size=n, p=[0.3, 0.3, 0.4]),
+            "employees": rng.choice([5.0, 20.0, 80.0, np.nan], size=n, p=[0.3, 0.35, 0.3, 0.05]),
+            "job_role": rng.choice(["purchasing", "owner"], size=n),
+        }
+    )
+    logit = -2.0 + 1.5 * (frame["industry"] == "wholesaler") + 0.8 * (frame["employees"] == 20.0)
+    best = rng.random(n) < 1 / (1 + np.exp(-logit.to_numpy()))
+    return frame, best
+
+
+def test_odds_points_by_hand(accounts):
+    frame, best = accounts
+    scorer = FitScorer(traits=[WHOLESALER, MID_SIZE]).fit(frame, best)
+    has = (frame["industry"] == "wholesaler").to_numpy()
+    a, b = (has & best).sum(), (~has & best).sum()
+    c, d = (has & ~best).sum(), (~has & ~best).sum()
+    assert scorer.points_["industry=wholesaler"] == round(10 * math.log(a * d / (b * c)))
+    assert scorer.points_["employees_band=10-49"] > 0
+    assert all(isinstance(p, int) for p in scorer.points_.values())
+    scores = scorer.transform(frame)
+    expected = has * scorer.points_["industry=wholesaler"] + (
+        frame["employees"].eq(20.0).to_numpy() * scorer.points_["employees_band=10-49"]
+    )
+    np.testing.assert_array_equal(scores.to_numpy(), expected)
+    assert scorer.max_score_ == sum(scorer.points_.values())
+
+
+def test_logistic_points_are_whole_and_non_negative(accounts):
+    frame, best = accounts
+    scorer = FitScorer(traits=[WHOLESALER, MID_SIZE, BUYER], method="logistic").fit(frame, best)
+    assert all(isinstance(p, int) and p >= 0 for p in scorer.points_.values())
+    assert scorer.points_["industry=wholesaler"] > scorer.points_["job_role=purchasing"]
+    assert clone(scorer).get_params()["method"] == "logistic"
+
+
+def test_tier_cutoffs_bound_the_shares_and_never_put_zero_in_a():
+    rng = np.random.default_rng(1)
+    scores = rng.choice([0, 0, 0, 5, 12, 17, 29], size=1000)
+    cut = tier_cutoffs(scores)
+    tiers = assign_tiers(scores, cut)
+    assert cut["A"] > cut["B"] > 0
+    assert (tiers == "A").mean() <= 1 / 3 + 1e-9
+    assert np.isin(tiers, ["A", "B"]).mean() <= 2 / 3 + 1e-9
+    assert (tiers[scores == 0] == "C").all()
+    # monotone: a higher score never gets a lower tier
+    order = np.argsort(scores)
+    rank = pd.Series(tiers[order]).map({"C": 0, "B": 1, "A": 2}).to_numpy()
+    assert (np.diff(rank) >= 0).all()
+
+
+def test_explain_lists_matched_and_missing_traits(accounts):
+    frame, best = accounts
+    scorer = FitScorer(traits=[WHOLESALER, MID_SIZE]).fit(frame, best)
+    explained = scorer.explain(frame)
+    assert list(explained.columns) == ["fit_score", "tier", "matched", "missing", "reason"]
+    for row in explained.head(50).itertuples():
+        assert set(row.matched) | set(row.missing) == {WHOLESALER.id, MID_SIZE.id}
+        assert not set(row.matched) & set(row.missing)
+        assert row.fit_score == sum(scorer.points_[t] for t in row.matched)
+    assert (explained.loc[explained["matched"].str.len() == 0, "reason"] == "no ICP trait").all()
+    assert (explained["tier"] == scorer.tier(frame)).all()
+
+
+def test_refuses_traits_prospects_cannot_have(accounts):
+    frame, best = accounts
+    code = TraitDef(id="need:x", label="need x", kind="code", column="need:x", op="flag")
+    with pytest.raises(ValueError, match="only firmographic and contact"):
+        FitScorer(traits=[WHOLESALER, code]).fit(frame, best)
+
+
+def test_round_trip_scores_new_data_identically(accounts):
+    frame, best = accounts
+    scorer = FitScorer(traits=[WHOLESALER, MID_SIZE, BUYER]).fit(frame, best)
+    text = json.dumps(scorer.to_dict())
+    again = FitScorer.from_dict(json.loads(text))
+    # prospects with only the band column, not the raw number
+    prospects = pd.DataFrame(
+        {
+            "industry": ["wholesaler", "deli", "wholesaler"],
+            "employees_band": ["10-49", "10-49", None],
+            "job_role": ["purchasing", "owner", None],
+        }
+    )
+    pd.testing.assert_series_equal(again.transform(prospects), scorer.transform(prospects))
+    pd.testing.assert_frame_equal(again.explain(prospects), scorer.explain(prospects))
+    assert again.cutoffs_ == scorer.cutoffs_
+    assert again.transform(prospects).iloc[0] == scorer.max_score_
+
+
+def test_no_trait_means_everyone_is_c(accounts):
+    frame, best = accounts
+    scorer = FitScorer(traits=[]).fit(frame, best)
+    assert scorer.max_score_ == 0
+    assert (scorer.tier(frame) == "C").all()
+    assert (tier_cutoffs(np.zeros(10)) == {"A": 1.0, "B": 1.0})

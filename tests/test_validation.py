@@ -1,0 +1,134 @@
+"""Backtest: quarters, metrics and a run on a small synthetic CRM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from icp_helpers.config import ProjectConfig
+from icp_helpers.quarters import Quarter
+from icp_helpers.validation import (
+    auc,
+    backtest_quarters,
+    lift_curve,
+    plot_lift_chart,
+    run_backtest,
+    top_share_lift,
+)
+
+
+def test_auc_matches_sklearn_and_handles_one_class():
+    rng = np.random.default_rng(0)
+    y = rng.random(300) < 0.3
+    s = rng.integers(0, 5, 300) + y
+    assert auc(y, s) == pytest.approx(roc_auc_score(y, s))
+    assert np.isnan(auc(np.ones(5, dtype=bool), np.arange(5)))
+
+
+def test_top_share_lift_by_hand():
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0] * 10, dtype=bool)  # base rate 0.2
+    perfect = y.astype(float)
+    assert top_share_lift(y, perfect, share=0.1) == pytest.approx(1 / 0.2)
+    assert top_share_lift(y, np.zeros(100), share=0.1) == pytest.approx(1.0)  # all tied: random
+    # ties at the cut are split in proportion: top 10 = 5 sure hits + 5 of a 20-row tie with 4 hits
+    score = np.concatenate([np.full(5, 3.0), np.full(20, 2.0), np.zeros(75)])
+    labels = np.zeros(100, dtype=bool)
+    labels[:5] = True
+    labels[5:9] = True
+    expected_hits = 5 + 4 * 5 / 20
+    assert top_share_lift(labels, score, share=0.1) == pytest.approx(
+        (expected_hits / 10) / labels.mean()
+    )
+
+
+def _deals(rng, accounts, quarters, rate) -> pd.DataFrame:
+    rows = []
+    for q in quarters:
+        start = Quarter.parse(q).start
+        counts = rng.poisson(rate)
+        for account, k, r in zip(accounts["account_id"], counts, rate, strict=True):
+            for _ in range(k):
+                rows.append(
+                    {
+                        "account_id": account,
+                        "close_date": start + pd.Timedelta(days=int(rng.integers(0, 85)),
+                                                           hours=int(rng.integers(8, 18))),
+                        "amount": float(rng.lognormal(6 + r / 2, 0.4)),
+                        "quantity": int(rng.integers(1, 20)),
+                        "stage": "won",
+                    }
+                )
+    deals = pd.DataFrame(rows)
+    deals["deal_id"] = [f"D{i:06d}" for i in range(len(deals))]
+    return deals
+
+
+@pytest.fixture(scope="module")
+def synthetic_crm():
+    rng = np.random.default_rng(11)
+    n = 500
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"A{i:04d}" for i in range(n)],
+            "industry": rng.choice(["wholesaler", "deli", "hotel"], size=n, p=[0.3, 0.4, 0.3]),
+            "employees": rng.choice([5, 25, 120], size=n).astype(float),
+            "country": rng.choice(["Italy", "Spain"], size=n),
+            "created_date": pd.Timestamp("2022-01-01"),
+        }
+    )
+    # buying rate driven by industry and size, with an account-level wobble
+    rate = (
+        0.4
+        * np.where(accounts["industry"] == "wholesaler", 4.0, 1.0)
+        * np.where(accounts["employees"] == 25, 2.0, 1.0)
+        * rng.lognormal(0, 0.3, n)
+    )
+    quarters = [str(Quarter.parse("2024Q1") + i) for i in range(8)]
+    deals = _deals(rng, accounts, quarters, rate)
+    config = ProjectConfig.model_validate(
+        {
+            "inputs": {"accounts": {"path": "accounts.csv"}, "deals": {"path": "deals.csv"}},
+            "analysis": {"lookback_quarters": 4, "validation_quarters": 1},
+            "traits": {"n_bootstrap": 30},
+        }
+    )
+    return {"accounts": accounts, "deals": deals, "contacts": None}, config
+
+
+def test_backtest_quarters():
+    deals = pd.DataFrame({"close_date": pd.to_datetime(["2025-01-05", "2025-12-20"])})
+    s, tests, note = backtest_quarters(deals, quarter="2025Q4", horizon=2)
+    assert s == Quarter.parse("2025Q2") and tests == [Quarter.parse("2025Q3"), Quarter.parse("2025Q4")]
+    assert "latest" in note
+    s, tests, _ = backtest_quarters(deals, quarter="2025Q2", horizon=1)
+    assert s == Quarter.parse("2025Q2") and tests == [Quarter.parse("2025Q3")]
+
+
+def test_backtest_on_synthetic_crm(synthetic_crm):
+    tables, config = synthetic_crm
+    result = run_backtest(tables, quarter="2025Q4", config=config)
+    metrics = result.metrics.set_index("model")
+    assert list(metrics.index) == ["fit score", "black box", "past spend"]
+    assert result.selection_quarter == Quarter.parse("2025Q3")
+    assert (metrics["test_quarters"] == "2025Q4").all()
+    assert "industry=wholesaler" in metrics.loc["fit score", "traits"]
+    assert metrics.loc["fit score", "auc"] > 0.7
+    assert metrics.loc["black box", "auc_vs_ceiling"] == pytest.approx(1.0)
+    assert metrics.loc["fit score", "auc_vs_ceiling"] == pytest.approx(
+        metrics.loc["fit score", "auc"] / metrics.loc["black box", "auc"]
+    )
+    assert metrics["top_decile_lift"].gt(1).all()
+    scores = result.scores
+    assert scores["is_best_later"].sum() == metrics.loc["fit score", "n_best_later"]
+    # only data up to the selection quarter was used for the selection
+    assert result.selector.evidence_["n_best"].max() < len(scores)
+    curve = lift_curve(scores)
+    assert set(curve["model"]) == {"fit score", "black box", "past spend"}
+    assert curve.loc[curve["top_share"] == 1.0, "lift"].round(9).eq(1.0).all()
+    ax = plot_lift_chart(result)
+    assert len(ax.get_lines()) == 4
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
