@@ -206,12 +206,7 @@ def test_rerun_with_same_inputs_gives_the_same_artifacts(batch):
 
 # ---------------------------------------------------------------- real notebooks
 
-def _real_notebooks_present() -> bool:
-    return all((NOTEBOOKS_DIR / f"{n}.ipynb").is_file() for n in settings.NOTEBOOK_ORDER)
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _real_notebooks_present(), reason="the notebooks are not all there yet")
 def test_end_to_end_two_sample_quarters(sample_run, tmp_path):
     """``icp run --quarters`` on the sample: two reports in parallel, drift, and a rerun that
     reproduces the session's run of the same quarter."""

@@ -14,7 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from icp_helpers.browser import check_page, require_chromium
-from icp_helpers.config import NOTEBOOK_ORDER, NOTEBOOKS_DIR
+from icp_helpers.config import NOTEBOOK_ORDER
 from icp_helpers.runner import render_html, run_quarter, write_batch_index
 
 pytestmark = pytest.mark.browser
@@ -96,10 +96,6 @@ def test_the_check_can_fail(chromium, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not all((NOTEBOOKS_DIR / f"{n}.ipynb").is_file() for n in NOTEBOOK_ORDER),
-    reason="the notebooks are not all there yet",
-)
 def test_sample_reports_open_offline_with_figures(chromium, sample_run, tmp_path):
     """Every notebook of the sample run, rendered as ``icp run`` does, opens cleanly in Chromium."""
     for name in NOTEBOOK_ORDER:

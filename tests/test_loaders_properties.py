@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from icp_helpers.loaders import LoadError, load_project
@@ -107,7 +107,11 @@ def _write(frame: pd.DataFrame, folder: Path, stem: str, fmt: str, encoding: str
         frame.to_parquet(folder / name, index=False)
         return name
     name = f"{stem}.csv"
-    text = frame.to_csv(sep=sep, index=False, lineterminator="\n")
+    # A bare carriage return in an unquoted field is a line break to every CSV
+    # reader; pandas quotes it only when it is part of the line terminator, as
+    # in the Windows (CRLF) exports that carry such cells.
+    has_cr = frame.astype(str).apply(lambda col: col.str.contains("\r")).to_numpy().any()
+    text = frame.to_csv(sep=sep, index=False, lineterminator="\r\n" if has_cr else "\n")
     try:
         data = text.encode(encoding)
     except UnicodeEncodeError:
@@ -118,12 +122,9 @@ def _write(frame: pd.DataFrame, folder: Path, stem: str, fmt: str, encoding: str
     return name
 
 
-def _expected_rows(frame: pd.DataFrame, fmt: str) -> int:
+def _expected_rows(frame: pd.DataFrame) -> int:
     """Rows a reader must see: rows with at least one non-empty cell."""
-    cells = frame.astype(str)
-    if fmt == "parquet":
-        return int((cells != "").any(axis=1).sum())
-    return int((cells != "").any(axis=1).sum())
+    return int((frame.astype(str) != "").any(axis=1).sum())
 
 
 @settings(
@@ -138,6 +139,8 @@ def _expected_rows(frame: pd.DataFrame, fmt: str) -> int:
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16", "utf-16-le"]),
     sep=st.sampled_from([",", ";", "\t", "|"]),
 )
+# a carriage return inside a cell (found by CI's run of this test)
+@example(target="accounts", changes=[("cell", 0, 0, "0\r")], fmt="csv", encoding="utf-8", sep=",")
 def test_mangled_export_loads_reconciled_or_fails_clearly(target, changes, fmt, encoding, sep):
     frames = {"accounts": ACCOUNTS, "deals": DEALS}
     for change in changes:
@@ -169,8 +172,7 @@ def test_mangled_export_loads_reconciled_or_fails_clearly(target, changes, fmt, 
         summary = project.tables[table].summary
         assert summary["rows_read"] == summary["rows_used"] + summary["rows_quarantined"]
         assert summary["reconciled"] is True
-        file_format = fmt if table == target else "csv"
-        assert summary["rows_read"] == _expected_rows(frame, file_format), "a row went missing"
+        assert summary["rows_read"] == _expected_rows(frame), "a row went missing"
         quarantine = project.quarantine[table]
         assert quarantine["source_row"].is_unique
         assert quarantine["reason"].str.len().gt(0).all()

@@ -284,8 +284,6 @@ def test_notebook_parameters_are_readable_by_papermill(name, caplog):
     import papermill
 
     path = NOTEBOOKS_DIR / f"{name}.ipynb"
-    if not path.is_file():
-        pytest.skip(f"{path.name} is not there yet")
     with caplog.at_level("WARNING", logger="papermill"):
         found = papermill.inspect_notebook(str(path))
     assert [r.getMessage() for r in caplog.records] == []

@@ -67,9 +67,6 @@ def test_validate_prints_reconciled_summary_with_quarantine_reasons(tmp_path):
     assert "2 tables loaded, 1 rows quarantined, every table reconciled." in output
 
 
-@pytest.mark.skipif(
-    not (SAMPLE_DIR / "deals.csv").is_file(), reason="data/sample not generated yet"
-)
 def test_validate_on_the_sample_quarantines_exactly_the_planted_rows():
     result = CliRunner().invoke(app, ["validate", "--config", str(DEFAULT_CONFIG)])
     assert result.exit_code == 0, result.output
