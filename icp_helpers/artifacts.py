@@ -46,7 +46,9 @@ class Run:
         return self.quarter.window(self.config.analysis.lookback_quarters)
 
 
-def resolve_run(config_path: str = "", quarter: str = "", run_dir: str = "") -> Run:
+def resolve_run(
+    config_path: str = "", quarter: str = "", run_dir: str = "", *, notebook: str | None = None
+) -> Run:
     """Turn a notebook's literal parameters into a :class:`Run`.
 
     Parameters
@@ -57,8 +59,14 @@ def resolve_run(config_path: str = "", quarter: str = "", run_dir: str = "") -> 
         ``YYYYQn``; ``""`` means the latest complete quarter in the deals.
     run_dir : str
         Output folder; ``""`` means ``<reports>/<quarter>/``.
+    notebook : str, optional
+        The calling notebook: a config without the input tables it needs
+        (:data:`icp_helpers.config.NOTEBOOK_INPUTS`) stops here, with the
+        tables named, before anything is read.
     """
     config = load_config(config_path or None)
+    if notebook:
+        config.require(notebook)
     if quarter:
         resolved = Quarter.parse(quarter)
     else:

@@ -145,7 +145,7 @@ def _summary_table(result):
         table.add_row(
             item.quarter,
             f"[{style}]{item.status}[/]",
-            f"{ok}/{total}",
+            f"{ok}/{total}" + (f" ({len(item.not_applicable)} not applicable)" if item.not_applicable else ""),
             f"{item.duration_s:.1f}",
             str(item.run_dir),
         )

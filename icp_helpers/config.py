@@ -24,6 +24,7 @@ __all__ = [
     "PRESETS_DIR",
     "DEFAULT_CONFIG",
     "NOTEBOOK_ORDER",
+    "NOTEBOOK_INPUTS",
     "TABLES",
     "ConfigError",
     "InputSpec",
@@ -50,6 +51,17 @@ NOTEBOOK_ORDER = (
     "04_icp_template",
     "05_lead_scoring",
 )
+
+#: Input tables each notebook cannot do without. ``icp run`` leaves out, and
+#: records as not applicable, the notebooks whose tables a project does not
+#: name: a CRM export without interviews yet, or a leads-only export.
+NOTEBOOK_INPUTS = {
+    "01_best_customers": ("accounts", "deals"),
+    "02_interview_coding": ("interviews", "codebook"),
+    "03_select_traits": ("accounts", "deals"),
+    "04_icp_template": ("accounts", "deals"),
+    "05_lead_scoring": ("leads",),
+}
 
 #: Canonical input tables a config may name.
 TABLES = (
@@ -199,6 +211,12 @@ class TraitSelectionConfig(_Section):
     min_stability: float = Field(0.6, ge=0, le=1)
     n_bootstrap: int = Field(200, ge=10)
     random_state: int = 0
+    score_behaviour: bool = Field(
+        False,
+        description="also select and score buying-behaviour traits (basket size, recency, "
+        "weekday...): for shops that score existing customers, such as B2C retail; prospects "
+        "without purchases match none of them",
+    )
 
 
 class CountColumn(_Section):
@@ -286,13 +304,18 @@ class ProjectConfig(_Section):
             raise ValueError(f"name at least one input table; allowed: {', '.join(TABLES)}")
         return value
 
-    def require(self, *tables: str, step: str = "this step") -> None:
-        """Raise :class:`ConfigError` naming the tables ``step`` needs but the config lacks."""
-        missing = [t for t in tables if t not in self.inputs]
+    def missing_inputs(self, notebook: str) -> list[str]:
+        """The tables of :data:`NOTEBOOK_INPUTS` that ``notebook`` needs and this config lacks."""
+        return [t for t in NOTEBOOK_INPUTS.get(notebook, ()) if t not in self.inputs]
+
+    def require(self, notebook: str) -> None:
+        """Raise :class:`ConfigError` naming the tables ``notebook`` needs but the config lacks."""
+        missing = self.missing_inputs(notebook)
         if missing:
             raise ConfigError(
-                f"{self.source}: {step} needs inputs.{', inputs.'.join(missing)}, "
-                "which this config does not name"
+                f"{self.source}: {notebook} needs inputs.{', inputs.'.join(missing)}, "
+                "which this config does not name; add them, or leave this notebook out "
+                "(icp run does so by itself)"
             )
 
     @model_validator(mode="after")

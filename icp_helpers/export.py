@@ -427,16 +427,14 @@ def held_out_tiers(project: Any, *, quarter: str | Quarter, config: ProjectConfi
     """
     from .best import value_scores
     from .features import account_features, connect
-    from .selection import TraitSelector
-    from .traits import WHO_KINDS, candidate_traits, trait_matrix, value_rule_columns
-    from .validation import backtest_quarters
+    from .validation import backtest_quarters, select_and_score
 
     def table(name: str) -> pd.DataFrame | None:
         return project.get(name) if isinstance(project, Mapping) else getattr(project, name, None)
 
     deals, accounts, contacts = table("deals"), table("accounts"), table("contacts")
     horizon = config.analysis.validation_quarters
-    rule, settings = config.best_customers, config.traits
+    rule = config.best_customers
     selection_quarter, tests, note = backtest_quarters(deals, quarter=quarter, horizon=horizon)
     backend = connect(config)
     past = account_features(
@@ -444,19 +442,7 @@ def held_out_tiers(project: Any, *, quarter: str | Quarter, config: ProjectConfi
         lookback_quarters=config.analysis.lookback_quarters, backend=backend,
     )
     best_past = value_scores(past, rule=rule)["is_best"].to_numpy(dtype=bool)
-    candidates = [
-        t for t in candidate_traits(past, exclude=value_rule_columns(rule)) if t.kind in WHO_KINDS
-    ]
-    selector = TraitSelector(
-        traits=candidates,
-        max_traits=settings.max_traits,
-        q_threshold=settings.q_threshold,
-        min_stability=settings.min_stability,
-        n_bootstrap=settings.n_bootstrap,
-        random_state=settings.random_state,
-        select_kinds=WHO_KINDS,
-    ).fit(trait_matrix(past, candidates), best_past)
-    scorer = FitScorer(traits=selector.traits_).fit(past, best_past)
+    selector, scorer = select_and_score(past, best_past, config=config)
     later = account_features(
         deals, accounts, contacts, quarter=tests[-1], lookback_quarters=horizon, backend=backend
     )

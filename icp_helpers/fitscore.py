@@ -51,7 +51,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
-from .traits import TraitDef, trait_matrix
+from .traits import WHO_KINDS, TraitDef, trait_matrix
 
 __all__ = ["FitScorer", "tier_cutoffs", "assign_tiers", "points_table", "tier_table"]
 
@@ -110,8 +110,13 @@ class FitScorer(BaseEstimator):
     Parameters
     ----------
     traits : sequence of TraitDef or dict
-        The selected who-traits (``TraitSelector.traits_`` filtered to
-        scorable kinds). Codes and behaviour are refused: prospects lack them.
+        The selected traits of the kinds in ``kinds``
+        (``TraitSelector.traits_`` filtered to them).
+    kinds : tuple of str
+        Trait kinds that may be scored: who-traits by default, since
+        prospects have no deals or interviews; behaviour too with
+        ``traits.score_behaviour`` (:func:`icp_helpers.traits.scored_kinds`).
+        Interview codes are always refused.
     method : {"odds", "logistic"}
         How points are derived (module docstring).
     scale : float
@@ -140,12 +145,14 @@ class FitScorer(BaseEstimator):
         self,
         *,
         traits: Sequence[TraitDef | Mapping[str, Any]] = (),
+        kinds: tuple[str, ...] = WHO_KINDS,
         method: str = "odds",
         scale: float = 10.0,
         tier_shares: tuple[float, float] = (1 / 3, 2 / 3),
         C: float = 1.0,
     ):
         self.traits = traits
+        self.kinds = kinds
         self.method = method
         self.scale = scale
         self.tier_shares = tier_shares
@@ -153,11 +160,13 @@ class FitScorer(BaseEstimator):
 
     def _resolve_traits(self) -> list[TraitDef]:
         traits = [t if isinstance(t, TraitDef) else TraitDef.from_dict(t) for t in self.traits]
-        bad = [t.id for t in traits if not t.scorable]
+        allowed = [k for k in self.kinds if k != "code"]
+        bad = [t.id for t in traits if t.kind not in allowed]
         if bad:
+            named = " and ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
             raise ValueError(
-                f"only firmographic and contact traits can be scored (prospects have no deals "
-                f"or interviews); got {bad}"
+                f"only {named} traits can be scored here (prospects have no "
+                f"interviews, nor deals unless traits.score_behaviour is set); got {bad}"
             )
         return traits
 
@@ -246,6 +255,7 @@ class FitScorer(BaseEstimator):
         """The score definition, JSON-ready (``selection.json``'s ``score``)."""
         return {
             "method": self.method,
+            "kinds": list(self.kinds),
             "scale": self.scale,
             "tier_shares": list(self.tier_shares),
             "traits": [
@@ -273,6 +283,7 @@ class FitScorer(BaseEstimator):
         items = list(data["traits"])
         scorer = cls(
             traits=[TraitDef.from_dict(item) for item in items],
+            kinds=tuple(data.get("kinds", WHO_KINDS)),
             method=data.get("method", "odds"),
             scale=data.get("scale", 10.0),
             tier_shares=tuple(data.get("tier_shares", (1 / 3, 2 / 3))),

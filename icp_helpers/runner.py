@@ -509,6 +509,7 @@ class QuarterResult:
     skipped: list[str] = field(default_factory=list)
     error: str | None = None
     duration_s: float = 0.0
+    not_applicable: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -884,9 +885,20 @@ def run_quarter(
 
     started_at = _now()
     t0 = time.perf_counter()
+    not_applicable = {
+        name: f"needs inputs.{', inputs.'.join(missing)}, which the config does not name"
+        for name in notebooks
+        if (missing := config.missing_inputs(name))
+    }
+    requested = list(notebooks)
+    notebooks = tuple(n for n in notebooks if n not in not_applicable)
     results: list[NotebookResult] = []
     skipped: list[str] = []
     error: str | None = None
+    if not notebooks:
+        error = "no notebook applies to this config's inputs: " + "; ".join(
+            f"{n} {why}" for n, why in not_applicable.items()
+        )
     for position, name in enumerate(notebooks):
         if on_event:
             on_event("start", quarter, name, None)
@@ -928,13 +940,14 @@ def run_quarter(
             "quarter": quarter,
             "run_dir": str(target),
             "notebooks_dir": str(Path(notebooks_dir).resolve()),
-            "notebooks": list(notebooks),
+            "notebooks": requested,
         },
         "output_dir": str(final),
         "inputs": input_hashes(config),
         "environment": _environment(),
         "notebooks": [_notebook_record(r) for r in results],
         "skipped": skipped,
+        "not_applicable": not_applicable,
         "started_at": started_at,
         "finished_at": _now(),
         "duration_s": round(time.perf_counter() - t0, 3),
@@ -958,6 +971,7 @@ def run_quarter(
         skipped=skipped,
         error="; ".join(problems) or None,
         duration_s=record["duration_s"],
+        not_applicable=not_applicable,
     )
 
 
@@ -1408,6 +1422,13 @@ def write_quarter_index(run_dir: str | Path, record: dict[str, Any]) -> Path:
         {"name": n, "status": "skipped", "error": None, "html": None, "notebook": None, "duration_s": None}
         for n in record.get("skipped", [])
     ]
+    notebooks += [
+        {"name": n, "status": "not applicable", "error": why, "html": None, "notebook": None,
+         "duration_s": None}
+        for n, why in record.get("not_applicable", {}).items()
+    ]
+    order = {name: i for i, name in enumerate(record.get("parameters", {}).get("notebooks", []))}
+    notebooks.sort(key=lambda nb: order.get(nb["name"], len(order)))
     exports = [
         {"file": name, "label": label} for name, label in EXPORTS if (folder / name).is_file()
     ]

@@ -44,6 +44,7 @@ import pandas as pd
 __all__ = [
     "KINDS",
     "WHO_KINDS",
+    "scored_kinds",
     "VALUE_RULE_COLUMNS",
     "ID_COLUMNS",
     "EMPLOYEE_BANDS",
@@ -64,6 +65,17 @@ __all__ = [
 KINDS = ("firmographic", "contact", "behaviour", "code")
 #: Kinds observable before a first purchase: the only ones a fit score may use.
 WHO_KINDS = ("firmographic", "contact")
+
+
+
+def scored_kinds(score_behaviour: bool = False) -> tuple[str, ...]:
+    """Trait kinds a fit score may use: who-traits, plus behaviour when asked.
+
+    Behaviour traits (``traits.score_behaviour``) suit shops that score their
+    existing customers; a prospect has no purchases and matches none of them.
+    """
+    return (*WHO_KINDS, "behaviour") if score_behaviour else WHO_KINDS
+
 
 #: Columns that feed the value rule (and close relatives that restate it).
 VALUE_RULE_COLUMNS = (

@@ -53,13 +53,14 @@ from .config import ProjectConfig, load_config
 from .fitscore import FitScorer
 from .quarters import Quarter, latest_complete_quarter
 from .selection import TraitSelector
-from .traits import WHO_KINDS, candidate_traits, trait_matrix, value_rule_columns
+from .traits import candidate_traits, scored_kinds, trait_matrix, value_rule_columns
 
 __all__ = [
     "BacktestResult",
     "backtest_quarters",
     "run_backtest",
     "backtest",
+    "select_and_score",
     "auc",
     "top_share_lift",
     "lift_curve",
@@ -249,6 +250,48 @@ def black_box_scores(
     return out
 
 
+def select_and_score(
+    features: pd.DataFrame, is_best, *, config: ProjectConfig, method: str = "odds"
+) -> tuple[TraitSelector, FitScorer]:
+    """Select the scorable traits and fit their points, as step 3 does, on one window.
+
+    The backtests (:func:`run_backtest`, :func:`icp_helpers.export.held_out_tiers`)
+    repeat the selection on an earlier window with this, so that what they
+    validate is the rule of step 3 and not a variant of it. Only scorable
+    kinds compete (:func:`icp_helpers.traits.scored_kinds`): interview codes
+    say why, and cannot be scored on accounts nobody interviewed.
+
+    Parameters
+    ----------
+    features : DataFrame
+        Per-account features of the window (:func:`icp_helpers.features.account_features`).
+    is_best : array of bool
+        The best-customer flag of the window, row for row.
+    config : ProjectConfig
+        Supplies the value rule (whose columns are not candidates) and ``traits``.
+    method : str
+        Points method of :class:`~icp_helpers.fitscore.FitScorer`.
+    """
+    settings = config.traits
+    kinds = scored_kinds(settings.score_behaviour)
+    candidates = [
+        t
+        for t in candidate_traits(features, exclude=value_rule_columns(config.best_customers))
+        if t.kind in kinds
+    ]
+    selector = TraitSelector(
+        traits=candidates,
+        max_traits=settings.max_traits,
+        q_threshold=settings.q_threshold,
+        min_stability=settings.min_stability,
+        n_bootstrap=settings.n_bootstrap,
+        random_state=settings.random_state,
+        select_kinds=kinds,
+    ).fit(trait_matrix(features, candidates), is_best)
+    scorer = FitScorer(traits=selector.traits_, kinds=kinds, method=method).fit(features, is_best)
+    return selector, scorer
+
+
 def run_backtest(
     project_or_tables: Any = None,
     *,
@@ -288,20 +331,7 @@ def run_backtest(
     past = account_features(deals, accounts, contacts, quarter=s, lookback_quarters=lookback,
                             backend=backend)
     best_past = value_scores(past, rule=rule)["is_best"].to_numpy(dtype=bool)
-    candidates = [
-        t for t in candidate_traits(past, exclude=value_rule_columns(rule)) if t.kind in WHO_KINDS
-    ]
-    matrix = trait_matrix(past, candidates)
-    selector = TraitSelector(
-        traits=candidates,
-        max_traits=sel.max_traits,
-        q_threshold=sel.q_threshold,
-        min_stability=sel.min_stability,
-        n_bootstrap=sel.n_bootstrap,
-        random_state=sel.random_state,
-        select_kinds=WHO_KINDS,
-    ).fit(matrix, best_past)
-    scorer = FitScorer(traits=selector.traits_, method=method).fit(past, best_past)
+    selector, scorer = select_and_score(past, best_past, config=config, method=method)
 
     later = account_features(deals, accounts, contacts, quarter=tests[-1],
                              lookback_quarters=horizon, backend=backend)

@@ -11,7 +11,7 @@ import pytest
 from sklearn.base import clone
 
 from icp_helpers.fitscore import FitScorer, assign_tiers, tier_cutoffs
-from icp_helpers.traits import TraitDef
+from icp_helpers.traits import TraitDef, scored_kinds
 
 WHOLESALER = TraitDef(id="industry=wholesaler", label="industry: wholesaler", kind="firmographic",
                       column="industry", op="eq", value="wholesaler")
@@ -96,6 +96,24 @@ def test_refuses_traits_prospects_cannot_have(accounts):
     code = TraitDef(id="need:x", label="need x", kind="code", column="need:x", op="flag")
     with pytest.raises(ValueError, match="only firmographic and contact"):
         FitScorer(traits=[WHOLESALER, code]).fit(frame, best)
+    with pytest.raises(ValueError, match=r"only firmographic, contact and behaviour .*need:x"):
+        FitScorer(traits=[code], kinds=(*scored_kinds(True), "code")).fit(frame, best)
+
+
+def test_behaviour_traits_score_only_when_asked(accounts):
+    frame, best = accounts
+    frame = frame.assign(busy=best | (np.arange(len(frame)) % 7 == 0))
+    busy = TraitDef(id="busy", label="orders often", kind="behaviour", column="busy", op="flag")
+    with pytest.raises(ValueError, match="only firmographic and contact.*busy"):
+        FitScorer(traits=[WHOLESALER, busy]).fit(frame, best)
+    scorer = FitScorer(traits=[WHOLESALER, busy], kinds=scored_kinds(True)).fit(frame, best)
+    assert scorer.points_["busy"] > 0
+    again = FitScorer.from_dict(scorer.to_dict())
+    assert again.kinds == scored_kinds(True)
+    assert (again.transform(frame) == scorer.transform(frame)).all()
+    # a prospect has no purchases: the behaviour column is absent and earns nothing
+    prospects = frame.drop(columns="busy")
+    assert (again.transform(prospects) <= again.points_[WHOLESALER.id]).all()
 
 
 def test_round_trip_scores_new_data_identically(accounts):
