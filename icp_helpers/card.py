@@ -362,6 +362,8 @@ def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit:
     if scored is None or scored.empty or "fit_score" not in scored:
         return []
     pool = scored[scored["account_id"].isin(best_ids)] if best_ids else scored
+    # an account with no ICP trait matches nothing: it is no example of the profile
+    pool = pool[pd.to_numeric(pool["fit_score"], errors="coerce") > 0]
     pool = pool.sort_values(["fit_score", "account_id"], ascending=[False, True]).head(limit)
     items = []
     for _, row in pool.iterrows():
@@ -508,7 +510,8 @@ def build_card_context(
     ]
     step1_quarter = step1.get("quarter") if isinstance(step1, Mapping) else None
     quarter = str(selection.get("quarter") or step1_quarter or folder.name)
-    tiers = selection.get("tier_cutoffs") or {}
+    # without a selected trait every account scores 0: there are no tiers to explain
+    tiers = (selection.get("tier_cutoffs") or {}) if selection.get("selected") else {}
     return {
         "title": "Ideal Customer Profile",
         "project": config.name,

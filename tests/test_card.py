@@ -417,3 +417,17 @@ def test_provenance_names_files_row_counts_and_quarter(fixture_run, config):
     page = render_card(context)
     assert "deals: deals_2025.csv, deals_2026.csv (500 rows used, 3 quarantined)" in page
     assert f"generated {provenance['generated']}" in page
+
+
+def test_without_a_selected_trait_there_are_no_examples_or_tiers(fixture_run, config):
+    """A quarter where nothing passes the evidence screen: every account scores 0, so no
+    account is an example of the profile and the tier cut-offs mean nothing."""
+    run_dir, tables = fixture_run
+    selection = json.loads((run_dir / "selection.json").read_text())
+    write_json({**selection, "selected": []}, run_dir, "selection.json")
+    scored = tables["scored"].assign(fit_score=0, tier="C", matched_traits="")
+    context = _context(run_dir, {**tables, "scored": scored}, config)
+    assert context["examples"]["status"] == NO_EVIDENCE and context["examples"]["items"] == []
+    assert context["tiers"] == {}
+    page = render_card(context)
+    assert "tiers:" not in page
