@@ -560,6 +560,25 @@ def render(results: dict) -> str:
                     f"{', '.join(f'{w:.1f}' for w in res['wall_s'])} s (median {res['median_s']:.1f} s), "
                     f"peak RSS {res['peak_rss_mb']:,.0f} MB.", ""]
             out += _e2e_table(res) + [""]
+
+    hot = _section(results, "hotspots")
+    if hot:
+        out += ["## Hot spots (`bench/hotspots_bench.py`)", ""]
+        x = hot.get("xlsx") or {}
+        if "ordinary_s" in x:
+            out += ["| XLSX rows | ordinary workbook s | write-only (package) s |", "|---:|---:|---:|"]
+            out += [f"| {n:,} | {a:.1f} | {b:.1f} |" for n, a, b in zip(x["rows"], x["ordinary_s"], x["streaming_s"], strict=True)]
+            out += ["", f"Peak Python memory at {x['memory_rows']:,} rows: ordinary {x['ordinary_mb']:.0f} MB, "
+                    f"write-only {x['streaming_mb']:.0f} MB; rows read back {x['streaming_rows_read_back']:,}.", ""]
+        r = hot.get("redactor")
+        if r:
+            out += [f"Redactor from every contact ({r['contacts']:,}): {r['all_s']:.1f} s; from the "
+                    f"{r['interviewed_contacts']:,} contacts of the interviewed accounts: {r['interviewed_s']:.3f} s.", ""]
+        b = hot.get("bootstrap")
+        if b:
+            out += ["| accounts | traits | s per bootstrap resample |", "|---:|---:|---:|"]
+            out += [f"| {n:,} | {b['traits']} | {t:.2f} |" for n, t in zip(b["accounts"], b["per_resample_s"], strict=True)]
+            out += [""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -210,6 +210,13 @@ class TraitSelectionConfig(_Section):
     q_threshold: float = Field(0.05, gt=0, le=1)
     min_stability: float = Field(0.6, ge=0, le=1)
     n_bootstrap: int = Field(200, ge=10)
+    bootstrap_max_accounts: int | None = Field(
+        50_000,
+        ge=1000,
+        description="accounts drawn per bootstrap resample at most (m-out-of-n), so that "
+        "stability costs the same beyond it (a weak trait's stability then errs low); "
+        "null resamples every account",
+    )
     random_state: int = 0
     score_behaviour: bool = Field(
         False,

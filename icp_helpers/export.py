@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -38,6 +39,7 @@ __all__ = [
     "safe_cell",
     "safe_frame",
     "write_scored",
+    "XLSX_MAX_ROWS",
     "tier_summary",
     "plot_tiers",
     "DESCRIPTIVE_COLUMNS",
@@ -136,26 +138,46 @@ def _display_width(value: Any) -> int:
     return len(str(value))
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str) -> None:
-    workbook = Workbook()
-    worksheet = workbook.active
-    worksheet.title = sheet[:31] or "Sheet1"
+#: Data rows per worksheet: Excel's limit of 1,048,576 rows, less the header.
+XLSX_MAX_ROWS = 1_048_575
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, max_rows: int = XLSX_MAX_ROWS) -> None:
+    """Write ``frame`` in openpyxl's write-only mode: rows stream to the file.
+
+    An ordinary workbook keeps one Python object per cell until it is saved,
+    so time and memory grow with rows x columns (a million scored accounts
+    would not finish in minutes); streamed, they grow with the rows only.
+    Each sheet has the bold header row frozen, an autofilter and column
+    widths fitted to the first rows. A table longer than Excel's row limit
+    continues on further sheets (``<sheet> 2``, ...) with the same header.
+    """
+    workbook = Workbook(write_only=True)
     headers = [_excel_value(str(c)) for c in frame.columns]
-    worksheet.append(headers)
-    for cell in worksheet[1]:
-        cell.font = Font(bold=True)
-    rows = (list(map(_excel_value, row)) for row in frame.itertuples(index=False, name=None))
     widths = [_display_width(h) for h in headers]
-    for index, row in enumerate(rows):
-        worksheet.append(row)
-        if index < _WIDTH_SAMPLE_ROWS:
-            widths = [max(w, _display_width(v)) for w, v in zip(widths, row, strict=True)]
-    for position, width in enumerate(widths, start=1):
-        worksheet.column_dimensions[get_column_letter(position)].width = min(width + 2, _MAX_WIDTH)
-    worksheet.freeze_panes = "A2"
-    if headers:
-        last = get_column_letter(len(headers))
-        worksheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
+    for row in frame.head(_WIDTH_SAMPLE_ROWS).itertuples(index=False, name=None):
+        widths = [max(w, _display_width(_excel_value(v))) for w, v in zip(widths, row, strict=True)]
+    bold = Font(bold=True)
+    title = sheet[:31] or "Sheet1"
+    starts = range(0, max(len(frame), 1), max_rows)
+    for number, start in enumerate(starts, start=1):
+        part = frame.iloc[start : start + max_rows]
+        name = title if number == 1 else f"{title[:27]} {number}"
+        worksheet = workbook.create_sheet(name)
+        # write-only sheets take widths, panes and filter before the first row
+        for position, width in enumerate(widths, start=1):
+            worksheet.column_dimensions[get_column_letter(position)].width = min(width + 2, _MAX_WIDTH)
+        worksheet.freeze_panes = "A2"
+        if headers:
+            worksheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(part) + 1}"
+        header_cells = []
+        for header in headers:
+            cell = WriteOnlyCell(worksheet, value=header)
+            cell.font = bold
+            header_cells.append(cell)
+        worksheet.append(header_cells)
+        for row in part.itertuples(index=False, name=None):
+            worksheet.append([_excel_value(v) for v in row])
     workbook.save(path)
 
 

@@ -102,6 +102,9 @@ class TraitSelector(BaseEstimator):
         Smallest share of bootstrap resamples in which the trait must pass.
     n_bootstrap : int
         Bootstrap resamples for stability.
+    bootstrap_max_accounts : int or None
+        Accounts drawn per resample at most (``traits.bootstrap_max_accounts``;
+        see :func:`icp_helpers.evidence.bootstrap_stability`).
     random_state : int, RandomState or None
         Seeds the bootstrap (resolved in :meth:`fit`).
     select_kinds : tuple of str
@@ -142,6 +145,7 @@ class TraitSelector(BaseEstimator):
         q_threshold: float = 0.05,
         min_stability: float = 0.6,
         n_bootstrap: int = 200,
+        bootstrap_max_accounts: int | None = None,
         random_state=None,
         select_kinds: tuple[str, ...] = SELECTABLE_KINDS,
         min_lift: float = 1.2,
@@ -153,6 +157,7 @@ class TraitSelector(BaseEstimator):
         self.q_threshold = q_threshold
         self.min_stability = min_stability
         self.n_bootstrap = n_bootstrap
+        self.bootstrap_max_accounts = bootstrap_max_accounts
         self.random_state = random_state
         self.select_kinds = select_kinds
         self.min_lift = min_lift
@@ -193,6 +198,7 @@ class TraitSelector(BaseEstimator):
             q_threshold=self.q_threshold,
             prune=True,
             max_phi=self.max_phi,
+            max_resample=self.bootstrap_max_accounts,
         )
         asked = np.ones(len(X), dtype=bool) if interviewed is None else np.asarray(
             interviewed, dtype=bool
@@ -332,6 +338,7 @@ def negative_icp(
     q_threshold: float = 0.05,
     min_stability: float = 0.6,
     n_bootstrap: int = 200,
+    bootstrap_max_accounts: int | None = None,
     random_state=0,
 ) -> pd.DataFrame:
     """Disqualifiers: who-traits over-represented among churned or mostly-lost accounts.
@@ -350,6 +357,7 @@ def negative_icp(
         q_threshold=q_threshold,
         min_stability=min_stability,
         n_bootstrap=n_bootstrap,
+        bootstrap_max_accounts=bootstrap_max_accounts,
         random_state=random_state,
         select_kinds=WHO_KINDS,
         cohort_word="negative accounts",
@@ -418,6 +426,7 @@ def selection_record(
             "q_threshold": selector.q_threshold,
             "min_stability": selector.min_stability,
             "n_bootstrap": selector.n_bootstrap,
+            "bootstrap_max_accounts": selector.bootstrap_max_accounts,
             "ranking": "impact = coverage x ln(lift)",
             "redundancy": f"phi >= {selector.max_phi} with a kept trait, or a Mantel-Haenszel "
             "lift given the kept traits whose 95% CI reaches 1",

@@ -285,6 +285,7 @@ def select_and_score(
         q_threshold=settings.q_threshold,
         min_stability=settings.min_stability,
         n_bootstrap=settings.n_bootstrap,
+        bootstrap_max_accounts=settings.bootstrap_max_accounts,
         random_state=settings.random_state,
         select_kinds=kinds,
     ).fit(trait_matrix(features, candidates), is_best)

@@ -109,6 +109,23 @@ def test_stability_separates_signal_from_noise_and_is_seeded():
     assert np.median(s1[1:]) < 0.1
 
 
+def test_resampling_fewer_accounts_keeps_a_clear_trait_and_no_noise():
+    X, y = _planted(n=20_000, n_traits=20, seed=1)
+    full = bootstrap_stability(X, y, n_bootstrap=60, random_state=5)
+    capped = bootstrap_stability(X, y, n_bootstrap=60, random_state=5, max_resample=4_000)
+    # a cap at or above the accounts changes nothing, draw for draw
+    same = bootstrap_stability(X, y, n_bootstrap=60, random_state=5, max_resample=20_000)
+    np.testing.assert_array_equal(same, full)
+    assert full[0] == capped[0] == 1.0
+    assert np.median(capped[1:]) <= max(np.median(full[1:]), 0.1)
+    # a weak trait is found again less often in smaller resamples, not more
+    weak_X = np.column_stack([X[:, 1:], (np.random.default_rng(3).random(len(y)) < np.where(y, 0.36, 0.3))])
+    weak_full = bootstrap_stability(weak_X, y, n_bootstrap=60, random_state=5, prune=False)[-1]
+    weak_capped = bootstrap_stability(weak_X, y, n_bootstrap=60, random_state=5, prune=False,
+                                      max_resample=4_000)[-1]
+    assert weak_capped < weak_full
+
+
 def test_evidence_table_numbers_and_code_population():
     rng = np.random.default_rng(4)
     n = 400

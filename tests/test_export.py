@@ -126,6 +126,22 @@ def test_xlsx_layout_frozen_header_filter_and_widths(tmp_path, frame):
     assert max(widths.values()) <= 60
 
 
+def test_a_table_longer_than_a_sheet_continues_on_the_next(tmp_path):
+    from icp_helpers.export import _write_xlsx
+
+    frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(7)], "fit_score": range(7)})
+    _write_xlsx(frame, tmp_path / "long.xlsx", sheet="scored_accounts", max_rows=3)
+    book = load_workbook(tmp_path / "long.xlsx")
+    assert book.sheetnames == ["scored_accounts", "scored_accounts 2", "scored_accounts 3"]
+    rows = []
+    for sheet in book.worksheets:
+        assert [c.value for c in sheet[1]] == ["account_id", "fit_score"]
+        assert all(c.font.bold for c in sheet[1]) and sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == f"A1:B{sheet.max_row}"
+        rows += [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert rows == frame.to_numpy().tolist()
+
+
 def test_unknown_format_is_refused(tmp_path, frame):
     with pytest.raises(ValueError, match="allowed: csv, xlsx"):
         write_scored(frame, tmp_path, "x", formats=["pdf"])
