@@ -279,6 +279,18 @@ class TemplatesConfig(_Section):
     card_markdown: str | None = None
 
 
+class ExportsConfig(_Section):
+    """The scored exports for sales (``scored_accounts``, ``scored_prospects``, ``scored_leads``)."""
+
+    xlsx_max_rows: int | None = Field(
+        100_000,
+        ge=1,
+        description="rows of an XLSX export at most, best first (the CSV beside it has every "
+        "row and the workbook says so); null writes them all, over several sheets past "
+        "Excel's 1,048,576-row limit",
+    )
+
+
 class ProjectConfig(_Section):
     """A validated project config; paths are absolute after :func:`load_config`."""
 
@@ -297,6 +309,7 @@ class ProjectConfig(_Section):
     traits: TraitSelectionConfig = Field(default_factory=TraitSelectionConfig)
     lead_scoring: LeadScoringConfig = Field(default_factory=LeadScoringConfig)
     templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
+    exports: ExportsConfig = Field(default_factory=ExportsConfig)
 
     #: Set by :func:`load_config`: the file this config was read from.
     source: str | None = None

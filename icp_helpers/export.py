@@ -142,7 +142,9 @@ def _display_width(value: Any) -> int:
 XLSX_MAX_ROWS = 1_048_575
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, max_rows: int = XLSX_MAX_ROWS) -> None:
+def _write_xlsx(
+    frame: pd.DataFrame, path: Path, *, sheet: str, max_rows: int = XLSX_MAX_ROWS, about: str | None = None
+) -> None:
     """Write ``frame`` in openpyxl's write-only mode: rows stream to the file.
 
     An ordinary workbook keeps one Python object per cell until it is saved,
@@ -151,6 +153,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, max_rows: int = 
     Each sheet has the bold header row frozen, an autofilter and column
     widths fitted to the first rows. A table longer than Excel's row limit
     continues on further sheets (``<sheet> 2``, ...) with the same header.
+    ``about``, when given, goes on a last sheet named ``About``.
     """
     workbook = Workbook(write_only=True)
     headers = [_excel_value(str(c)) for c in frame.columns]
@@ -178,6 +181,8 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str, max_rows: int = 
         worksheet.append(header_cells)
         for row in part.itertuples(index=False, name=None):
             worksheet.append([_excel_value(v) for v in row])
+    if about:
+        workbook.create_sheet("About").append([about])
     workbook.save(path)
 
 
@@ -187,12 +192,16 @@ def write_scored(
     stem: str,
     *,
     formats: Iterable[str] = ("csv", "xlsx"),
+    xlsx_max_rows: int | None = None,
 ) -> dict[str, Path]:
     """Write a scored table as ``<run_dir>/<stem>.csv`` and ``.xlsx`` with the formula guard.
 
     The CSV is UTF-8 with a byte-order mark so that spreadsheet programs read
-    accents correctly, with CRLF line ends (RFC 4180). The XLSX has a bold, frozen header row, an autofilter
-    and column widths fitted to the content.
+    accents correctly, with CRLF line ends (RFC 4180), and holds every row.
+    The XLSX has a bold, frozen header row, an autofilter and column widths
+    fitted to the content; with ``xlsx_max_rows`` it holds the first rows
+    only (the tables come best first) and an ``About`` sheet says how many
+    of how many, and that the CSV has them all.
 
     Parameters
     ----------
@@ -204,6 +213,8 @@ def write_scored(
         File name without extension, e.g. ``scored_accounts``.
     formats : iterable of {"csv", "xlsx"}
         Which files to write.
+    xlsx_max_rows : int, optional
+        Rows of the XLSX at most (``exports.xlsx_max_rows``); all when None.
 
     Returns
     -------
@@ -223,7 +234,14 @@ def write_scored(
         guarded.to_csv(written["csv"], index=False, encoding="utf-8-sig", lineterminator="\r\n")
     if "xlsx" in formats:
         written["xlsx"] = folder / f"{stem}.xlsx"
-        _write_xlsx(frame, written["xlsx"], sheet=stem)
+        shown = frame if xlsx_max_rows is None else frame.head(xlsx_max_rows)
+        about = None
+        if len(shown) < len(frame):
+            about = (
+                f"This workbook holds the first {len(shown):,} of {len(frame):,} rows, best first "
+                f"(exports.xlsx_max_rows in the project config); {stem}.csv beside it holds every row."
+            )
+        _write_xlsx(shown, written["xlsx"], sheet=stem, about=about)
     return written
 
 

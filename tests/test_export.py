@@ -142,6 +142,21 @@ def test_a_table_longer_than_a_sheet_continues_on_the_next(tmp_path):
     assert rows == frame.to_numpy().tolist()
 
 
+def test_xlsx_row_cap_keeps_the_first_rows_and_says_so(tmp_path):
+    frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(7)], "fit_score": range(7, 0, -1)})
+    paths = write_scored(frame, tmp_path, "scored_accounts", xlsx_max_rows=3)
+    book = load_workbook(paths["xlsx"])
+    assert book.sheetnames == ["scored_accounts", "About"]
+    rows = [[c.value for c in row] for row in book["scored_accounts"].iter_rows(min_row=2)]
+    assert rows == frame.head(3).to_numpy().tolist()
+    about = book["About"]["A1"].value
+    assert "first 3 of 7 rows" in about and "scored_accounts.csv" in about
+    assert len(pd.read_csv(paths["csv"], encoding="utf-8-sig")) == 7
+    # under the cap nothing is cut and there is no note
+    book = load_workbook(write_scored(frame, tmp_path, "all", xlsx_max_rows=7)["xlsx"])
+    assert book.sheetnames == ["all"] and book["all"].max_row == 8
+
+
 def test_unknown_format_is_refused(tmp_path, frame):
     with pytest.raises(ValueError, match="allowed: csv, xlsx"):
         write_scored(frame, tmp_path, "x", formats=["pdf"])
