@@ -581,7 +581,7 @@ def step4_record(
         :func:`icp_helpers.export.tier_summary` against this quarter's best customers.
     held_out : DataFrame, optional
         The same against the best customers of the quarters after the
-        selection quarter (:func:`icp_helpers.export.held_out_tiers`).
+        selection quarter (:func:`icp_helpers.validation.read_held_out`).
     held_out_info : mapping, optional
         The held-out run's ``attrs`` (selection and test quarters, traits, cut-offs).
     page : PageReport, optional

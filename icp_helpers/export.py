@@ -28,9 +28,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .artifacts import read_json, read_table
-from .config import ProjectConfig
 from .fitscore import FitScorer
-from .quarters import Quarter
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -47,7 +45,6 @@ __all__ = [
     "score_table",
     "score_accounts",
     "score_prospects",
-    "held_out_tiers",
 ]
 
 #: Leading characters that make a spreadsheet treat a cell as a formula.
@@ -439,70 +436,3 @@ def score_prospects(prospects: pd.DataFrame | None, *, scorer: FitScorer) -> pd.
     if prospects is None:
         prospects = pd.DataFrame({"prospect_id": pd.Series([], dtype=str)})
     return score_table(prospects, scorer, id_column="prospect_id")
-
-
-def held_out_tiers(project: Any, *, quarter: str | Quarter, config: ProjectConfig) -> pd.DataFrame:
-    """Tiers given on data up to an earlier quarter, next to who turned out best later.
-
-    The design of :func:`icp_helpers.validation.run_backtest`, without its
-    black-box ceiling: traits are selected and points fitted on the window
-    ending with the selection quarter ``S``, every account existing at ``S``
-    is scored and tiered, and the outcome is the value rule applied to the
-    test quarters after ``S``. :func:`tier_summary` of the result says how
-    much more often an A than a C account became a best customer.
-
-    Parameters
-    ----------
-    project : Project or mapping
-        With ``deals``, ``accounts`` and ``contacts``.
-    quarter : str or Quarter
-        The run's quarter.
-    config : ProjectConfig
-
-    Returns
-    -------
-    DataFrame
-        ``account_id``, ``fit_score``, ``tier``, ``is_best_later``; the
-        selection and test quarters in ``attrs``.
-    """
-    from .best import value_scores
-    from .features import account_features, connect
-    from .validation import backtest_quarters, select_and_score
-
-    def table(name: str) -> pd.DataFrame | None:
-        return project.get(name) if isinstance(project, Mapping) else getattr(project, name, None)
-
-    deals, accounts, contacts = table("deals"), table("accounts"), table("contacts")
-    horizon = config.analysis.validation_quarters
-    rule = config.best_customers
-    selection_quarter, tests, note = backtest_quarters(deals, quarter=quarter, horizon=horizon)
-    backend = connect(config)
-    past = account_features(
-        deals, accounts, contacts, quarter=selection_quarter,
-        lookback_quarters=config.analysis.lookback_quarters, backend=backend,
-    )
-    best_past = value_scores(past, rule=rule)["is_best"].to_numpy(dtype=bool)
-    selector, scorer = select_and_score(past, best_past, config=config)
-    later = account_features(
-        deals, accounts, contacts, quarter=tests[-1], lookback_quarters=horizon, backend=backend
-    )
-    later_best = value_scores(later, rule=rule).set_index("account_id")["is_best"]
-    explained = scorer.explain(past)
-    out = pd.DataFrame(
-        {
-            "account_id": past["account_id"].to_numpy(),
-            "fit_score": explained["fit_score"].to_numpy(),
-            "tier": explained["tier"].astype(str).to_numpy(),
-            "is_best_later": later_best.reindex(past["account_id"].to_numpy())
-            .fillna(False)
-            .to_numpy(dtype=bool),
-        }
-    )
-    out.attrs.update(
-        selection_quarter=str(selection_quarter),
-        test_quarters=[str(q) for q in tests],
-        traits=[t.id for t in selector.traits_],
-        cutoffs=dict(scorer.cutoffs_),
-        note=note,
-    )
-    return out

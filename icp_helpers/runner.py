@@ -417,7 +417,7 @@ EXPECTED_ARTIFACTS: dict[str, tuple[str, ...]] = {
         "step1.json",
     ),
     "02_interview_coding": ("step2.json",),
-    "03_select_traits": ("evidence.parquet", "selection.json"),
+    "03_select_traits": ("evidence.parquet", "selection.json", "held_out_tiers.parquet"),
     "04_icp_template": ("icp_card.html", "personas.json", "scored_accounts.csv"),
     "05_lead_scoring": ("step5.json",),
 }

@@ -50,7 +50,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from .config import ProjectConfig, load_config
-from .fitscore import FitScorer
+from .fitscore import FitScorer, assign_tiers
 from .quarters import Quarter, latest_complete_quarter
 from .selection import TraitSelector
 from .traits import candidate_traits, scored_kinds, trait_matrix, value_rule_columns
@@ -61,6 +61,8 @@ __all__ = [
     "run_backtest",
     "backtest",
     "select_and_score",
+    "write_held_out",
+    "read_held_out",
     "auc",
     "top_share_lift",
     "lift_curve",
@@ -94,6 +96,12 @@ class BacktestResult:
     test_quarters : list of Quarter
     selector : TraitSelector
     scorer : FitScorer
+    notes : list of str
+    held_out : DataFrame
+        Per account at ``S``: ``account_id``, ``fit_score``, ``tier`` (the
+        score and tiers fitted at ``S``) and ``is_best_later``, with the
+        quarters, traits, cut-offs and note in ``attrs``: what step 4 shows
+        as the tiers' hit rates on the quarters the selection did not see.
     """
 
     metrics: pd.DataFrame
@@ -103,6 +111,7 @@ class BacktestResult:
     selector: TraitSelector
     scorer: FitScorer
     notes: list[str] = field(default_factory=list)
+    held_out: pd.DataFrame | None = None
 
 
 def auc(y, score) -> float:
@@ -114,20 +123,23 @@ def auc(y, score) -> float:
 
 
 def _expected_hits_top(y: np.ndarray, score: np.ndarray, k: float) -> float:
-    """Expected positives among the top ``k`` rows by score, ties split evenly."""
+    """Expected positives among the top ``k`` rows by score, ties split evenly.
+
+    Rows are grouped by equal score, best first; the groups that fit whole
+    into the top ``k`` count fully and the next one in proportion.
+    """
     order = np.argsort(-score, kind="stable")
     s, yy = score[order], y[order].astype(float)
-    values, start = np.unique(-s, return_index=True)
-    ends = np.append(start[1:], len(s))
-    hits, taken = 0.0, 0
-    for lo, hi in zip(start, ends, strict=True):
-        size = hi - lo
-        if taken + size <= k:
-            hits += yy[lo:hi].sum()
-            taken += size
-        else:
-            hits += yy[lo:hi].sum() * (k - taken) / size
-            break
+    _, start, sizes = np.unique(-s, return_index=True, return_counts=True)
+    if len(start) == 0:
+        return 0.0
+    group_hits = np.add.reduceat(yy, start)
+    taken_after, hits_after = np.cumsum(sizes), np.cumsum(group_hits)
+    whole = int(np.searchsorted(taken_after, k, side="right"))
+    hits = float(hits_after[whole - 1]) if whole else 0.0
+    taken = float(taken_after[whole - 1]) if whole else 0.0
+    if whole < len(sizes):
+        hits += float(group_hits[whole]) * (k - taken) / float(sizes[whole])
     return hits
 
 
@@ -255,9 +267,9 @@ def select_and_score(
 ) -> tuple[TraitSelector, FitScorer]:
     """Select the scorable traits and fit their points, as step 3 does, on one window.
 
-    The backtests (:func:`run_backtest`, :func:`icp_helpers.export.held_out_tiers`)
-    repeat the selection on an earlier window with this, so that what they
-    validate is the rule of step 3 and not a variant of it. Only scorable
+    The backtest (:func:`run_backtest`) repeats the selection on an earlier
+    window with this, so that what it validates is the rule of step 3 and
+    not a variant of it. Only scorable
     kinds compete (:func:`icp_helpers.traits.scored_kinds`): interview codes
     say why, and cannot be scored on accounts nobody interviewed.
 
@@ -368,6 +380,21 @@ def run_backtest(
     metrics["n_best_later"] = int(y.sum())
     metrics["n_traits"] = len(selector.traits_)
     metrics["traits"] = ", ".join(t.id for t in selector.traits_)
+    held_out = pd.DataFrame(
+        {
+            "account_id": scores["account_id"],
+            "fit_score": scores["fit score"].astype("int64"),
+            "tier": assign_tiers(scores["fit score"], scorer.cutoffs_).astype(str),
+            "is_best_later": y,
+        }
+    )
+    held_out.attrs.update(
+        selection_quarter=str(s),
+        test_quarters=[str(q) for q in tests],
+        traits=[t.id for t in selector.traits_],
+        cutoffs=dict(scorer.cutoffs_),
+        note=note,
+    )
     return BacktestResult(
         metrics=metrics,
         scores=scores,
@@ -376,7 +403,30 @@ def run_backtest(
         selector=selector,
         scorer=scorer,
         notes=[note],
+        held_out=held_out,
     )
+
+
+def write_held_out(result: BacktestResult, run_dir: str | Path) -> Path:
+    """Write the backtest's tiers as ``held_out_tiers.parquet`` (and its context as JSON).
+
+    Step 4 reads them (:func:`read_held_out`) to show how often each tier
+    became a best customer on the quarters the selection did not see,
+    without redoing the selection.
+    """
+    from .artifacts import write_json, write_table
+
+    write_json(dict(result.held_out.attrs), run_dir, "held_out_tiers.json")
+    return write_table(result.held_out, run_dir, "held_out_tiers.parquet")
+
+
+def read_held_out(run_dir: str | Path) -> pd.DataFrame:
+    """The tiers of :func:`write_held_out`, with their context in ``attrs``."""
+    from .artifacts import read_json, read_table
+
+    table = read_table(run_dir, "held_out_tiers.parquet", made_by="03_select_traits")
+    table.attrs.update(read_json(run_dir, "held_out_tiers.json", made_by="03_select_traits"))
+    return table
 
 
 def backtest(

@@ -14,8 +14,10 @@ from icp_helpers.validation import (
     backtest_quarters,
     lift_curve,
     plot_lift_chart,
+    read_held_out,
     run_backtest,
     top_share_lift,
+    write_held_out,
 )
 
 
@@ -132,3 +134,34 @@ def test_backtest_on_synthetic_crm(synthetic_crm):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_held_out_tiers_are_the_backtest_score_and_round_trip(synthetic_crm, tmp_path):
+    tables, config = synthetic_crm
+    result = run_backtest(tables, quarter="2025Q4", config=config)
+    held = result.held_out
+    assert list(held.columns) == ["account_id", "fit_score", "tier", "is_best_later"]
+    assert (held["fit_score"].to_numpy() == result.scores["fit score"].to_numpy()).all()
+    assert (held["is_best_later"] == result.scores["is_best_later"]).all()
+    cut = result.scorer.cutoffs_
+    expected = np.where(held["fit_score"] >= cut["A"], "A", np.where(held["fit_score"] >= cut["B"], "B", "C"))
+    assert (held["tier"].to_numpy() == expected).all()
+    write_held_out(result, tmp_path)
+    back = read_held_out(tmp_path)
+    pd.testing.assert_frame_equal(back, held)
+    assert back.attrs["selection_quarter"] == "2025Q3" and back.attrs["test_quarters"] == ["2025Q4"]
+    assert back.attrs["traits"] == [t.id for t in result.selector.traits_]
+    with pytest.raises(FileNotFoundError, match="03_select_traits"):
+        read_held_out(tmp_path / "empty")
+
+
+def test_expected_hits_split_ties_evenly():
+    from icp_helpers.validation import _expected_hits_top
+
+    y = np.array([1, 0, 1, 1, 0, 0], dtype=bool)
+    score = np.array([5, 5, 3, 3, 3, 1], dtype=float)
+    assert _expected_hits_top(y, score, 1) == pytest.approx(0.5)  # half of the 5s group
+    assert _expected_hits_top(y, score, 2) == pytest.approx(1.0)
+    assert _expected_hits_top(y, score, 3.5) == pytest.approx(1 + 2 * 1.5 / 3)
+    assert _expected_hits_top(y, score, 6) == pytest.approx(3.0)
+    assert _expected_hits_top(y, score, 0) == 0.0
