@@ -143,11 +143,17 @@ def bench_redactor(contacts_path: Path, interviews_path: Path, log=print) -> dic
     return {"contacts": len(contacts), "all_s": every, "interviewed_contacts": len(own), "interviewed_s": only}
 
 
-def bench_bootstrap(features_dir: Path, config: Path, accounts: list[int], resamples: int = 3, log=print) -> dict:
-    """Seconds per bootstrap resample of ``TraitSelector`` against the number of accounts."""
+def bench_bootstrap(features_dir: Path, config: Path, accounts: list[int], resamples: int = 20, log=print) -> dict:
+    """Seconds per bootstrap resample of ``TraitSelector`` against accounts, with and without the cap.
+
+    A resample's cost is ``(fit with R resamples - fit without any) / R``;
+    "capped" draws at most ``traits.bootstrap_max_accounts`` (the config's,
+    50,000 by default) accounts per resample, "every account" draws them all.
+    """
     from icp_helpers import selection, traits
     from icp_helpers.config import load_config
 
+    cap = load_config(config).traits.bootstrap_max_accounts
     inputs = traits.load_trait_inputs(features_dir)
     candidates = traits.candidate_traits(
         inputs.features, code_traits=inputs.codes,
@@ -155,21 +161,28 @@ def bench_bootstrap(features_dir: Path, config: Path, accounts: list[int], resam
     )
     matrix = traits.trait_matrix(inputs.frame, candidates)
     y, interviewed = np.asarray(inputs.is_best), np.asarray(inputs.interviewed)
-    out = {"accounts": [], "traits": matrix.shape[1], "per_resample_s": [], "without_bootstrap_s": []}
+    out = {"accounts": [], "traits": matrix.shape[1], "cap": cap, "resamples": resamples,
+           "capped_s": [], "uncapped_s": [], "without_bootstrap_s": []}
+
+    def fit(m, yy, ii, n_bootstrap, max_accounts):
+        t0 = time.perf_counter()
+        selection.TraitSelector(traits=candidates, n_bootstrap=n_bootstrap, random_state=0,
+                                bootstrap_max_accounts=max_accounts).fit(m, yy, interviewed=ii)
+        return time.perf_counter() - t0
+
     for n in accounts:
         n = min(n, len(matrix))
         idx = np.random.default_rng(0).choice(len(matrix), n, replace=False)
         m, yy, ii = matrix.iloc[idx], y[idx], interviewed[idx]
-        t0 = time.perf_counter()
-        selection.TraitSelector(traits=candidates, n_bootstrap=10, random_state=0).fit(m, yy, interviewed=ii)
-        base = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        selection.TraitSelector(traits=candidates, n_bootstrap=10 + resamples, random_state=0).fit(m, yy, interviewed=ii)
-        per = (time.perf_counter() - t0 - base) / resamples
+        base = fit(m, yy, ii, 0, None)
+        capped = (fit(m, yy, ii, resamples, cap) - base) / resamples
+        uncapped = (fit(m, yy, ii, resamples, None) - base) / resamples
         out["accounts"].append(n)
-        out["per_resample_s"].append(per)
-        out["without_bootstrap_s"].append(base - 10 * per)
-        log(f"  bootstrap: {n:>9,} accounts x {matrix.shape[1]} traits: {per:.2f} s per resample")
+        out["without_bootstrap_s"].append(base)
+        out["capped_s"].append(capped)
+        out["uncapped_s"].append(uncapped)
+        log(f"  bootstrap: {n:>9,} accounts x {matrix.shape[1]} traits: {capped:.3f} s per resample "
+            f"capped at {cap:,}, {uncapped:.3f} s drawing every account (selection without it {base:.1f} s)")
     return out
 
 

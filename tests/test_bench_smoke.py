@@ -81,3 +81,17 @@ def test_compare_reports_a_difference(generated):
 def test_exponent_fit():
     b, r2 = fit_exponent([1e6, 2e6, 4e6], [1.0, 2.0, 4.0])
     assert b == pytest.approx(1.0) and r2 == pytest.approx(1.0)
+
+
+def test_hotspot_xlsx_benchmark_and_its_rendering(tmp_path):
+    from bench.hotspots_bench import bench_xlsx
+    from bench.run_all import machine_info, render
+
+    xlsx = bench_xlsx([300], tmp_path, log=lambda *_: None)
+    assert xlsx["streaming_rows_read_back"] == 300 and len(xlsx["ordinary_s"]) == 1
+    bootstrap = {"accounts": [1000], "traits": 5, "cap": 50_000, "resamples": 2, "capped_s": [0.01],
+                 "uncapped_s": [0.02], "without_bootstrap_s": [0.5]}
+    results = {"mode": "quick", "machine": machine_info(),
+               "sections": {"hotspots": {"data": {"xlsx": xlsx, "bootstrap": bootstrap}}}}
+    text = render(results)
+    assert "## Hot spots" in text and "| 300 |" in text and "| 1,000 | 5 | 0.010 | 0.020 | 0.5 |" in text
