@@ -131,3 +131,19 @@ def test_default_config_path_and_groups_range():
         ProjectConfig.model_validate(
             {"inputs": {"accounts": {}}, "groups": {"k_min": 5, "k_max": 3}}
         )
+
+
+def test_a_notebook_whose_inputs_are_missing_stops_with_the_tables_named(tmp_path):
+    from icp_helpers.artifacts import resolve_run
+    from icp_helpers.config import ConfigError, load_config
+
+    (tmp_path / "leads.csv").write_text("lead_id\nL1\n", encoding="utf-8")
+    config = tmp_path / "leads_only.yml"
+    config.write_text("data_dir: .\ninputs:\n  leads:\n    path: leads.csv\n", encoding="utf-8")
+    loaded = load_config(config)
+    assert loaded.missing_inputs("02_interview_coding") == ["interviews", "codebook"]
+    assert loaded.missing_inputs("05_lead_scoring") == []
+    with pytest.raises(ConfigError, match=r"02_interview_coding needs inputs\.interviews, inputs\.codebook"):
+        resolve_run(str(config), "2026Q3", str(tmp_path / "run"), notebook="02_interview_coding")
+    run = resolve_run(str(config), "2026Q3", str(tmp_path / "run"), notebook="05_lead_scoring")
+    assert str(run.quarter) == "2026Q3"
