@@ -403,11 +403,7 @@ def score_table(
         [t for t in miss if t not in unk] for miss, unk in zip(explained["missing"], unknown, strict=True)
     ]
     out["unknown_traits"] = unknown
-    labels = {t.id: t.label for t in scorer.traits_}
-    out["reason"] = [
-        "; ".join(f"{labels[t]} (+{scorer.points_[t]})" for t in matched) or "no ICP trait"
-        for matched in explained["matched"]
-    ]
+    out["reason"] = explained["reason"].to_numpy()
     return out.sort_values(["fit_score", id_column], ascending=[False, True], kind="mergesort").reset_index(
         drop=True
     )

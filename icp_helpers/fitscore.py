@@ -228,7 +228,7 @@ class FitScorer(BaseEstimator):
         DataFrame
             ``fit_score``, ``tier``, ``matched`` and ``missing`` (lists of
             trait ids), ``reason`` (the matched traits with their points, in
-            words), indexed like ``features``.
+            words, e.g. ``industry: wholesaler (+22)``), indexed like ``features``.
         """
         X = self._matrix(features)
         scores = self.transform(features)
@@ -237,7 +237,7 @@ class FitScorer(BaseEstimator):
         matched = [[ids[j] for j in np.flatnonzero(row)] for row in X]
         missing = [[ids[j] for j in np.flatnonzero(~row)] for row in X]
         reason = [
-            "; ".join(f"+{self.points_[t]} {labels[t]}" for t in m) if m else "no ICP trait"
+            "; ".join(f"{labels[t]} (+{self.points_[t]})" for t in m) if m else "no ICP trait"
             for m in matched
         ]
         return pd.DataFrame(

@@ -58,6 +58,7 @@ from .traits import WHO_KINDS, TraitDef
 __all__ = [
     "SELECTABLE_KINDS",
     "TraitSelector",
+    "selector_params",
     "negative_icp",
     "selection_record",
     "evidence_view",
@@ -70,6 +71,22 @@ __all__ = [
 ]
 
 SELECTABLE_KINDS = ("firmographic", "contact", "code")
+
+
+def selector_params(settings) -> dict:
+    """The :class:`TraitSelector` (and :func:`negative_icp`) parameters of the ``traits`` config.
+
+    One place turns the config into the rule, so that step 3, the negative
+    ICP and the backtest all apply the same one.
+    """
+    return {
+        "max_traits": settings.max_traits,
+        "q_threshold": settings.q_threshold,
+        "min_stability": settings.min_stability,
+        "n_bootstrap": settings.n_bootstrap,
+        "bootstrap_max_accounts": settings.bootstrap_max_accounts,
+        "random_state": settings.random_state,
+    }
 
 
 def _fmt_q(q: float) -> str:

@@ -67,7 +67,6 @@ KINDS = ("firmographic", "contact", "behaviour", "code")
 WHO_KINDS = ("firmographic", "contact")
 
 
-
 def scored_kinds(score_behaviour: bool = False) -> tuple[str, ...]:
     """Trait kinds a fit score may use: who-traits, plus behaviour when asked.
 
@@ -622,12 +621,14 @@ def load_trait_inputs(run_dir: str | Path) -> TraitInputs:
 
 
 def candidates_summary(
-    traits: Sequence[TraitDef], matrix: pd.DataFrame, *, interviewed=None
+    traits: Sequence[TraitDef], matrix: pd.DataFrame, *, interviewed=None,
+    scored: Sequence[str] = WHO_KINDS,
 ) -> pd.DataFrame:
-    """Candidates per kind: how many, from which columns, and values counted as missing.
+    """Candidates per kind: how many, their use, from which columns, and values counted as missing.
 
     With ``interviewed``, codes count as missing only for interviewed
     accounts (the others were not asked, which is not a missing answer).
+    ``scored`` names the kinds the fit score uses (:func:`scored_kinds`).
     """
     missing = dict(matrix.attrs.get("missing", {}))
     if interviewed is not None:
@@ -644,9 +645,8 @@ def candidates_summary(
         rows.append(
             {
                 "kind": kind,
-                "use": {"code": "why (not scored)", "behaviour": "evidence only"}.get(
-                    kind, "who (selectable, scored)"
-                ),
+                "use": "why (not scored)" if kind == "code"
+                else "selectable, scored" if kind in scored else "evidence only",
                 "traits": len(chosen),
                 "columns": ", ".join(columns),
                 "missing_values": int(sum(missing.get(t.id, 0) for t in chosen)),

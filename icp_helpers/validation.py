@@ -52,7 +52,7 @@ from threadpoolctl import threadpool_limits
 from .config import ProjectConfig, load_config
 from .fitscore import FitScorer, assign_tiers
 from .quarters import Quarter, latest_complete_quarter
-from .selection import TraitSelector
+from .selection import TraitSelector, selector_params
 from .traits import candidate_traits, scored_kinds, trait_matrix, value_rule_columns
 
 __all__ = [
@@ -269,9 +269,9 @@ def select_and_score(
 
     The backtest (:func:`run_backtest`) repeats the selection on an earlier
     window with this, so that what it validates is the rule of step 3 and
-    not a variant of it. Only scorable
-    kinds compete (:func:`icp_helpers.traits.scored_kinds`): interview codes
-    say why, and cannot be scored on accounts nobody interviewed.
+    not a variant of it. Only scorable kinds compete
+    (:func:`icp_helpers.traits.scored_kinds`): interview codes say why, and
+    cannot be scored on accounts nobody interviewed.
 
     Parameters
     ----------
@@ -291,16 +291,9 @@ def select_and_score(
         for t in candidate_traits(features, exclude=value_rule_columns(config.best_customers))
         if t.kind in kinds
     ]
-    selector = TraitSelector(
-        traits=candidates,
-        max_traits=settings.max_traits,
-        q_threshold=settings.q_threshold,
-        min_stability=settings.min_stability,
-        n_bootstrap=settings.n_bootstrap,
-        bootstrap_max_accounts=settings.bootstrap_max_accounts,
-        random_state=settings.random_state,
-        select_kinds=kinds,
-    ).fit(trait_matrix(features, candidates), is_best)
+    selector = TraitSelector(traits=candidates, select_kinds=kinds, **selector_params(settings)).fit(
+        trait_matrix(features, candidates), is_best
+    )
     scorer = FitScorer(traits=selector.traits_, kinds=kinds, method=method).fit(features, is_best)
     return selector, scorer
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10, which the package supports
+    import tomli as tomllib
 import yaml
 
 from icp_helpers.config import PROJECT_ROOT

@@ -13,7 +13,8 @@ from icp_helpers.loaders import load_project
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = ("evidence.parquet", "negative_icp.parquet", "validation.parquet", "selection.json")
+ARTIFACTS = ("evidence.parquet", "negative_icp.parquet", "validation.parquet", "selection.json",
+             "held_out_tiers.parquet", "held_out_tiers.json")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from icp_helpers.evidence import conditional_lift, phi_matrix, redundancy
+from icp_helpers.evidence import _weighted_phi, conditional_lift, redundancy
 from icp_helpers.selection import TraitSelector, negative_icp, selection_record
 from icp_helpers.traits import TraitDef
 
@@ -84,8 +84,13 @@ def test_confounded_trait_is_redundant_given_the_kept_one():
 
 def test_phi_and_redundancy_helpers():
     x = np.array([1, 1, 0, 0, 1, 0], dtype=bool)
-    phi = phi_matrix(np.column_stack([x, x, ~x]))
-    np.testing.assert_allclose(phi[0], [1, 1, -1])
+    phi = _weighted_phi(x, np.column_stack([x, ~x, np.ones(6, dtype=bool)]), np.ones(6))
+    np.testing.assert_allclose(phi, [1, -1, 0])
+    # weights count rows: doubling a row is the same as weight 2
+    w = np.array([2, 1, 1, 1, 1, 1.0])
+    g = np.array([1, 0, 0, 1, 1, 0], dtype=bool)
+    doubled = np.corrcoef(np.r_[x[:1], x].astype(float), np.r_[g[:1], g].astype(float))[0, 1]
+    np.testing.assert_allclose(_weighted_phi(x, g[:, None], w), [doubled])
     y = np.array([1, 0, 1, 0, 1, 0], dtype=bool)
     assert redundancy(x, x[:, None], y)["why"] == "phi"
     assert redundancy(x, np.zeros((6, 0), dtype=bool), y) is None
@@ -177,3 +182,15 @@ def test_negative_icp_finds_the_disqualifier():
     table = negative_icp(X, negative, traits=traits, n_bootstrap=40)
     assert table.loc[table["disqualifier"], "trait"].tolist() == ["chain"]
     assert "lost_share_high" not in set(table["trait"])  # behaviour restates the cohort
+
+
+def test_selector_params_are_the_configured_rule():
+    from icp_helpers.config import load_config
+    from icp_helpers.selection import selector_params
+
+    settings = load_config().traits
+    params = TraitSelector(**selector_params(settings)).get_params()
+    assert params["max_traits"] == settings.max_traits == 10
+    assert params["bootstrap_max_accounts"] == settings.bootstrap_max_accounts
+    assert params["n_bootstrap"] == settings.n_bootstrap
+

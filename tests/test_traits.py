@@ -156,3 +156,23 @@ def test_value_rule_columns_include_the_rule_and_its_restatements():
     rule = BestCustomerRule(weights={"won_value": 1.0, "loyalty_points": 0.5})
     columns = value_rule_columns(rule)
     assert {"won_value", "spend_max", "avg_deal_amount", "loyalty_points"} <= set(columns)
+
+
+def test_candidates_summary_says_how_each_kind_is_used():
+    from icp_helpers.traits import candidates_summary, scored_kinds
+
+    frame = pd.DataFrame({"industry": ["deli", "hotel", None], "big": [True, False, True],
+                          "pain:x": [True, False, False]})
+    defs = [
+        TraitDef(id="industry=deli", label="deli", kind="firmographic", column="industry", op="eq", value="deli"),
+        TraitDef(id="big", label="big orders", kind="behaviour", column="big", op="flag"),
+        TraitDef(id="pain:x", label="pain x", kind="code", column="pain:x", op="flag"),
+    ]
+    matrix = trait_matrix(frame, defs)
+    use = candidates_summary(defs, matrix).set_index("kind")["use"]
+    assert use.to_dict() == {"firmographic": "selectable, scored", "behaviour": "evidence only",
+                             "code": "why (not scored)"}
+    use = candidates_summary(defs, matrix, scored=scored_kinds(True)).set_index("kind")["use"]
+    assert use["behaviour"] == "selectable, scored"
+    summary = candidates_summary(defs, matrix, interviewed=[True, True, False]).set_index("kind")
+    assert summary.loc["firmographic", "missing_values"] == 1
