@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,10 +33,11 @@ from pathlib import Path
 import nbformat
 import psutil
 
-from icp_helpers.config import NOTEBOOK_ORDER, NOTEBOOKS_DIR
+from icp_helpers.config import NOTEBOOK_ORDER, NOTEBOOKS_DIR, load_config
 from icp_helpers.runner import EXPECTED_ARTIFACTS
+from icp_helpers.table_cache import TableCache
 
-__all__ = ["available_notebooks", "tree_rss", "run_e2e", "bench_e2e", "slowest_cells", "imports_seconds", "main"]
+__all__ = ["available_notebooks", "tree_rss", "clear_table_cache", "run_e2e", "bench_e2e", "slowest_cells", "imports_seconds", "main"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -132,6 +134,13 @@ def _partial_notebooks(folder: Path, notebooks: list[str]) -> dict:
     return out
 
 
+def clear_table_cache(config: str | Path) -> None:
+    """Empty the project's table cache, so that a run validates its export as a new quarter's would."""
+    store = TableCache.for_config(load_config(config))
+    if store is not None:
+        shutil.rmtree(store.folder, ignore_errors=True)
+
+
 def run_e2e(
     config: str | Path,
     *,
@@ -142,6 +151,9 @@ def run_e2e(
     timeout: float = 7200,
 ) -> dict:
     """Run one quarter in a fresh process; wall time, peak tree RSS and per-notebook timings.
+
+    The table cache is emptied first: every run validates its inputs once,
+    as the first run on a new export does.
 
     A run still going after ``timeout`` seconds is stopped (runner and
     kernels) and reported with status ``timeout`` and the timings of the
@@ -158,6 +170,7 @@ def run_e2e(
         ``slowest_cells``), ``error`` and ``run_dir``.
     """
     notebooks = notebooks or available_notebooks()[0]
+    clear_table_cache(config)
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         result_path = Path(handle.name)
     with tempfile.NamedTemporaryFile(suffix=".log", delete=False) as handle:

@@ -137,7 +137,7 @@ def value_scores(features: pd.DataFrame, *, rule: BestCustomerRule | Mapping[str
 
     eligible = _eligible(features, rule)
     n_best = min(_cohort_size(rule, len(features)), int(eligible.sum()))
-    best_index = [i for i in order.index if eligible.loc[i]][:n_best]
+    best_index = order.index[eligible.reindex(order.index).to_numpy(dtype=bool)][:n_best]
     out = pd.DataFrame(
         {
             "account_id": features["account_id"].to_numpy(),

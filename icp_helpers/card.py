@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from .artifacts import read_json, read_table
 from .config import TEMPLATES_DIR, ProjectConfig
+from .frames import isin
 from .personas import (
     BEHAVIOUR_COLUMNS,
     CODE_PREFIXES,
@@ -262,7 +263,7 @@ _MINOR_BEHAVIOUR = {"spend_min", "spend_max", "won_value", "preferred_hour"}
 
 def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
     """Best customers' median behaviour next to the rest's, from ``features.parquet``."""
-    is_best = features["account_id"].isin(best_ids)
+    is_best = isin(features["account_id"], best_ids)
     items = []
     for column, label, kind in BEHAVIOUR_COLUMNS:
         if column not in features:
@@ -361,7 +362,7 @@ def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
 def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int) -> list[dict]:
     if scored is None or scored.empty or "fit_score" not in scored:
         return []
-    pool = scored[scored["account_id"].isin(best_ids)] if best_ids else scored
+    pool = scored[isin(scored["account_id"], best_ids)] if best_ids else scored
     # an account with no ICP trait matches nothing: it is no example of the profile
     pool = pool[pd.to_numeric(pool["fit_score"], errors="coerce") > 0]
     pool = pool.sort_values(["fit_score", "account_id"], ascending=[False, True]).head(limit)

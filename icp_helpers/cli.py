@@ -62,7 +62,7 @@ def validate(
     from .loaders import LoadError, load_project, print_summary
 
     try:
-        project = load_project(config)
+        project = load_project(config, cache=False)  # a fresh check of the files as they are
     except (ConfigError, LoadError) as exc:
         _fail(exc)
         return

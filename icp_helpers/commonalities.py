@@ -302,7 +302,7 @@ def best_vs_rest(
             if n_levels < 2 or n_levels > max_levels:
                 continue
             valid = text.notna().to_numpy()
-            labels = text.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            labels = pd.Series(np.where(valid, text.astype(str).to_numpy(dtype=object), None), index=text.index)
             column_v = cramers_v(labels.to_numpy(), is_best)
             counts = levels.value_counts()
             for level in sorted(counts.index):

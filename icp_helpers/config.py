@@ -282,8 +282,9 @@ class TemplatesConfig(_Section):
 class ExportsConfig(_Section):
     """The scored exports for sales (``scored_accounts``, ``scored_prospects``, ``scored_leads``)."""
 
+    # a sales list, not an archive: openpyxl writes about 10,000 rows of 25 columns in 3 s
     xlsx_max_rows: int | None = Field(
-        100_000,
+        10_000,
         ge=1,
         description="rows of an XLSX export at most, best first (the CSV beside it has every "
         "row and the workbook says so); null writes them all, over several sheets past "
@@ -297,6 +298,11 @@ class ProjectConfig(_Section):
     name: str = "ICP project"
     data_dir: str = "."
     reports_dir: str | None = None
+    cache_tables: bool = Field(
+        True,
+        description="keep validated tables under <reports>/.cache/tables and reuse them "
+        "while the input files and their config are unchanged",
+    )
     engine: EngineConfig = Field(default_factory=EngineConfig)
     inputs: dict[str, InputSpec]
     aliases: dict[str, dict[str, str]] = Field(

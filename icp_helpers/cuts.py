@@ -55,6 +55,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from .frames import isin
+
 __all__ = [
     "AGE_BANDS",
     "WEEKDAYS",
@@ -91,14 +93,15 @@ _DAYPARTS = (("night", 0, 5), ("morning", 6, 11), ("afternoon", 12, 17), ("eveni
 
 def won_deals(deals: pd.DataFrame, *, window: tuple[Any, Any] | None = None) -> pd.DataFrame:
     """Won deals (``stage`` won, or every deal without a stage) closed inside ``[start, end)``."""
-    out = deals.copy()
-    out["close_date"] = pd.to_datetime(out["close_date"], errors="coerce")
-    if "stage" in out.columns:
-        out = out[out["stage"].astype("string").str.lower().eq("won").fillna(False)]
+    close = pd.to_datetime(deals["close_date"], errors="coerce")
+    keep = pd.Series(True, index=deals.index)
     if window is not None:
         start, end = (pd.Timestamp(v) for v in window)
-        out = out[(out["close_date"] >= start) & (out["close_date"] < end)]
-    return out.reset_index(drop=True)
+        keep = (close >= start) & (close < end)
+    if "stage" in deals.columns:
+        # the window first: the stage text is then read for its deals only
+        keep[keep] = deals.loc[keep, "stage"].astype("string").str.lower().eq("won").fillna(False)
+    return deals.loc[keep].assign(close_date=close[keep]).reset_index(drop=True)
 
 
 def best_outcome(
@@ -474,7 +477,7 @@ def sales_cuts(
     """
     notes: list[str] = []
     won = won_deals(deals, window=window)
-    customers = features[features["account_id"].isin(won["account_id"].unique())]
+    customers = features[isin(features["account_id"], won["account_id"].unique())]
     if customers.empty:
         raise ValueError("no won deals in the analysis window: nothing to cut")
     if "won_value" not in customers.columns:

@@ -55,13 +55,18 @@ cap of 50,000, against 4.7 s drawing every account (``bench/RESULTS.md``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
 from .traits import TraitDef
+
+#: Distinct account patterns from which bootstrap resamples are pruned in threads.
+PARALLEL_MIN_PATTERNS = 20_000
 
 __all__ = [
     "EVIDENCE_COLUMNS",
@@ -461,39 +466,48 @@ def bootstrap_stability(
     by_pattern = len(counts) * 4 < n
     probs = counts / n
     passed = np.zeros(t)
-    done = 0
-    while done < n_bootstrap:
-        size = min(chunk, n_bootstrap - done)
-        if by_pattern:
-            W = rng.multinomial(m, probs, size=size).astype(np.float32)
-        else:
-            W = np.empty((size, len(counts)), dtype=np.float32)
-            for b in range(size):
-                W[b] = np.bincount(inverse[rng.integers(0, n, m)], minlength=len(counts))
-        a = np.rint(np.asarray(Xb_t @ W[:, best_p].T).T).astype(np.int64)
-        c = np.rint(np.asarray(Xr_t @ W[:, rest_p].T).T).astype(np.int64)
-        n1 = np.rint(W @ N1_in).astype(np.int64)[:, pop_of_trait]
-        n0 = np.rint(W @ N0_in).astype(np.int64)[:, pop_of_trait]
-        p = _upper_tail_p(a, n1, c, n0)
-        lift, low, _, _ = lift_ci(a, n1, c, n0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cover = np.where(n1 > 0, a / np.maximum(n1, 1), 0.0)
-        lift, low = np.nan_to_num(lift), np.nan_to_num(low)
-        q = bh_qvalues(p, axis=1)
-        ok = (low >= min_lift) & (q < q_threshold)
-        if not prune:
-            passed += ok.sum(axis=0)
-        else:
-            strength = impact(cover, lift)
-            for b in range(size):
-                candidates = np.flatnonzero(ok[b])
-                order = candidates[np.argsort(-strength[b, candidates], kind="stable")]
-                kept = _resample_selection(
-                    order, groups, Xp, yp, pp, pop_of_trait, W[b].astype(float),
-                    max_phi=max_phi, min_lift=min_lift,
+    # Resamples are pruned independently and numpy releases the GIL on long
+    # arrays, so threads share the work; few patterns are quicker on one.
+    threads = min(4, os.cpu_count() or 1) if len(counts) >= PARALLEL_MIN_PATTERNS else 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        done = 0
+        while done < n_bootstrap:
+            size = min(chunk, n_bootstrap - done)
+            if by_pattern:
+                W = rng.multinomial(m, probs, size=size).astype(np.float32)
+            else:
+                W = np.empty((size, len(counts)), dtype=np.float32)
+                for b in range(size):
+                    W[b] = np.bincount(inverse[rng.integers(0, n, m)], minlength=len(counts))
+            a = np.rint(np.asarray(Xb_t @ W[:, best_p].T).T).astype(np.int64)
+            c = np.rint(np.asarray(Xr_t @ W[:, rest_p].T).T).astype(np.int64)
+            n1 = np.rint(W @ N1_in).astype(np.int64)[:, pop_of_trait]
+            n0 = np.rint(W @ N0_in).astype(np.int64)[:, pop_of_trait]
+            p = _upper_tail_p(a, n1, c, n0)
+            lift, low, _, _ = lift_ci(a, n1, c, n0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cover = np.where(n1 > 0, a / np.maximum(n1, 1), 0.0)
+            lift, low = np.nan_to_num(lift), np.nan_to_num(low)
+            q = bh_qvalues(p, axis=1)
+            ok = (low >= min_lift) & (q < q_threshold)
+            if not prune:
+                passed += ok.sum(axis=0)
+            else:
+                strength = impact(cover, lift)
+                orders = []
+                for b in range(size):
+                    candidates = np.flatnonzero(ok[b])
+                    orders.append(candidates[np.argsort(-strength[b, candidates], kind="stable")])
+                selections = pool.map(
+                    lambda order, w: _resample_selection(
+                        order, groups, Xp, yp, pp, pop_of_trait, w, max_phi=max_phi, min_lift=min_lift
+                    ),
+                    orders,
+                    [W[b].astype(float) for b in range(size)],
                 )
-                passed[kept] += 1
-        done += size
+                for kept in selections:
+                    passed[kept] += 1
+            done += size
     return passed / n_bootstrap
 
 

@@ -28,7 +28,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .artifacts import read_json, read_table
-from .fitscore import FitScorer
+from .fitscore import FitScorer, rows_as_lists
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -99,10 +99,44 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = [safe_cell(str(c)) for c in out.columns]
     for position in range(out.shape[1]):
         column = out.iloc[:, position]
-        if column.dtype == object or isinstance(column.dtype, pd.StringDtype | pd.CategoricalDtype):
-            values = column.astype(object).map(lambda v: safe_cell(_flatten(v)))
-            out[out.columns[position]] = values.astype(object)
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype) and _is_text(dtype.categories.dtype):
+            column, dtype = column.astype("str"), pd.StringDtype(na_value=np.nan)
+        if _is_text(dtype) and not pd.api.types.is_object_dtype(dtype):
+            # text columns at once: a million accounts are guarded in well under a second
+            danger = column.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+            values = column.where(~danger, "'" + column) if danger.any() else column
+        elif pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+            values = column.astype(object).map(_guard_memo())
+        else:
+            continue
+        out[out.columns[position]] = values.astype(object)
     return out
+
+
+def _guard_memo():
+    """:func:`safe_cell` of :func:`_flatten` for one column; list cells are joined once per distinct list.
+
+    The trait lists of a scored table repeat a few patterns over a million rows.
+    """
+    joined: dict[tuple, Any] = {}
+
+    def guard(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            key = tuple(value)
+            try:
+                if key not in joined:
+                    joined[key] = safe_cell(_flatten(value))
+                return joined[key]
+            except TypeError:  # unhashable items: joined every time
+                pass
+        return safe_cell(_flatten(value))
+
+    return guard
+
+
+def _is_text(dtype) -> bool:
+    return isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype)
 
 
 def _excel_value(value: Any) -> Any:
@@ -387,22 +421,20 @@ def score_table(
     if id_column not in frame:
         raise KeyError(f"the table to score has no {id_column!r} column")
     explained = scorer.explain(frame)
-    unknown_masks = {t.id: t.evaluate(frame)[1] for t in scorer.traits_}
-    unknown = [
-        [tid for tid, mask in unknown_masks.items() if mask[i]] for i in range(len(frame))
-    ]
+    ids = [t.id for t in scorer.traits_]
+    evaluated = [t.evaluate(frame) for t in scorer.traits_]
+    hit = np.column_stack([h for h, _ in evaluated]) if evaluated else np.zeros((len(frame), 0), bool)
+    unknown = np.column_stack([u for _, u in evaluated]) if evaluated else hit
     # the columns the selected traits read come along, so each match can be checked
     read = [c for t in scorer.traits_ for c in (t.column, t.band_column) if c]
     columns = list(dict.fromkeys(c for c in [id_column, *keep, *read] if c in frame))
     out = frame[columns].copy()
     out["fit_score"] = explained["fit_score"].to_numpy()
     out["tier"] = explained["tier"].astype(str).to_numpy()
-    out["n_matched"] = [len(m) for m in explained["matched"]]
+    out["n_matched"] = hit.sum(axis=1).astype("int64")
     out["matched_traits"] = list(explained["matched"])
-    out["missing_traits"] = [
-        [t for t in miss if t not in unk] for miss, unk in zip(explained["missing"], unknown, strict=True)
-    ]
-    out["unknown_traits"] = unknown
+    out["missing_traits"] = rows_as_lists(~hit & ~unknown, ids)[0]
+    out["unknown_traits"] = rows_as_lists(unknown, ids)[0]
     out["reason"] = explained["reason"].to_numpy()
     return out.sort_values(["fit_score", id_column], ascending=[False, True], kind="mergesort").reset_index(
         drop=True

@@ -112,6 +112,7 @@ __all__ = [
     "REVENUE_BANDS",
     "DEAL_FEATURES",
     "connect",
+    "as_table",
     "feature_window",
     "account_features",
     "band_employees",
@@ -233,8 +234,11 @@ def feature_window(quarter: str | Quarter, *, lookback_quarters: int = 4) -> tup
 # --------------------------------------------------------------------------- helpers
 
 
-def _as_table(data: Any, backend=None) -> ir.Table | None:
+def as_table(data: Any, backend=None) -> ir.Table | None:
     """An Ibis table for ``data``; pandas frames are handed to the backend as Arrow.
+
+    Features of several windows built from one such table share one copy of
+    the data in the engine (each pandas frame passed in is copied anew).
 
     On Spark a pandas frame is converted through Arrow and registered as a
     temporary view: much faster than row-by-row conversion, and missing
@@ -371,7 +375,7 @@ def account_features(
     if backend is None:
         backend = _table_backend(*(t for t in (deals, accounts, contacts) if isinstance(t, ir.Table)))
         backend = backend or connect()
-    d, a, c = (_as_table(t, backend) for t in (deals, accounts, contacts))
+    d, a, c = (as_table(t, backend) for t in (deals, accounts, contacts))
     for name, table, required in (
         ("deals", d, ("account_id", "close_date", "amount")),
         ("accounts", a, ("account_id",)),

@@ -105,6 +105,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from .frames import isin
+from .schema import map_distinct
+
 __all__ = [
     "DEFAULT_POINTS",
     "DEFAULT_TITLE_POINTS",
@@ -215,7 +218,9 @@ class LeadScoringError(ValueError):
 
 
 def _norm_activity(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    return map_distinct(
+        values, lambda v: v.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    )
 
 
 def title_level(title: Any, *, levels: Mapping[str, str] | None = None) -> str:
@@ -414,7 +419,7 @@ def activity_matrix(
     lead_titles = None
     if leads is not None:
         _require(leads, ["lead_id"], source="leads")
-        events = events[events["lead_id"].isin(leads["lead_id"])]
+        events = events[isin(events["lead_id"], leads["lead_id"])]
         if "converted_date" in leads.columns:
             cut = pd.to_datetime(
                 events["lead_id"].map(leads.set_index("lead_id")["converted_date"])
@@ -1405,14 +1410,23 @@ def fit_engagement_view(table: pd.DataFrame | None, scored: pd.DataFrame) -> pd.
 
 
 def _reasons(matrix: pd.DataFrame, points: Mapping[str, float], *, n: int = 3) -> pd.Series:
+    """The ``n`` activities that earned a lead the most points, as text (``"demo (+40); ..."``)."""
     weights = np.array([float(points.get(c, 0.0)) for c in matrix.columns])
     earned = matrix.to_numpy(dtype=float) * weights
-    names = np.asarray(matrix.columns, dtype=object)
-    out = []
-    for row in earned:
-        order = np.argsort(-row, kind="stable")[:n]
-        out.append("; ".join(f"{names[i]} ({row[i]:+.0f})" for i in order if row[i] > 0))
-    return pd.Series(out, index=matrix.index, name="top_activities")
+    names = np.asarray([str(c) for c in matrix.columns], dtype=object)
+    order = np.argsort(-earned, axis=1, kind="stable")[:, :n]
+    top = np.take_along_axis(earned, order, axis=1)
+    text = pd.Series("", index=matrix.index, dtype="str")
+    # whole columns at a time: the earners of each rank, best first, so an empty rank ends the list
+    for rank in range(order.shape[1]):
+        value = top[:, rank]
+        shown = value > 0
+        part = pd.Series(names[order[:, rank]], index=matrix.index, dtype="str") + " (+" + pd.Series(
+            np.round(value).astype(np.int64), index=matrix.index
+        ).astype("str") + ")"
+        separator = np.where(text.str.len().to_numpy() > 0, "; ", "")
+        text = text.where(~shown, text + separator + part)
+    return text.astype(object).rename("top_activities")
 
 
 def scored_leads(

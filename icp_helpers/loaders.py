@@ -43,6 +43,7 @@ import pandera.pandas as pa
 import yaml
 
 from .config import PRESETS_DIR, TABLES, ConfigError, InputSpec, ProjectConfig, load_config
+from .frames import duplicated as repeats
 from .quarters import Quarter, latest_complete_quarter
 from .schema import (
     TABLE_SPECS,
@@ -59,6 +60,7 @@ from .schema import (
     parse_datetimes,
     table_schema,
 )
+from .table_cache import TableCache
 
 __all__ = [
     "LoadError",
@@ -962,7 +964,7 @@ def load_table(
     origin = pd.concat(work.origins, ignore_index=True)
     frame.index = origin.index = pd.RangeIndex(len(frame))
     origin["source_file"] = origin["source_file"].astype("category")
-    raw = frame.copy()
+    raw = frame.copy(deep=False)  # copy-on-write: shares the data until the frame changes it
     rows_read = len(frame)
 
     frame = _apply_defaults(frame, spec, work)
@@ -1022,7 +1024,7 @@ def load_table(
     key = list(work.spec.key)
     if key and not spec.lines and len(survivors):
         if len(key) == 1:
-            duplicated = survivors[key[0]].duplicated(keep="first")
+            duplicated = repeats(survivors[key[0]])
         else:
             duplicated = survivors.duplicated(subset=key, keep="first")
         if duplicated.any():
@@ -1338,12 +1340,18 @@ def load_project(
     config_or_path: ProjectConfig | str | Path | None = None,
     *,
     tables: list[str] | tuple[str, ...] | None = None,
+    cache: bool = True,
 ) -> Project:
     """Load every configured table (or the ones in ``tables``).
 
     Accounts load first so that deals, contacts, interviews and leads can be
     checked against the account ids; accounts are therefore also loaded (and
     returned) whenever a requested table refers to accounts.
+
+    Validated tables are reused from the project's table cache while their
+    files and config are unchanged (:mod:`icp_helpers.table_cache`; off with
+    ``cache_tables: false`` in the config or ``cache=False`` here), so each
+    step of a run does not validate the same export again.
 
     Raises
     ------
@@ -1363,15 +1371,20 @@ def load_project(
     if "accounts" in config.inputs and any(TABLE_SPECS[t].account_fk for t in wanted):
         wanted = ["accounts", *[t for t in wanted if t != "accounts"]]
     project = Project(config=config)
-    ids = None
+    store = TableCache.for_config(config) if cache else None
+    ids = accounts_key = None
     for table in wanted:
-        loaded = load_table(
-            config, table, accounts_ids=ids if TABLE_SPECS[table].account_fk else None
-        )
+        checked = TABLE_SPECS[table].account_fk
+        key = store.key(config, table, accounts_key=accounts_key if checked else None) if store else None
+        loaded = store.get(key) if store else None
+        if loaded is None:
+            loaded = load_table(config, table, accounts_ids=ids if checked else None)
+            if store:
+                store.put(key, loaded)
         project.tables[table] = loaded
         setattr(project, table, loaded.frame)
         if table == "accounts":
-            ids = loaded.frame["account_id"]
+            ids, accounts_key = loaded.frame["account_id"], key
     return project
 
 

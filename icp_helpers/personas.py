@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .artifacts import read_json, read_table, write_json
+from .frames import isin
 
 __all__ = [
     "NO_EVIDENCE",
@@ -135,23 +136,14 @@ def _mostly_latin(text: str) -> bool:
     return not letters or sum(ord(c) < 0x250 for c in letters) >= 0.5 * len(letters)
 
 
-def _isin(column: pd.Series, values) -> pd.Series:
-    """``column.isin(values)`` through a hash table.
-
-    pandas' Arrow-backed strings check membership value by value in Python
-    (about 0.1 s per call against tens of thousands of account ids, whatever
-    the column's length), and personas ask it hundreds of times.
-    """
-    return column.astype(object).isin(values if isinstance(values, set) else set(values))
-
-
-def _pick_quote(rows: pd.DataFrame, preferred: set | None) -> pd.Series | None:
+def _pick_quote(rows: pd.DataFrame, preferred: pd.Series) -> pd.Series | None:
     """The quote to show for a code, by a fixed order of preference.
 
     Answers in Latin script first (the card's language; answers in other
     scripts stay in the run folder), then answers from preferred (best)
     accounts, then full sentences over fragments, then the most concise;
     ties go to the lowest interview id, so the choice is stable.
+    ``preferred`` says, per row of ``rows``, whether it is a preferred account's.
     """
     answers = rows[rows["answer"].notna() & (rows["answer"].astype(str).str.strip() != "")]
     if answers.empty:
@@ -161,7 +153,7 @@ def _pick_quote(rows: pd.DataFrame, preferred: set | None) -> pd.Series | None:
     order = pd.DataFrame(
         {
             "foreign": ~text.map(_mostly_latin),
-            "preferred": _isin(answers["account_id"], preferred or set()),
+            "preferred": preferred.loc[answers.index],
             "too_short": lengths < 40,
             "length": lengths,
             "interview": answers["interview_id"].astype(str) if "interview_id" in answers else "",
@@ -208,17 +200,20 @@ def code_mentions(
     if coded is None or coded.empty:
         return []
     prefixes = (prefix,) if isinstance(prefix, str) else tuple(prefix)
-    scope = coded if accounts is None else coded[_isin(coded["account_id"], accounts)]
+    scope = coded if accounts is None else coded[isin(coded["account_id"], accounts)]
     interviewed = scope["account_id"].nunique()
     hits = scope[scope["code"].astype(str).str.startswith(prefixes)]
     if hits.empty or interviewed == 0:
         return []
     counts = hits.groupby("code")["account_id"].nunique()
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:limit]
-    preferred_set = set(preferred) if preferred is not None else None
+    is_preferred = (
+        isin(hits["account_id"], preferred) if preferred is not None else pd.Series(False, index=hits.index)
+    )
     out = []
     for code, n in ranked:
-        row = _pick_quote(hits[hits["code"] == code], preferred_set)
+        of_code = hits["code"] == code
+        row = _pick_quote(hits[of_code], is_preferred[of_code])
         label = code_label(code)
         out.append(
             {
@@ -393,12 +388,12 @@ def _role(contacts: pd.DataFrame | None, n_limit: int) -> list[dict]:
 
 
 def _touchpoints(
-    accounts: set, leads: pd.DataFrame | None, activities: pd.DataFrame | None, limit: int
+    accounts: pd.Series, leads: pd.DataFrame | None, activities: pd.DataFrame | None, limit: int
 ) -> list[dict]:
     if leads is None or activities is None or "account_id" not in leads or activities.empty:
         return []
-    lead_ids = leads.loc[_isin(leads["account_id"], accounts), "lead_id"]
-    events = activities[_isin(activities["lead_id"], lead_ids)]
+    lead_ids = leads.loc[isin(leads["account_id"], accounts), "lead_id"]
+    events = activities[isin(activities["lead_id"], lead_ids)]
     if events.empty:
         return []
     counts = level_counts(events["activity"])
@@ -436,21 +431,21 @@ def _persona(
     contacts: pd.DataFrame | None,
     coded: pd.DataFrame | None,
     coded_accounts: Iterable | None,
-    best_ids: set,
+    best_ids: pd.Series,
     leads: pd.DataFrame | None,
     activities: pd.DataFrame | None,
     names: Mapping | None,
     limit: int,
 ) -> dict:
-    ids = set(members["account_id"])
-    scope = ids if coded_accounts is None else set(coded_accounts)
+    ids = members["account_id"]
+    scope = ids if coded_accounts is None else coded_accounts
 
     def codes(*prefixes: str) -> list[dict]:
         return code_mentions(coded, prefix=prefixes, accounts=scope, preferred=best_ids, limit=limit)
 
     prefix = CODE_PREFIXES
     needs = codes(prefix["need_met"]) + _preferences(members)
-    best_share = float(_isin(members["account_id"], best_ids).mean()) if len(members) else 0.0
+    best_share = float(isin(members["account_id"], best_ids).mean()) if len(members) else 0.0
     return {
         "id": key,
         "kind": kind,
@@ -479,10 +474,10 @@ def _auto_label(members: pd.DataFrame, fallback: str) -> str:
     return " · ".join(parts) if parts else fallback
 
 
-def _main_roles(contacts: pd.DataFrame, accounts: set, *, min_share: float, limit: int) -> list[str]:
+def _main_roles(contacts: pd.DataFrame, accounts: pd.Series, *, min_share: float, limit: int) -> list[str]:
     if "job_role" not in contacts:
         return []
-    roles = contacts.loc[_isin(contacts["account_id"], accounts), "job_role"].dropna().astype(str)
+    roles = contacts.loc[isin(contacts["account_id"], accounts), "job_role"].dropna().astype(str)
     if roles.empty:
         return []
     shares = level_counts(roles) / len(roles)
@@ -548,9 +543,9 @@ def build_personas(
         keep = [c for c in ("account_id", "value_score", "is_best") if c in best]
         table = table.drop(columns=[c for c in keep if c != "account_id" and c in table])
         table = table.merge(best[keep], on="account_id", how="left")
-    best_ids = set()
+    best_ids = table["account_id"].iloc[:0]
     if "is_best" in table:
-        best_ids = set(table.loc[table["is_best"].fillna(False).astype(bool), "account_id"])
+        best_ids = table.loc[table["is_best"].fillna(False).astype(bool), "account_id"]
     membership = groups[["account_id", "group"]].drop_duplicates("account_id")
     table = table.merge(membership, on="account_id", how="inner")
     info = group_descriptions(group_info)
@@ -558,7 +553,7 @@ def build_personas(
     personas = []
     for group_id, members in table.groupby("group", sort=True):
         meta = info.get(str(group_id), {})
-        member_contacts = None if contacts is None else contacts[_isin(contacts["account_id"], members["account_id"])]
+        member_contacts = None if contacts is None else contacts[isin(contacts["account_id"], members["account_id"])]
         fallback = f"Group {group_id}"
         name = meta.get("name") or meta.get("label") or _auto_label(members, fallback)
         label = name if str(name).lower().startswith("group") else f"{fallback}: {name}"
@@ -582,12 +577,12 @@ def build_personas(
     personas.sort(key=lambda p: (-p["best_share"], p["id"]))
 
     if contacts is not None and not contacts.empty:
-        anchor = best_ids or set(table["account_id"])
+        anchor = best_ids if len(best_ids) else table["account_id"]
         for role in _main_roles(contacts, anchor, min_share=role_min_share, limit=max_roles):
             role_contacts = contacts[
-                _isin(contacts["account_id"], anchor) & (contacts["job_role"].astype(str) == role)
+                isin(contacts["account_id"], anchor) & (contacts["job_role"].astype(str) == role)
             ]
-            members = table[_isin(table["account_id"], role_contacts["account_id"])]
+            members = table[isin(table["account_id"], role_contacts["account_id"])]
             coded_accounts = None
             role_coded = coded
             if (
@@ -601,8 +596,8 @@ def build_personas(
                     "interview_id",
                 ]
                 if len(said):
-                    role_coded = coded[_isin(coded["interview_id"], said)]
-                    coded_accounts = set(role_coded["account_id"])
+                    role_coded = coded[isin(coded["interview_id"], said)]
+                    coded_accounts = role_coded["account_id"]
             personas.append(
                 _persona(
                     key=f"role-{re.sub(r'[^a-z0-9]+', '-', role.casefold()).strip('-')}",
@@ -610,7 +605,7 @@ def build_personas(
                     label=f"Role: {role}",
                     description=(
                         f"contacts with the role {role} at {members['account_id'].nunique()} "
-                        f"{'best-customer ' if best_ids else ''}accounts"
+                        f"{'best-customer ' if len(best_ids) else ''}accounts"
                     ),
                     members=members,
                     contacts=role_contacts,

@@ -94,7 +94,23 @@ class Redactor:
                 terms |= {(w,) for w in words if len(w) >= min_part_length}
             for term in terms:
                 self._names.setdefault(term[0], set()).add(term)
-        self._known_phones = {self._digits(p) for p in self.extra_phones if len(self._digits(p)) >= 6}
+        self._known_phones = self._phone_digits(self.extra_phones)
+
+    @classmethod
+    def _phone_digits(cls, phones: list[str]) -> set[str]:
+        """The digits of each phone number with six or more, as a set.
+
+        ASCII numbers (nearly all of a CRM's) go through one vectorised
+        replace; the rest, which may use other scripts' digits, one by one.
+        """
+        if not phones:
+            return set()
+        text = pd.Series(phones, dtype="str")
+        other = text.str.contains(r"[^\x00-\x7f]", regex=True)
+        digits = text.str.replace(r"[^0-9]", "", regex=True)
+        if other.any():
+            digits[other] = [cls._digits(p) for p in text[other]]
+        return set(digits[digits.str.len() >= 6])
 
     @staticmethod
     def _digits(text: str) -> str:

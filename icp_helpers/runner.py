@@ -15,7 +15,6 @@ processes if asked, then the drift notebook, and the ``index.html`` pages and
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import NOTEBOOK_ORDER, NOTEBOOKS_DIR, REPORTS_DIR
+from .table_cache import file_sha256
 
 __all__ = [
     "KERNEL_NAME",
@@ -664,15 +664,6 @@ def check_run(
 
 
 # -------------------------------------------------------------- provenance
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def input_hashes(config) -> dict[str, dict[str, str]]:

@@ -75,6 +75,18 @@ def test_safe_frame_guards_text_columns_and_headers_only(frame):
     assert "'=header" in out.columns
 
 
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.sampled_from(DANGEROUS)), max_size=30))
+def test_text_and_category_columns_are_guarded_as_cell_by_cell(cells):
+    expected = [None if c is None else safe_cell(c) for c in cells]
+    frame = pd.DataFrame(
+        {"text": pd.Series(cells, dtype="str"), "category": pd.Categorical(cells), "object": pd.Series(cells, dtype=object)}
+    )
+    out = safe_frame(frame)
+    for column in frame.columns:
+        got = [None if pd.isna(v) else v for v in out[column]]
+        assert got == expected, column
+
+
 def test_csv_is_guarded_and_keeps_negative_numbers(tmp_path, frame):
     paths = write_scored(frame, tmp_path, "scored_accounts")
     assert paths["csv"] == tmp_path / "scored_accounts.csv"

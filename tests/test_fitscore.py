@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from icp_helpers.fitscore import FitScorer, assign_tiers, tier_cutoffs
+from icp_helpers.fitscore import FitScorer, assign_tiers, rows_as_lists, tier_cutoffs
 from icp_helpers.traits import TraitDef, scored_kinds
 
 WHOLESALER = TraitDef(id="industry=wholesaler", label="industry: wholesaler", kind="firmographic",
@@ -141,3 +141,16 @@ def test_no_trait_means_everyone_is_c(accounts):
     assert scorer.max_score_ == 0
     assert (scorer.tier(frame) == "C").all()
     assert (tier_cutoffs(np.zeros(10)) == {"A": 1.0, "B": 1.0})
+
+
+def test_rows_as_lists_equals_a_loop_over_cells():
+    mask = np.random.default_rng(2).random((500, 4)) < 0.4
+    ids = ["a", "b", "c", "d"]
+    lists, pattern, patterns = rows_as_lists(mask, ids)
+    assert lists == [[ids[j] for j in np.flatnonzero(row)] for row in mask]
+    assert [patterns[p] for p in pattern] == lists
+    assert len(patterns) <= 16
+    first, second = np.flatnonzero(pattern == pattern[0])[:2]  # two rows of one pattern
+    lists[first].append("x")  # each row owns its list
+    assert "x" not in lists[second] and "x" not in patterns[pattern[0]]
+    assert rows_as_lists(np.zeros((3, 0), dtype=bool), [])[0] == [[], [], []]

@@ -853,3 +853,16 @@ def test_write_quarantine_keeps_the_summary_rows_of_tables_loaded_elsewhere(tmp_
     deals_row = summary.set_index("table").loc["deals"]
     assert deals_row["rows_quarantined"] == 1
     assert (run_dir / "quarantine" / "deals.csv").read_text().count("not a date") == 1
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_categories_and_stages_cleaned_per_distinct_value_equal_cell_by_cell(dtype):
+    from icp_helpers.schema import apply_aliases, clean_text, map_distinct, normalise_stage
+
+    cells = np.random.default_rng(0).choice([" Won", "closed lost", None, "Prospecting", "  Closed  Won"], 200_000)
+    series = pd.Series(cells, dtype=dtype, name="stage")
+    for transform in (
+        lambda c: normalise_stage(apply_aliases(clean_text(c), {"prospecting": "lost"})),
+        lambda c: apply_aliases(clean_text(c), {"won": "WON"}),
+    ):
+        pd.testing.assert_series_equal(map_distinct(series, transform), transform(series))

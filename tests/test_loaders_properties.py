@@ -155,7 +155,13 @@ def test_mangled_export_loads_reconciled_or_fails_clearly(target, changes, fmt, 
         }
         config = folder / "icp.yml"
         config.write_text(
-            yaml.safe_dump({"data_dir": ".", "inputs": {t: {"path": n} for t, n in names.items()}}),
+            yaml.safe_dump(
+                {
+                    "data_dir": ".",
+                    "reports_dir": "reports",
+                    "inputs": {t: {"path": n} for t, n in names.items()},
+                }
+            ),
             encoding="utf-8",
         )
         try:
@@ -167,6 +173,14 @@ def test_mangled_export_loads_reconciled_or_fails_clearly(target, changes, fmt, 
             assert any(name in message for name in names.values()) or "inputs." in message
             assert "Traceback" not in message
             return
+        # the table cache gives back exactly what validation produced
+        entries = list((folder / "reports" / ".cache" / "tables").glob("*-*"))
+        event(f"{len(entries)} of {len(project.tables)} tables cached")
+        cached = load_project(config)
+        for table, loaded in project.tables.items():
+            pd.testing.assert_frame_equal(cached.tables[table].frame, loaded.frame)
+            pd.testing.assert_frame_equal(cached.tables[table].quarantine, loaded.quarantine)
+            assert cached.tables[table].summary == loaded.summary
     event(f"loaded, {sum(len(q) for q in project.quarantine.values())} quarantined")
     for table, frame in frames.items():
         summary = project.tables[table].summary

@@ -1,0 +1,51 @@
+"""Arrow-backed column operations agree with pandas' own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from icp_helpers import frames
+
+
+@pytest.fixture
+def ids() -> pd.Series:
+    rng = np.random.default_rng(3)
+    values = [f"D{i}" for i in range(5_000)]
+    for i in rng.integers(0, 5_000, 20):  # a few ids repeated further down
+        values.append(f"D{i}")
+    values[100] = values[2_000] = values[4_000] = None
+    return pd.Series(values, dtype="str").sample(frac=1, random_state=1).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("through_duckdb", [True, False])
+def test_duplicated_equals_pandas(ids, monkeypatch, through_duckdb):
+    monkeypatch.setattr(frames, "DUPLICATED_MIN_ROWS", 0 if through_duckdb else 10**9)
+    expected = ids.duplicated(keep="first")
+    got = frames.duplicated(ids)
+    assert got.equals(expected)
+    assert 20 <= got.sum() <= 22  # the repeats, and the second and third missing value
+
+
+def test_duplicated_of_mostly_repeated_values_equals_pandas(monkeypatch):
+    monkeypatch.setattr(frames, "DUPLICATED_MIN_ROWS", 0)
+    column = pd.Series(np.random.default_rng(0).integers(0, 50, 2_000).astype(str), dtype="str")
+    assert frames.duplicated(column).equals(column.duplicated(keep="first"))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"D1", "D7", "nope"}, ["D1", "D7"], pd.Series(["D3", None], dtype="str"), pd.Index(["D9"]), set(), ["D1", 7]],
+)
+def test_isin_equals_pandas(ids, values):
+    expected = ids.isin(list(values)) & ids.notna()
+    got = frames.isin(ids, values)
+    assert got.index.equals(ids.index)
+    assert got.dtype == bool
+    assert got.equals(expected)
+
+
+def test_isin_of_numbers_falls_back_to_pandas():
+    column = pd.Series([1, 2, 3, 2])
+    assert frames.isin(column, {2, 5}).tolist() == [False, True, False, True]
