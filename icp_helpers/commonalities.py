@@ -296,6 +296,8 @@ def best_vs_rest(
                 }
             )
         else:
+            if isinstance(series.dtype, pd.StringDtype) and series.nunique() > max_levels:
+                continue  # names, cities: told apart without turning a million cells into objects
             text = series.astype("object").where(series.notna())
             levels = text.dropna().astype(str)
             n_levels = levels.nunique()

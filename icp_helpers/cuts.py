@@ -55,7 +55,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from .frames import isin
+from .frames import isin, positions
 
 __all__ = [
     "AGE_BANDS",
@@ -336,7 +336,11 @@ def spend_thresholds(
     """
     frame = deals[["account_id", "amount"]].copy()
     frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce")
-    frame[label] = "all" if by is None else frame["account_id"].map(by).fillna("(none)").astype(str)
+    if by is None:
+        frame[label] = "all"
+    else:
+        names = by.astype(object).where(by.notna(), "(none)").astype(str).to_numpy(dtype=object)
+        frame[label] = np.append(names, "(none)")[positions(frame["account_id"], by.index)]
     grouped = frame.groupby(label)
     table = pd.DataFrame(
         {

@@ -264,6 +264,17 @@ def _weighted_phi(x: np.ndarray, G: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.nan_to_num(phi)
 
 
+def _phi_from_counts(counts: np.ndarray, total: float) -> np.ndarray:
+    """Phi of every pair of 0/1 columns from their weighted co-occurrence counts (as :func:`_weighted_phi`)."""
+    if total <= 0:
+        return np.zeros(counts.shape)
+    p = np.diag(counts) / total
+    spread = p * (1 - p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = (counts / total - p[:, None] * p[None, :]) / np.sqrt(spread[:, None] * spread[None, :])
+    return np.nan_to_num(phi)
+
+
 def conditional_lift(
     trait: np.ndarray,
     given: np.ndarray,
@@ -327,6 +338,7 @@ def redundancy(
     weights: np.ndarray | None = None,
     max_phi: float = 0.7,
     min_lift: float = 1.2,
+    phis: np.ndarray | None = None,
 ) -> dict | None:
     """Whether a trait is redundant given traits already kept; None when it adds evidence.
 
@@ -334,6 +346,9 @@ def redundancy(
     ``max_phi``: the two mark the same accounts) or without evidence left
     once the kept traits are accounted for (the Mantel-Haenszel lift given
     their combinations has a 95% CI reaching below ``min_lift``).
+
+    ``phis``, when given, are the trait's phi with each kept trait, already
+    computed (the bootstrap takes them from one matrix product per resample).
 
     Returns
     -------
@@ -346,7 +361,7 @@ def redundancy(
     if G.shape[1] == 0:
         return None
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-    phis = _weighted_phi(x, G, w)
+    phis = _weighted_phi(x, G, w) if phis is None else np.asarray(phis, dtype=float)
     if phis.max() >= max_phi:
         return {"why": "phi", "phi": float(phis.max()), "index": int(np.argmax(phis))}
     lift, low, high = conditional_lift(x, G, cohort, weights=w)
@@ -366,10 +381,15 @@ def _resample_selection(order, groups, x_patterns, y_patterns, pops, pop_of_trai
             pop = pop_of_trait[j]
             if pop not in subsets:
                 rows = np.flatnonzero(pops[:, pop] & (w > 0))
-                subsets[pop] = (x_patterns[rows], y_patterns[rows], w[rows])
-            xs, ys, ws = subsets[pop]
+                xs, ws = x_patterns[rows], w[rows]
+                # phi of every pair of this resample's candidates from one product
+                candidates = xs[:, order].astype(float)
+                phi = _phi_from_counts(candidates.T @ (ws[:, None] * candidates), ws.sum())
+                subsets[pop] = (xs, y_patterns[rows], ws, phi, {c: i for i, c in enumerate(order)})
+            xs, ys, ws, phi, at = subsets[pop]
             verdict = redundancy(
-                xs[:, j], xs[:, peers], ys, weights=ws, max_phi=max_phi, min_lift=min_lift
+                xs[:, j], xs[:, peers], ys, weights=ws, max_phi=max_phi, min_lift=min_lift,
+                phis=phi[at[j], [at[k] for k in peers]],
             )
             if verdict is not None:
                 continue
@@ -457,8 +477,9 @@ def bootstrap_stability(
     yp, Xp, pp = y[first], X[first], pops[first]
     # traits x patterns, split by cohort so each resample needs one product per side
     best_p, rest_p = np.flatnonzero(yp), np.flatnonzero(~yp)
-    Xb_t = sparse.csr_matrix(Xp[best_p].T.astype(np.float32))
-    Xr_t = sparse.csr_matrix(Xp[rest_p].T.astype(np.float32))
+    # built column-wise from the row-major patterns and transposed: no dense float copy
+    Xb_t = sparse.csc_matrix(Xp[best_p], dtype=np.float32).T
+    Xr_t = sparse.csc_matrix(Xp[rest_p], dtype=np.float32).T
     N1_in = (pp & yp[:, None]).astype(np.float32)
     N0_in = (pp & ~yp[:, None]).astype(np.float32)
     # Multinomial over patterns is cheap when patterns are few; otherwise

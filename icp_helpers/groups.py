@@ -120,6 +120,17 @@ def _encode(frame: pd.DataFrame, categorical: Sequence[str], numeric: Sequence[s
     return cats, nums
 
 
+def _category_codes(cats_a: np.ndarray, cats_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of two categorical arrays over one vocabulary per column; unknown is -1."""
+    n_a = len(cats_a)
+    out = np.empty((n_a + len(cats_b), cats_a.shape[1]), dtype=np.int64)
+    for j in range(cats_a.shape[1]):
+        codes, levels = pd.factorize(np.concatenate([cats_a[:, j], cats_b[:, j]]))
+        unknown = np.flatnonzero(levels == _MISSING)
+        out[:, j] = np.where(np.isin(codes, unknown), -1, codes)
+    return out[:n_a], out[n_a:]
+
+
 def gower_distances(cats_a, nums_a, cats_b=None, nums_b=None) -> np.ndarray:
     """Gower distances between the rows of ``a`` and of ``b`` (``a`` itself when ``b`` is None).
 
@@ -128,6 +139,8 @@ def gower_distances(cats_a, nums_a, cats_b=None, nums_b=None) -> np.ndarray:
     cats_a, cats_b : ndarray of str, shape (n, c)
         Categorical columns; a mismatch counts 1; ``"(missing)"`` means
         unknown and, like a NaN number, leaves the column out of that pair.
+        Integer codes over one vocabulary (:func:`_category_codes`, -1 for
+        unknown) give the same distances without sorting text.
     nums_a, nums_b : ndarray of float, shape (n, m)
         Numeric columns already scaled to 0-1; NaN means unknown and the
         column is left out of that pair's average.
@@ -141,11 +154,15 @@ def gower_distances(cats_a, nums_a, cats_b=None, nums_b=None) -> np.ndarray:
     n_a, n_b = len(cats_a), len(cats_b)
     total = np.zeros((n_a, n_b), dtype=np.float32)
     weight = np.zeros((n_a, n_b), dtype=np.float32)
+    coded = np.issubdtype(np.asarray(cats_a).dtype, np.integer)
     for j in range(cats_a.shape[1]):
-        both = np.concatenate([cats_a[:, j], cats_b[:, j]])
-        _, inverse = np.unique(both, return_inverse=True)
-        inverse = np.where(both == _MISSING, -1, inverse)
-        ca, cb = inverse[:n_a], inverse[n_a:]
+        if coded:
+            ca, cb = cats_a[:, j], cats_b[:, j]
+        else:
+            both = np.concatenate([cats_a[:, j], cats_b[:, j]])
+            _, inverse = np.unique(both, return_inverse=True)
+            inverse = np.where(both == _MISSING, -1, inverse)
+            ca, cb = inverse[:n_a], inverse[n_a:]
         known = (ca[:, None] >= 0) & (cb[None, :] >= 0)
         total += known & (ca[:, None] != cb[None, :])
         weight += known
@@ -375,9 +392,11 @@ class CustomerGroups(ClusterMixin, BaseEstimator):
 
     def _nearest(self, cats: np.ndarray, nums: np.ndarray, chunk: int = 20000) -> np.ndarray:
         out = np.empty(len(cats), dtype="int64")
+        # coded once: each chunk would otherwise sort its text again
+        codes, medoid_codes = _category_codes(cats, self._medoid_cats)
         for start in range(0, len(cats), chunk):
             stop = start + chunk
-            d = gower_distances(cats[start:stop], nums[start:stop], self._medoid_cats, self._medoid_nums)
+            d = gower_distances(codes[start:stop], nums[start:stop], medoid_codes, self._medoid_nums)
             out[start:stop] = np.argmin(d, axis=1) + 1
         return out
 

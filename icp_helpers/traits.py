@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .frames import isin
+
 __all__ = [
     "KINDS",
     "WHO_KINDS",
@@ -253,7 +255,11 @@ class TraitDef:
             hit = values.fillna(False).astype(bool).to_numpy()
         elif self.op == "eq" or use_band:
             target = self.value
-            hit = (values.astype("object") == target).to_numpy(dtype=bool, na_value=False)
+            if isinstance(target, str) and isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+                # compared where the text lives (Arrow, or the categories), not cell by cell
+                hit = (values == target).to_numpy(dtype=bool, na_value=False)
+            else:
+                hit = (values.astype("object") == target).to_numpy(dtype=bool, na_value=False)
             if not hit.any() and not isinstance(target, str):
                 hit = (values.astype("object").astype(str) == str(target)).to_numpy(
                     dtype=bool, na_value=False
@@ -486,8 +492,8 @@ def candidate_traits(
         if pd.api.types.is_numeric_dtype(series.dtype) and series.nunique(dropna=True) > n_bands:
             traits.extend(_quantile_traits(column, series, kind, n_bands=n_bands))
             continue
-        counts = series.dropna().astype("object").value_counts()
-        levels = [lvl for lvl, n in counts.items() if n >= min_count]
+        counts = series.value_counts(dropna=True)
+        levels = [lvl for lvl, n in counts.items() if n >= min_count and n > 0]
         if not levels or len(levels) > max_levels:
             continue
         for level in sorted(levels, key=_level_text):
@@ -529,7 +535,7 @@ def with_codes(features: pd.DataFrame, code_traits: pd.DataFrame | None) -> pd.D
     joined = codes.reindex(out["account_id"].to_numpy())
     for column in joined.columns:
         out[column] = joined[column].astype("boolean").to_numpy()
-    out["interviewed"] = out["account_id"].isin(codes.index).to_numpy()
+    out["interviewed"] = isin(out["account_id"], codes.index).to_numpy()
     return out
 
 

@@ -166,3 +166,17 @@ def test_skew_warning():
     y3 = np.array([True] * 3 + [False] * 117)
     assert "only 10 accounts" in interview_skew_warning(y3, few)
     assert "No accounts" in interview_skew_warning(y3, np.zeros(120, dtype=bool))
+
+
+def test_phi_from_counts_equals_weighted_phi_pair_by_pair():
+    from icp_helpers.evidence import _phi_from_counts, _weighted_phi
+
+    rng = np.random.default_rng(4)
+    X = rng.random((400, 6)) < [0.1, 0.5, 0.5, 0.9, 0.0, 1.0]  # the last two are constant
+    X[:, 2] = X[:, 1] ^ (rng.random(400) < 0.1)
+    w = rng.integers(0, 4, 400).astype(float)
+    counts = X.T.astype(float) @ (w[:, None] * X)
+    phi = _phi_from_counts(counts, w.sum())
+    for j in range(6):
+        np.testing.assert_allclose(phi[j], _weighted_phi(X[:, j], X, w), atol=1e-12)
+    assert (_phi_from_counts(counts * 0, 0.0) == 0).all()

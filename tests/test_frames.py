@@ -49,3 +49,12 @@ def test_isin_equals_pandas(ids, values):
 def test_isin_of_numbers_falls_back_to_pandas():
     column = pd.Series([1, 2, 3, 2])
     assert frames.isin(column, {2, 5}).tolist() == [False, True, False, True]
+
+
+@pytest.mark.parametrize("index", [pd.Index(["D7", "D1", "D3"]), pd.Index(["D7", "D1"], dtype=object), pd.Index([])])
+def test_positions_equal_get_indexer(ids, index):
+    np.testing.assert_array_equal(frames.positions(ids, index), pd.Index(index).get_indexer(ids))
+
+
+def test_positions_of_numbers_fall_back_to_get_indexer():
+    np.testing.assert_array_equal(frames.positions(pd.Series([3, 1, 9]), pd.Index([1, 3])), [1, 0, -1])

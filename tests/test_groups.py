@@ -152,3 +152,16 @@ def test_artifacts_and_plots(fitted):
     ax = gr.plot_profiles(model, features)
     assert len(ax.get_yticklabels()) == model.n_groups_
     plt.close(ax.figure)
+
+
+def test_gower_distances_of_integer_codes_equal_those_of_text():
+    rng = np.random.default_rng(0)
+    a = rng.choice(["x", "y", "z", gr._MISSING], (300, 3)).astype(object)
+    b = rng.choice(["x", "y", "w", gr._MISSING], (7, 3)).astype(object)
+    nums_a, nums_b = rng.random((300, 2)), rng.random((7, 2))
+    nums_a[rng.random((300, 2)) < 0.1] = np.nan
+    codes_a, codes_b = gr._category_codes(a, b)
+    assert (codes_a[a == gr._MISSING] == -1).all()
+    np.testing.assert_array_equal(
+        gr.gower_distances(codes_a, nums_a, codes_b, nums_b), gr.gower_distances(a, nums_a, b, nums_b)
+    )

@@ -382,6 +382,19 @@ def test_calibrated_points_rank_like_the_logistic_model_on_held_out_leads():
     assert tiers.groupby("points")["leads"].sum().eq(len(matrix)).all()
 
 
+def test_held_out_comparison_learns_from_a_stated_sample_and_scores_every_lead():
+    events, leads = _synthetic(seed=2)
+    matrix = activity_matrix(events, leads=leads)
+    y = leads.set_index("lead_id")["converted"]
+    kwargs = dict(reference_points=resolve_points(matrix.columns), random_state=0)
+    full = evaluate_points(matrix, y, max_train=None, **kwargs)
+    sampled = evaluate_points(matrix, y, max_train=len(matrix) // 4, **kwargs)
+    assert sampled.scores[["calibrated", "logistic"]].notna().all().all()
+    assert not sampled.scores["logistic"].equals(full.scores["logistic"])  # it learned from fewer
+    for name in ("calibrated", "logistic"):
+        assert sampled.mean_auc[name] == pytest.approx(full.mean_auc[name], abs=0.03)
+
+
 # --------------------------------------------------------------------------- tables
 
 
