@@ -110,6 +110,8 @@ def rows_as_lists(mask: np.ndarray, ids: Sequence[str]) -> tuple[list[list[str]]
     (list of list, ndarray, list of list)
         The list per row, each row's pattern number, and the list per pattern.
     """
+    if len(ids) > 62:
+        raise ValueError("rows_as_lists takes at most 62 columns (the traits of a score are at most 10)")
     mask = np.asarray(mask, dtype=bool).reshape(len(mask), len(ids))
     codes = mask.astype(np.int64) @ (np.int64(1) << np.arange(len(ids), dtype=np.int64))
     patterns, pattern = np.unique(codes, return_inverse=True)

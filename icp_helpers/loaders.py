@@ -1375,7 +1375,9 @@ def load_project(
     ids = accounts_key = None
     for table in wanted:
         checked = TABLE_SPECS[table].account_fk
-        key = store.key(config, table, accounts_key=accounts_key if checked else None) if store else None
+        # rows checked against accounts that have no key (a folder of files) are not cached
+        unkeyed = checked and ids is not None and accounts_key is None
+        key = store.key(config, table, accounts_key=accounts_key if checked else None) if store and not unkeyed else None
         loaded = store.get(key) if store else None
         if loaded is None:
             loaded = load_table(config, table, accounts_ids=ids if checked else None)

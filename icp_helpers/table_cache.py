@@ -16,7 +16,7 @@ table's ``inputs`` section and the column preset it names, the ``aliases``,
 the validated accounts (for tables checked against account ids), and the
 versions of this package, pandas and pyarrow together with the source of the
 loading code. A change to any of them is a miss and the table is validated
-afresh. Tables holding Python objects that Parquet would not give back
+afresh. Tables holding Python objects that Arrow would not give back
 unchanged (lists of keywords or patterns: interviews, codebook, manual codes)
 are never cached; nor is anything when ``cache_tables: false``.
 
@@ -56,7 +56,7 @@ KEEP_PER_TABLE = 2
 #: Bumped when the layout of an entry changes.
 FORMAT = 2
 
-_CODE_FILES = ("loaders.py", "schema.py", "config.py", "table_cache.py")
+_CODE_FILES = ("loaders.py", "schema.py", "frames.py", "config.py", "table_cache.py")
 
 
 @cache
