@@ -641,7 +641,10 @@ def map_distinct(series: pd.Series, transform) -> pd.Series:
         [*uniques, None], dtype=object if series.dtype == object else series.dtype, name=series.name
     )
     done = transform(values)
-    return pd.Series(done.to_numpy()[codes], index=series.index, dtype=done.dtype, name=done.name)
+    codes = np.where(codes < 0, len(uniques), codes)
+    spread = done.take(codes)  # Arrow's take for text: no Python objects
+    spread.index = series.index
+    return spread
 
 
 def parse_column(
