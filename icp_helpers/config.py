@@ -282,7 +282,7 @@ class TemplatesConfig(_Section):
 class ExportsConfig(_Section):
     """The scored exports for sales (``scored_accounts``, ``scored_prospects``, ``scored_leads``)."""
 
-    # a sales list, not an archive: openpyxl streams 10,000 rows in 1-2 s, 1M rows in minutes
+    # a sales list, not an archive: openpyxl streams 10,000 rows in about 2 s, 50,000 in about 10 s
     xlsx_max_rows: int | None = Field(
         10_000,
         ge=1,

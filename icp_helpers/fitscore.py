@@ -102,8 +102,8 @@ def rows_as_lists(mask: np.ndarray, ids: Sequence[str]) -> tuple[list[list[str]]
     """Per row of a boolean matrix, the ids of its True columns.
 
     Rows share a few patterns (at most 2 ** 10 for ten traits), so each
-    pattern's list is built once and copied per row: a million accounts take
-    a fraction of a second instead of a Python loop over every cell.
+    pattern's list is built once and copied per row, instead of a Python
+    loop over every cell.
 
     Returns
     -------
@@ -230,10 +230,12 @@ class FitScorer(BaseEstimator):
 
     def transform(self, features: pd.DataFrame) -> pd.Series:
         """Fit score per row (sum of the points of the traits the row has)."""
+        return self._scores(self._matrix(features), features.index)
+
+    def _scores(self, X: np.ndarray, index: pd.Index) -> pd.Series:
         points = np.array([self.points_[t.id] for t in self.traits_], dtype=int)
-        X = self._matrix(features)
-        scores = X.astype(int) @ points if len(points) else np.zeros(len(features), dtype=int)
-        return pd.Series(scores, index=features.index, name="fit_score", dtype="int64")
+        scores = X.astype(int) @ points if len(points) else np.zeros(len(index), dtype=int)
+        return pd.Series(scores, index=index, name="fit_score", dtype="int64")
 
     def tier(self, features: pd.DataFrame) -> pd.Series:
         """A/B/C tier per row."""
@@ -252,7 +254,7 @@ class FitScorer(BaseEstimator):
             words, e.g. ``industry: wholesaler (+22)``), indexed like ``features``.
         """
         X = self._matrix(features)
-        scores = self.transform(features)
+        scores = self._scores(X, features.index)  # the traits are evaluated once
         ids = [t.id for t in self.traits_]
         labels = {t.id: t.label for t in self.traits_}
         matched, pattern, patterns = rows_as_lists(X, ids)

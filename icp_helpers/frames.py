@@ -1,12 +1,12 @@
 """Column operations that pandas runs slowly on Arrow-backed strings.
 
 pandas 3 keeps text as Arrow strings. Its ``Series.isin`` on such a column
-turns every value to look for into an Arrow scalar in Python first, which
-costs about a second per million ids. Membership tests against all the
-accounts of a large project (personas, lead scoring, sales cuts) are
-therefore done here, in Arrow's own hash table. Finding repeated ids among
-20 million deals takes pandas about 13 s on one core; DuckDB groups them in
-a few seconds on two.
+turns every value to look for into an Arrow scalar in Python first: 2
+million contacts against 200,000 account ids took 1.5 s, against 0.4 s in
+Arrow's own hash table, where membership tests against the accounts of a
+large project (personas, lead scoring, sales cuts) are therefore done.
+Finding repeated ids among 20 million deals took pandas 15.5 s on one core,
+and DuckDB 3 to 6 s on two.
 """
 
 from __future__ import annotations

@@ -1223,9 +1223,10 @@ def _plain_logistic(units: np.ndarray, target: np.ndarray, *, random_state: Any)
     return lambda x: model.predict_proba(scaler.transform(x))[:, 1]
 
 
-#: Training leads per fold of the held-out comparison at most: a logistic
-#: model of a few dozen activity counts has nothing left to learn from more,
-#: and five fits on a million leads would cost most of the step's time.
+#: Training leads per fold of the held-out comparison at most: a stated
+#: sample for a comparison, not the scoring model (fitted on every lead);
+#: the folds' fits on 800,000 leads each took most of lead scoring's time at
+#: a million leads.
 CV_MAX_TRAIN = 200_000
 
 

@@ -71,9 +71,9 @@ __all__ = [
     "validation_markdown",
 ]
 
-#: Training accounts per fold of the black box at most: its learning curve is
-#: flat well before this, and fitting on all of a million accounts five times
-#: would cost minutes of every quarter's run.
+#: Training accounts per fold of the black box at most: a stated sample for
+#: the ceiling, not the product. With five fits on 800,000 accounts each, the
+#: backtest was the slowest cell of a million-account quarter (169 s).
 BLACK_BOX_MAX_TRAIN = 100_000
 
 MODELS = {
