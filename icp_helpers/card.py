@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from .artifacts import read_json, read_table
 from .config import TEMPLATES_DIR, ProjectConfig
-from .frames import isin
+from .frames import ColumnMap, isin
 from .personas import (
     BEHAVIOUR_COLUMNS,
     CODE_PREFIXES,
@@ -251,10 +251,10 @@ def _optional_json(run_dir: Path, name: str) -> Any:
     return read_json(run_dir, name) if (run_dir / name).is_file() else None
 
 
-def _names(accounts: pd.DataFrame | None) -> dict:
+def _names(accounts: pd.DataFrame | None) -> Mapping:
     if accounts is None or "name" not in accounts:
         return {}
-    return dict(zip(accounts["account_id"], accounts["name"], strict=False))
+    return ColumnMap(accounts["account_id"], accounts["name"])
 
 
 # Shown on screen, left out of the printed page to keep it to one sheet.

@@ -91,6 +91,9 @@ _OTHER = "other"
 _DAYPARTS = (("night", 0, 5), ("morning", 6, 11), ("afternoon", 12, 17), ("evening", 18, 23))
 
 
+_DEAL_COLUMNS = ("account_id", "close_date", "amount", "stage")
+
+
 def won_deals(deals: pd.DataFrame, *, window: tuple[Any, Any] | None = None) -> pd.DataFrame:
     """Won deals (``stage`` won, or every deal without a stage) closed inside ``[start, end)``."""
     close = pd.to_datetime(deals["close_date"], errors="coerce")
@@ -334,17 +337,27 @@ def spend_thresholds(
     label : str
         Name of the group column.
     """
-    frame = deals[["account_id", "amount"]].copy()
-    frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce")
+    # grouped on integer codes: millions of deals, few groups
     if by is None:
-        frame[label] = "all"
+        group, names = np.zeros(len(deals), dtype=np.int64), np.array(["all"], dtype=object)
+        accounts = np.array([deals["account_id"].nunique()])
     else:
-        names = by.astype(object).where(by.notna(), "(none)").astype(str).to_numpy(dtype=object)
-        frame[label] = np.append(names, "(none)")[positions(frame["account_id"], by.index)]
-    grouped = frame.groupby(label)
+        labels = by.astype(object).where(by.notna(), "(none)").astype(str).to_numpy(dtype=object)
+        codes, names = pd.factorize(np.append(labels, "(none)"))
+        names = np.asarray(names, dtype=object)
+        at = positions(deals["account_id"], by.index)
+        group = codes[at]  # -1 (not in ``by``) picks the last code, "(none)"
+        # a group's accounts: the distinct accounts of ``by`` among its deals, and the unknown ones
+        seen = np.flatnonzero(np.bincount(at[at >= 0], minlength=len(by)))
+        accounts = np.bincount(codes[seen], minlength=len(names))
+        accounts[codes[-1]] += deals["account_id"][at < 0].nunique()
+    frame = pd.DataFrame(
+        {"group": group, "amount": pd.to_numeric(deals["amount"], errors="coerce").to_numpy(dtype=float)}
+    )
+    grouped = frame.groupby("group")
     table = pd.DataFrame(
         {
-            "accounts": grouped["account_id"].nunique(),
+            "accounts": accounts[grouped.size().index.to_numpy()],
             "deals": grouped.size(),
             "spend_min": grouped["amount"].min(),
             "spend_median": grouped["amount"].median(),
@@ -352,15 +365,21 @@ def spend_thresholds(
             "won_value": grouped["amount"].sum(),
         }
     )
-    return table.sort_values("spend_median", ascending=False).reset_index()
+    table.index = pd.Index(names[table.index.to_numpy()], name=label)
+    return table.sort_index().sort_values("spend_median", ascending=False).reset_index()
 
 
 def weekday_hour(deals: pd.DataFrame) -> pd.DataFrame:
     """Won deals per weekday (rows, Monday first) and hour of close (columns 0-23)."""
     close = pd.to_datetime(deals["close_date"], errors="coerce").dropna()
-    table = pd.crosstab(close.dt.day_name(), close.dt.hour)
-    return table.reindex(index=list(WEEKDAYS), columns=range(24), fill_value=0).rename_axis(
-        index="weekday", columns="hour"
+    cells = np.bincount(
+        close.dt.dayofweek.to_numpy(dtype=np.int64) * 24 + close.dt.hour.to_numpy(dtype=np.int64),
+        minlength=7 * 24,
+    )
+    return pd.DataFrame(
+        cells.reshape(7, 24),
+        index=pd.Index(list(WEEKDAYS), name="weekday"),
+        columns=pd.RangeIndex(24, name="hour"),
     )
 
 
@@ -480,7 +499,8 @@ def sales_cuts(
     SalesCuts
     """
     notes: list[str] = []
-    won = won_deals(deals, window=window)
+    # the columns used only: the won deals are millions of rows
+    won = won_deals(deals[[c for c in _DEAL_COLUMNS if c in deals.columns]], window=window)
     customers = features[isin(features["account_id"], won["account_id"].unique())]
     if customers.empty:
         raise ValueError("no won deals in the analysis window: nothing to cut")

@@ -105,7 +105,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from .frames import isin
+from .frames import positions
 from .schema import map_distinct
 
 __all__ = [
@@ -252,7 +252,10 @@ def title_level(title: Any, *, levels: Mapping[str, str] | None = None) -> str:
 
 def title_levels(titles: pd.Series, *, levels: Mapping[str, str] | None = None) -> pd.Series:
     """:func:`title_level` of every title in a Series (same index)."""
-    return titles.astype(object).map(lambda t: title_level(t, levels=levels)).astype(object)
+    # once per distinct title: a million forms repeat a few hundred titles
+    codes, distinct = pd.factorize(titles.astype(object), use_na_sentinel=True)
+    named = np.array([title_level(t, levels=levels) for t in distinct] + ["unknown"], dtype=object)
+    return pd.Series(named[codes], index=titles.index, dtype=object)
 
 
 def resolve_thresholds(thresholds: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -416,17 +419,16 @@ def activity_matrix(
     if as_of is not None:
         events = events[events["timestamp"] < pd.Timestamp(as_of)]
 
-    lead_titles = None
+    lead_of_event = None  # each event's row in ``leads``, looked up once
     if leads is not None:
         _require(leads, ["lead_id"], source="leads")
-        events = events[isin(events["lead_id"], leads["lead_id"])]
+        lead_of_event = positions(events["lead_id"], leads["lead_id"])
+        known_lead = lead_of_event >= 0
+        events, lead_of_event = events[known_lead], lead_of_event[known_lead]
         if "converted_date" in leads.columns:
-            cut = pd.to_datetime(
-                events["lead_id"].map(leads.set_index("lead_id")["converted_date"])
-            )
-            events = events[cut.isna() | (events["timestamp"] < cut)]
-        if "job_title" in leads.columns:
-            lead_titles = leads.set_index("lead_id")["job_title"]
+            cut = pd.to_datetime(leads["converted_date"]).to_numpy()[lead_of_event]
+            before = pd.isna(cut) | (events["timestamp"].to_numpy() < cut)
+            events, lead_of_event = events[before], lead_of_event[before]
 
     weight = pd.Series(1.0, index=events.index)
     if half_life_days is not None:
@@ -450,8 +452,11 @@ def activity_matrix(
             if "job_title" in events.columns
             else pd.Series(pd.NA, index=events.index[forms])
         ).astype(object)
-        if lead_titles is not None:
-            fallback = events.loc[forms, "lead_id"].map(lead_titles)
+        if lead_of_event is not None and "job_title" in leads.columns:
+            fallback = pd.Series(
+                leads["job_title"].astype(object).to_numpy()[lead_of_event[forms.to_numpy()]],
+                index=titles.index,
+            )
             empty = titles.isna() | (titles.astype(str).str.strip() == "")
             titles = titles.where(~empty, fallback)
         level = title_levels(titles, levels=levels)
@@ -466,15 +471,27 @@ def activity_matrix(
             )
         )
     long = pd.concat(parts, ignore_index=True)
-    matrix = long.pivot_table(
-        index="lead_id", columns="feature", values="w", aggfunc="sum", fill_value=0.0
-    )
-    matrix = matrix.reindex(columns=sorted(matrix.columns))
+    # the weights summed per (lead, feature) cell on integer codes: a pivot
+    # table of a million leads spends its time sorting and aligning text
     if leads is not None:
-        matrix = matrix.reindex(pd.Index(leads["lead_id"].unique()), fill_value=0.0)
-    matrix.index.name = "lead_id"
-    matrix.columns.name = None
-    return matrix.astype(float)
+        rows = pd.Index(leads["lead_id"].unique())
+        row = positions(long["lead_id"], rows)
+    else:
+        row, rows = pd.factorize(long["lead_id"], sort=True)
+    column, columns = pd.factorize(long["feature"].astype(object), sort=True)
+    present = (row >= 0) & (column >= 0)
+    cells = np.bincount(
+        row[present] * len(columns) + column[present],
+        weights=long["w"].to_numpy(dtype=float)[present],
+        minlength=len(rows) * len(columns),
+    )
+    matrix = pd.DataFrame(
+        cells.reshape(len(rows), len(columns)), index=pd.Index(rows, name="lead_id"),
+        columns=[str(c) for c in columns],
+    )
+    if leads is None:  # leads that have events only, as the table of events says
+        matrix = matrix[np.bincount(row[present], minlength=len(rows)) > 0]
+    return matrix
 
 
 def count_matrix(

@@ -905,7 +905,8 @@ def _pandera_problems(frame: pd.DataFrame, work: _Table, account_ids) -> None:
         work.table, columns=list(frame.columns), account_ids=account_ids, unique=False
     )
     try:
-        schema.validate(frame, lazy=True)
+        # inplace: nothing is coerced, so pandera's defensive copy of the frame is pure cost
+        schema.validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         structural = cases[cases["index"].isna()]

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .artifacts import read_json, read_table, write_json
-from .frames import isin
+from .frames import ColumnMap, isin
 
 __all__ = [
     "NO_EVIDENCE",
@@ -415,7 +415,7 @@ def _examples(members: pd.DataFrame, names: Mapping | None, limit: int) -> list[
         order = members.sort_values(["value_score", "account_id"], ascending=[False, True])
     items = []
     for account_id in order["account_id"].head(limit):
-        name = (names or {}).get(account_id)
+        name = None if names is None else names.get(account_id)
         label = str(name) if name is not None and not pd.isna(name) else str(account_id)
         items.append({"account_id": str(account_id), "value": label, **_said(label, "")})
     return items
@@ -438,10 +438,14 @@ def _persona(
     limit: int,
 ) -> dict:
     ids = members["account_id"]
-    scope = ids if coded_accounts is None else coded_accounts
+    preferred = best_ids
+    if coded is not None and not coded.empty:
+        # narrowed to the persona's answers once, not again for every field
+        coded = coded[isin(coded["account_id"], ids if coded_accounts is None else coded_accounts)]
+        preferred = coded["account_id"][isin(coded["account_id"], best_ids)]
 
     def codes(*prefixes: str) -> list[dict]:
-        return code_mentions(coded, prefix=prefixes, accounts=scope, preferred=best_ids, limit=limit)
+        return code_mentions(coded, prefix=prefixes, preferred=preferred, limit=limit)
 
     prefix = CODE_PREFIXES
     needs = codes(prefix["need_met"]) + _preferences(members)
@@ -643,7 +647,7 @@ def personas_from_run(
     info_path = folder / "groups.json"
     features = read_table(folder, "features.parquet", made_by="01_best_customers")
     source = accounts if accounts is not None and "name" in accounts else features
-    names = dict(zip(source["account_id"], source["name"], strict=False)) if "name" in source else None
+    names = ColumnMap(source["account_id"], source["name"]) if "name" in source else None
     return build_personas(
         read_table(folder, "groups.parquet", made_by="01_best_customers"),
         features=features,

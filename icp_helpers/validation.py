@@ -218,14 +218,21 @@ def backtest_quarters(
     return s, [s + i for i in range(1, horizon + 1)], note
 
 
-def _model_frame(features: pd.DataFrame) -> pd.DataFrame:
-    """Every feature column in a form gradient boosting takes.
+#: Text columns keep their most frequent levels as categories (the rest is ``other``),
+#: so that gradient boosting's 255 bins hold every category.
+MAX_CATEGORIES = 250
+
+
+def _model_frame(features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every feature column as floats for gradient boosting, and which of them are categories.
 
     Dates, ids and columns with at most one distinct value (nothing to learn)
-    are dropped.
+    are dropped. Text becomes the integer code of its level (levels in
+    alphabetical order, missing stays missing), coded once here rather than
+    again by every fold's model.
     """
     drop = {"account_id", "name", "referred_by"}
-    out = {}
+    out, categorical = {}, []
     for column in features.columns:
         if column in drop:
             continue
@@ -233,15 +240,21 @@ def _model_frame(features: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(values.dtype) or values.nunique(dropna=True) < 2:
             continue
         if pd.api.types.is_bool_dtype(values.dtype):
-            out[column] = values.astype(float)
+            out[column] = values.astype(float).to_numpy()
         elif pd.api.types.is_numeric_dtype(values.dtype):
-            out[column] = pd.to_numeric(values, errors="coerce").astype(float)
+            out[column] = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
         else:
-            text = values.astype("object")
-            top = text.value_counts().index[:250]
-            text = text.where(text.isin(top) | text.isna(), "other")
-            out[column] = pd.Categorical(text.astype("object"))
-    return pd.DataFrame(out, index=features.index)
+            codes, levels = pd.factorize(values)
+            levels = np.asarray(levels, dtype=object)
+            if len(levels) > MAX_CATEGORIES:
+                top = np.isin(levels, values.value_counts().index[:MAX_CATEGORIES].to_numpy(dtype=object))
+                levels = np.where(top, levels, "other")
+            at = np.unique(levels.astype(str), return_inverse=True)[1].ravel()
+            out[column] = np.where(codes >= 0, at[np.maximum(codes, 0)], np.nan)
+        categorical.append(
+            not (pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype))
+        )
+    return pd.DataFrame(out, index=features.index), np.asarray(categorical, dtype=bool)
 
 
 def black_box_scores(
@@ -258,7 +271,7 @@ def black_box_scores(
     accounts (a stratified sample; all when None) and scores every account
     of its own fold.
     """
-    X = _model_frame(features)
+    X, categorical = _model_frame(features)
     y = np.asarray(y, dtype=bool)
     out = np.full(len(y), np.nan)
     n_splits = int(min(n_splits, y.sum(), (~y).sum()))
@@ -274,7 +287,7 @@ def black_box_scores(
                     train, train_size=max_train, stratify=y[train], random_state=random_state
                 )[0]
             model = HistGradientBoostingClassifier(
-                categorical_features="from_dtype", random_state=random_state, max_iter=100,
+                categorical_features=categorical, random_state=random_state, max_iter=100,
                 learning_rate=0.1, max_leaf_nodes=15, early_stopping=False,
             )
             model.fit(X.iloc[train], y[train])

@@ -34,11 +34,20 @@ def test_duplicated_of_mostly_repeated_values_equals_pandas(monkeypatch):
     assert frames.duplicated(column).equals(column.duplicated(keep="first"))
 
 
+@pytest.fixture(params=["arrow", "duckdb"])
+def lookups_through(request, monkeypatch) -> str:
+    """Run a lookup test through Arrow's hash table and through the DuckDB join."""
+    if request.param == "duckdb":
+        monkeypatch.setattr(frames, "JOIN_MIN_ROWS", 0)
+        monkeypatch.setattr(frames, "JOIN_MIN_VALUES", 0)
+    return request.param
+
+
 @pytest.mark.parametrize(
     "values",
     [{"D1", "D7", "nope"}, ["D1", "D7"], pd.Series(["D3", None], dtype="str"), pd.Index(["D9"]), set(), ["D1", 7]],
 )
-def test_isin_equals_pandas(ids, values):
+def test_isin_equals_pandas(ids, values, lookups_through):
     expected = ids.isin(list(values)) & ids.notna()
     got = frames.isin(ids, values)
     assert got.index.equals(ids.index)
@@ -52,9 +61,32 @@ def test_isin_of_numbers_falls_back_to_pandas():
 
 
 @pytest.mark.parametrize("index", [pd.Index(["D7", "D1", "D3"]), pd.Index(["D7", "D1"], dtype=object), pd.Index([])])
-def test_positions_equal_get_indexer(ids, index):
+def test_positions_equal_get_indexer(ids, index, lookups_through):
     np.testing.assert_array_equal(frames.positions(ids, index), pd.Index(index).get_indexer(ids))
+
+
+def test_positions_of_repeated_and_missing_keys_find_the_first(ids, lookups_through):
+    keys = pd.Series(["D5", "D9", "D5", None, "D1", None], dtype="str")
+    first = {"D5": 0, "D9": 1, "D1": 4}
+    expected = [3 if pd.isna(v) else first.get(v, -1) for v in ids]
+    np.testing.assert_array_equal(frames.positions(ids, keys), expected)
 
 
 def test_positions_of_numbers_fall_back_to_get_indexer():
     np.testing.assert_array_equal(frames.positions(pd.Series([3, 1, 9]), pd.Index([1, 3])), [1, 0, -1])
+
+
+def test_column_map_looks_up_like_a_dict_of_the_two_columns():
+    keys = pd.Series(["a", "b", "c", "b", None], dtype="str", index=[5, 6, 7, 8, 9])
+    values = pd.Series(["Alpha", "Beta", None, "Beta 2", "Nobody"], index=[0, 1, 2, 3, 4])
+    lookup = frames.ColumnMap(keys, values)
+    plain = dict(zip(keys, values, strict=True))
+    assert lookup.get("a") == "Alpha"
+    assert lookup.get("b") == plain["b"] == "Beta 2"  # a repeated key: its last value
+    assert pd.isna(lookup.get("c")) and pd.isna(plain["c"]) and "c" in lookup
+    assert lookup.get("zz", "missing") == "missing" and "zz" not in lookup
+    assert lookup.subset(["a", "zz", "b"]) == {"a": "Alpha", "b": "Beta 2"}
+    with pytest.raises(KeyError):
+        lookup["zz"]
+    with pytest.raises(ValueError, match="rows"):
+        frames.ColumnMap(keys, values.head(2))

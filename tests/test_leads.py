@@ -211,6 +211,62 @@ def test_events_after_conversion_are_left_out():
     assert activity_matrix(events, leads=leads).loc["a", "download"] == 1
 
 
+def _pivot_reference(events, leads):
+    """The matrix as a pandas pivot table, for comparison: the events a lead has before converting."""
+    events = events.assign(activity=events["activity"].str.strip().str.lower())
+    events = events.merge(leads[["lead_id", "converted_date", "job_title"]], on="lead_id", how="inner")
+    events = events[events["converted_date"].isna() | (events["timestamp"] < events["converted_date"])]
+    feature = events["activity"].where(
+        ~(events["activity"].isin(["download", "key_page_visit"]) & events["detail"].notna()),
+        events["activity"] + ":" + events["detail"].fillna(""),
+    )
+    long = [pd.DataFrame({"lead_id": events["lead_id"], "feature": feature})]
+    forms = events[events["activity"] == "form_submission"]
+    title = forms["job_title_x"].where(forms["job_title_x"].notna(), forms["job_title_y"])
+    level = title.map(title_level)
+    keep = ~level.isin(["unknown", "junior"])
+    long.append(pd.DataFrame({"lead_id": forms["lead_id"][keep], "feature": "title:" + level[keep]}))
+    long = pd.concat(long).assign(w=1.0)
+    table = long.pivot_table(index="lead_id", columns="feature", values="w", aggfunc="sum", fill_value=0.0)
+    table = table.reindex(index=leads["lead_id"], columns=sorted(table.columns), fill_value=0.0)
+    table.columns.name = None
+    return table.astype(float)
+
+
+def test_event_matrix_equals_a_pivot_table_of_the_same_events():
+    rng = np.random.default_rng(3)
+    n = 400
+    kinds = ["page_visit", "Download", "key_page_visit ", "form_submission", "email_click"]
+    rows = []
+    for _ in range(3000):
+        kind = kinds[rng.integers(len(kinds))]
+        rows.append(
+            (
+                f"L{rng.integers(n + 40):04d}",  # some events name leads that do not exist
+                T0 + pd.Timedelta(hours=int(rng.integers(0, 2000))),
+                kind,
+                ["pricing", "price-list", None][rng.integers(3)],
+                ["Head Chef", "owner", None, "intern", ""][rng.integers(5)],
+            )
+        )
+    events = _events(rows)
+    events["job_title"] = events["job_title"].replace("", None)
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i:04d}" for i in range(n)],
+            "converted_date": [
+                T0 + pd.Timedelta(days=int(d)) if d < 60 else pd.NaT for d in rng.integers(0, 120, n)
+            ],
+            "job_title": ["Purchasing Manager", None, "CEO", "assistant"] * (n // 4),
+        }
+    )
+    matrix = activity_matrix(events, leads=leads)
+    expected = _pivot_reference(events, leads)
+    pd.testing.assert_frame_equal(matrix, expected, check_names=False, check_index_type=False)
+    assert (matrix.sum(axis=1) == 0).any()  # leads without events keep their zero row
+    assert matrix.index.name == "lead_id"
+
+
 def test_scorer_builds_the_matrix_from_an_event_log_with_decay():
     as_of = pd.Timestamp("2026-06-30")
     events = _events([("a", as_of - pd.Timedelta(days=14), "form_submission", None, None)])

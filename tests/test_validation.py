@@ -189,3 +189,47 @@ def test_black_box_learns_from_a_stated_sample_and_scores_every_account():
     # 500 training accounts per fold still find the signal nearly as well as 3,200
     assert auc(y, sampled) > 0.85
     assert auc(y, sampled) > auc(y, full) - 0.05
+
+
+def test_black_box_codes_text_once_as_the_models_own_categories_would():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold
+
+    from icp_helpers import validation
+
+    rng = np.random.default_rng(8)
+    n = 3_000
+    industry = rng.choice(["bakery", "cafe", "hotel", None], size=n)
+    city = np.array([f"city {i}" for i in rng.integers(0, 400, n)], dtype=object)  # > 250 levels
+    features = pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for i in range(n)],
+            "industry": pd.Series(industry, dtype="str"),
+            "city": pd.Series(city, dtype="str"),
+            "spend": rng.gamma(2.0, size=n),
+        }
+    )
+    y = (features["industry"] == "hotel").to_numpy() | (rng.random(n) < 0.1)
+    frame, categorical = validation._model_frame(features)
+    assert list(frame.columns) == ["industry", "city", "spend"]
+    assert categorical.tolist() == [True, True, False]
+    assert frame["city"].nunique() == validation.MAX_CATEGORIES + 1  # the rest pooled as "other"
+    assert frame["industry"].isna().sum() == (industry == None).sum()  # noqa: E711
+
+    # the reference: pandas categories, encoded by the model in every fold
+    top = features["city"].value_counts().index[: validation.MAX_CATEGORIES]
+    reference = pd.DataFrame(
+        {
+            "industry": pd.Categorical(features["industry"].astype(object)),
+            "city": pd.Categorical(features["city"].where(features["city"].isin(top), "other").astype(object)),
+            "spend": features["spend"],
+        }
+    )
+    expected = np.full(n, np.nan)
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=2).split(reference, y):
+        model = HistGradientBoostingClassifier(
+            categorical_features="from_dtype", random_state=2, max_iter=100, learning_rate=0.1,
+            max_leaf_nodes=15, early_stopping=False,
+        ).fit(reference.iloc[train], y[train])
+        expected[test] = model.predict_proba(reference.iloc[test])[:, 1]
+    np.testing.assert_allclose(black_box_scores(features, y, random_state=2), expected)
