@@ -370,9 +370,13 @@ def redundancy(
     return None
 
 
-def _resample_selection(order, groups, x_patterns, y_patterns, pops, pop_of_trait, w, *,
+def _resample_selection(order, groups, x_patterns, y_patterns, pops, pop_of_trait, drawn, *,
                         max_phi, min_lift) -> list[int]:
-    """Greedy redundancy pruning of one resample's passing traits (in impact order)."""
+    """Greedy redundancy pruning of one resample's passing traits (in impact order).
+
+    ``drawn`` is the resample: the patterns drawn (ascending) and how often each.
+    """
+    drawn_rows, drawn_weights = drawn
     kept: list[int] = []
     subsets: dict[int, tuple] = {}
     for j in order:
@@ -380,21 +384,33 @@ def _resample_selection(order, groups, x_patterns, y_patterns, pops, pop_of_trai
         if peers:
             pop = pop_of_trait[j]
             if pop not in subsets:
-                rows = np.flatnonzero(pops[:, pop] & (w > 0))
-                xs, ws = x_patterns[rows], w[rows]
+                inside = pops[drawn_rows, pop]
+                rows = drawn_rows[inside]
+                xs, ys = x_patterns[rows][:, order], y_patterns[rows]
+                # The pruning reads the candidates and the cohort only: rows equal
+                # in those are merged, their weights added (counts are sums).
+                first, inverse, _ = _unique_rows(np.concatenate([xs, ys[:, None]], axis=1))
+                ws = np.bincount(inverse, weights=drawn_weights[inside], minlength=len(first))
+                xs, ys = xs[first], ys[first]
                 # phi of every pair of this resample's candidates from one product
-                candidates = xs[:, order].astype(float)
+                candidates = xs.astype(float)
                 phi = _phi_from_counts(candidates.T @ (ws[:, None] * candidates), ws.sum())
-                subsets[pop] = (xs, y_patterns[rows], ws, phi, {c: i for i, c in enumerate(order)})
+                subsets[pop] = (xs, ys, ws, phi, {c: i for i, c in enumerate(order)})
             xs, ys, ws, phi, at = subsets[pop]
+            columns = [at[k] for k in peers]
             verdict = redundancy(
-                xs[:, j], xs[:, peers], ys, weights=ws, max_phi=max_phi, min_lift=min_lift,
-                phis=phi[at[j], [at[k] for k in peers]],
+                xs[:, at[j]], xs[:, columns], ys, weights=ws, max_phi=max_phi, min_lift=min_lift,
+                phis=phi[at[j], columns],
             )
             if verdict is not None:
                 continue
         kept.append(j)
     return kept
+
+
+def _dense(values) -> np.ndarray:
+    """A product's result as an ndarray, whether it came out sparse or dense."""
+    return values.toarray() if sparse.issparse(values) else np.asarray(values)
 
 
 def bootstrap_stability(
@@ -485,25 +501,45 @@ def bootstrap_stability(
     # Multinomial over patterns is cheap when patterns are few; otherwise
     # resample account indices directly and count them per pattern.
     by_pattern = len(counts) * 4 < n
+    # A resample of far fewer accounts than patterns touches few of them:
+    # its counts are kept sparse (a million patterns, 50,000 draws).
+    sparse_draws = not by_pattern and m * 4 < len(counts)
     probs = counts / n
     passed = np.zeros(t)
-    # Resamples are pruned independently and numpy releases the GIL on long
-    # arrays, so threads share the work; few patterns are quicker on one.
+    # Resamples are pruned independently, in threads, while the next chunk's
+    # screen is computed: numpy and scipy release the GIL on long arrays.
+    # Few patterns are quicker on one thread.
     threads = min(4, os.cpu_count() or 1) if len(counts) >= PARALLEL_MIN_PATTERNS else 1
     with ThreadPoolExecutor(max_workers=threads) as pool:
         done = 0
+        pending: list = []
         while done < n_bootstrap:
             size = min(chunk, n_bootstrap - done)
             if by_pattern:
                 W = rng.multinomial(m, probs, size=size).astype(np.float32)
+                drawn = [(np.flatnonzero(row), row[row > 0].astype(float)) for row in W]
+            elif sparse_draws:  # the same draws as below, stored sparse
+                drawn = [np.unique(inverse[rng.integers(0, n, m)], return_counts=True) for _ in range(size)]
+                W = sparse.csr_matrix(
+                    (
+                        np.concatenate([k for _, k in drawn]).astype(np.float32),
+                        np.concatenate([p for p, _ in drawn]),
+                        np.cumsum([0] + [len(p) for p, _ in drawn]),
+                    ),
+                    shape=(size, len(counts)),
+                )
+                drawn = [(p, k.astype(float)) for p, k in drawn]
             else:
                 W = np.empty((size, len(counts)), dtype=np.float32)
                 for b in range(size):
                     W[b] = np.bincount(inverse[rng.integers(0, n, m)], minlength=len(counts))
-            a = np.rint(np.asarray(Xb_t @ W[:, best_p].T).T).astype(np.int64)
-            c = np.rint(np.asarray(Xr_t @ W[:, rest_p].T).T).astype(np.int64)
-            n1 = np.rint(W @ N1_in).astype(np.int64)[:, pop_of_trait]
-            n0 = np.rint(W @ N0_in).astype(np.int64)[:, pop_of_trait]
+                drawn = [(np.flatnonzero(row), row[row > 0].astype(float)) for row in W]
+            a, c = (
+                np.rint(_dense(side @ W[:, pick].T).T).astype(np.int64)
+                for side, pick in ((Xb_t, best_p), (Xr_t, rest_p))
+            )
+            n1 = np.rint(_dense(W @ N1_in)).astype(np.int64)[:, pop_of_trait]
+            n0 = np.rint(_dense(W @ N0_in)).astype(np.int64)[:, pop_of_trait]
             p = _upper_tail_p(a, n1, c, n0)
             lift, low, _, _ = lift_ci(a, n1, c, n0)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -519,16 +555,18 @@ def bootstrap_stability(
                 for b in range(size):
                     candidates = np.flatnonzero(ok[b])
                     orders.append(candidates[np.argsort(-strength[b, candidates], kind="stable")])
-                selections = pool.map(
-                    lambda order, w: _resample_selection(
-                        order, groups, Xp, yp, pp, pop_of_trait, w, max_phi=max_phi, min_lift=min_lift
-                    ),
-                    orders,
-                    [W[b].astype(float) for b in range(size)],
-                )
-                for kept in selections:
-                    passed[kept] += 1
+                for kept in pending:  # the previous chunk's, pruned meanwhile
+                    passed[kept.result()] += 1
+                pending = [
+                    pool.submit(
+                        _resample_selection, order, groups, Xp, yp, pp, pop_of_trait, drawn[b],
+                        max_phi=max_phi, min_lift=min_lift,
+                    )
+                    for b, order in enumerate(orders)
+                ]
             done += size
+        for kept in pending:
+            passed[kept.result()] += 1
     return passed / n_bootstrap
 
 

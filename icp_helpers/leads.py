@@ -489,7 +489,7 @@ def activity_matrix(
         cells.reshape(len(rows), len(columns)), index=pd.Index(rows, name="lead_id"),
         columns=[str(c) for c in columns],
     )
-    if leads is None:  # leads that have events only, as the table of events says
+    if leads is None:  # a row per lead with a counted event, as a pivot table of the events has
         matrix = matrix[np.bincount(row[present], minlength=len(rows)) > 0]
     return matrix
 
