@@ -517,7 +517,6 @@ def bootstrap_stability(
             size = min(chunk, n_bootstrap - done)
             if by_pattern:
                 W = rng.multinomial(m, probs, size=size).astype(np.float32)
-                drawn = [(np.flatnonzero(row), row[row > 0].astype(float)) for row in W]
             elif sparse_draws:  # the same draws as below, stored sparse
                 drawn = [np.unique(inverse[rng.integers(0, n, m)], return_counts=True) for _ in range(size)]
                 W = sparse.csr_matrix(
@@ -533,7 +532,6 @@ def bootstrap_stability(
                 W = np.empty((size, len(counts)), dtype=np.float32)
                 for b in range(size):
                     W[b] = np.bincount(inverse[rng.integers(0, n, m)], minlength=len(counts))
-                drawn = [(np.flatnonzero(row), row[row > 0].astype(float)) for row in W]
             a, c = (
                 np.rint(_dense(side @ W[:, pick].T).T).astype(np.int64)
                 for side, pick in ((Xb_t, best_p), (Xr_t, rest_p))
@@ -550,6 +548,8 @@ def bootstrap_stability(
             if not prune:
                 passed += ok.sum(axis=0)
             else:
+                if not sparse_draws:  # the patterns each resample drew, for its pruning
+                    drawn = [(np.flatnonzero(row), row[row > 0].astype(float)) for row in W]
                 strength = impact(cover, lift)
                 orders = []
                 for b in range(size):

@@ -101,12 +101,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from .frames import positions
 from .schema import map_distinct
+from .validation import capped_training_rows
 
 __all__ = [
     "DEFAULT_POINTS",
@@ -1307,10 +1308,7 @@ def evaluate_points(
     out["logistic"] = np.nan
     rows = []
     for fold, (train, test) in enumerate(folds.split(units, target)):
-        if max_train is not None and len(train) > max_train:
-            train = train_test_split(
-                train, train_size=max_train, stratify=target[train], random_state=random_state
-            )[0]
+        train = capped_training_rows(train, target, max_train=max_train, random_state=random_state)
         scorer = LeadScorer(
             thresholds=thresholds, reference_points=reference_points, C=C, random_state=random_state
         )

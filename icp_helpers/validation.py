@@ -67,6 +67,7 @@ __all__ = [
     "top_share_lift",
     "lift_curve",
     "black_box_scores",
+    "capped_training_rows",
     "plot_lift_chart",
     "validation_markdown",
 ]
@@ -257,6 +258,25 @@ def _model_frame(features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return pd.DataFrame(out, index=features.index), np.asarray(categorical, dtype=bool)
 
 
+def capped_training_rows(train: np.ndarray, y, *, max_train: int | None, random_state=None) -> np.ndarray:
+    """A fold's training rows, or a stratified sample of ``max_train`` of them when there are more.
+
+    Parameters
+    ----------
+    train : ndarray of int
+        The fold's training rows.
+    y : array
+        The labels of every row (the sample keeps their proportions).
+    max_train : int or None
+        Rows at most; all when None.
+    random_state : int, optional
+        Seed of the sample.
+    """
+    if max_train is None or len(train) <= max_train:
+        return train
+    return train_test_split(train, train_size=max_train, stratify=y[train], random_state=random_state)[0]
+
+
 def black_box_scores(
     features: pd.DataFrame,
     y,
@@ -282,10 +302,7 @@ def black_box_scores(
     threads = 1 if len(y) < 100_000 else None
     with threadpool_limits(limits=threads, user_api="openmp"):
         for train, test in folds.split(X, y):
-            if max_train is not None and len(train) > max_train:
-                train = train_test_split(
-                    train, train_size=max_train, stratify=y[train], random_state=random_state
-                )[0]
+            train = capped_training_rows(train, y, max_train=max_train, random_state=random_state)
             model = HistGradientBoostingClassifier(
                 categorical_features=categorical, random_state=random_state, max_iter=100,
                 learning_rate=0.1, max_leaf_nodes=15, early_stopping=False,
