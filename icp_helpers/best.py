@@ -41,6 +41,7 @@ from .config import BestCustomerRule
 __all__ = [
     "VALUE_RELATED",
     "rule_columns",
+    "value_columns",
     "resolve_rule",
     "value_scores",
     "negative_cohort",
@@ -85,6 +86,18 @@ def rule_columns(rule: BestCustomerRule | Mapping[str, Any] | None = None) -> tu
         if weight:
             out.extend(VALUE_RELATED.get(component, (component,)))
     return tuple(dict.fromkeys([*out, *_SCORE_COLUMNS]))
+
+
+def value_columns(rule: BestCustomerRule | Mapping[str, Any] | None = None) -> tuple[str, ...]:
+    """The feature columns :func:`value_scores` reads under ``rule``.
+
+    Its weighted components, the tie-break (``won_value``) and eligibility
+    (``won_deals``, ``churned_date``): a feature build asked for these alone
+    (``account_features(columns=...)``) gives the same best customers.
+    """
+    rule = resolve_rule(rule)
+    used = [column for column, weight in rule.weights.items() if weight]
+    return tuple(dict.fromkeys(["account_id", *used, "won_value", "won_deals", "churned_date"]))
 
 
 def _component(features: pd.DataFrame, column: str) -> pd.Series:
@@ -176,22 +189,31 @@ def negative_cohort(features: pd.DataFrame, *, max_lost_share: float = 0.5) -> p
     DataFrame
         ``account_id``, ``is_negative``, ``negative_reason`` (empty when not negative).
     """
-    reasons = [[] for _ in range(len(features))]
+    n = len(features)
+    # text is written for the accounts that have a reason only, not for every account
+    churned = np.full(n, None, dtype=object)
     if "churned_date" in features:
-        for i, when in enumerate(pd.to_datetime(features["churned_date"])):
-            if pd.notna(when):
-                reasons[i].append(f"churned {when:%Y-%m-%d}")
+        when = pd.to_datetime(features["churned_date"])
+        hit = when.notna().to_numpy()
+        churned[hit] = [f"churned {day:%Y-%m-%d}" for day in when[hit]]
+    lost_most = np.full(n, None, dtype=object)
     if "lost_share" in features:
         won = features.get("won_deals", pd.Series(0, index=features.index)).fillna(0).to_numpy()
         lost = features.get("lost_deals", pd.Series(0, index=features.index)).fillna(0).to_numpy()
         share = features["lost_share"].to_numpy(dtype=float, na_value=np.nan)
-        for i in np.flatnonzero(share > max_lost_share):
-            reasons[i].append(f"lost {int(lost[i])} of {int(won[i] + lost[i])} deals in the window")
+        hit = np.flatnonzero(share > max_lost_share)
+        lost_most[hit] = [f"lost {int(lost[i])} of {int(won[i] + lost[i])} deals in the window" for i in hit]
+    has_churned, has_lost = pd.notna(churned), pd.notna(lost_most)
+    reason = np.full(n, "", dtype=object)
+    reason[has_churned] = churned[has_churned]
+    reason[has_lost & ~has_churned] = lost_most[has_lost & ~has_churned]
+    both = has_churned & has_lost
+    reason[both] = churned[both] + "; " + lost_most[both]
     return pd.DataFrame(
         {
             "account_id": features["account_id"].to_numpy(),
-            "is_negative": [bool(r) for r in reasons],
-            "negative_reason": ["; ".join(r) for r in reasons],
+            "is_negative": has_churned | has_lost,
+            "negative_reason": reason,
         }
     )
 
@@ -203,8 +225,13 @@ def best_customers(features: pd.DataFrame, *, rule: BestCustomerRule | Mapping[s
     ``is_negative``, ``negative_reason``; ``attrs`` as :func:`value_scores`.
     """
     scores = value_scores(features, rule=rule)
+    if not scores["account_id"].is_unique:
+        raise ValueError("features: account_id is not unique; one row per account is expected")
+    # both tables are in the row order of features: side by side, no join needed
     negative = negative_cohort(features)
-    out = scores.merge(negative, on="account_id", how="left", validate="one_to_one")
+    out = scores.assign(
+        is_negative=negative["is_negative"].to_numpy(), negative_reason=negative["negative_reason"].array
+    )
     out.attrs.update(scores.attrs)
     return out
 

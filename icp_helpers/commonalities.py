@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .frames import text_levels
+
 __all__ = [
     "SKIP_COLUMNS",
     "cramers_v",
@@ -298,19 +300,20 @@ def best_vs_rest(
         else:
             if isinstance(series.dtype, pd.StringDtype) and series.nunique() > max_levels:
                 continue  # names, cities: told apart without turning a million cells into objects
-            text = series.astype("object").where(series.notna())
-            levels = text.dropna().astype(str)
-            n_levels = levels.nunique()
-            if n_levels < 2 or n_levels > max_levels:
+            levels, codes = text_levels(series)
+            if len(levels) < 2 or len(levels) > max_levels:
                 continue
-            valid = text.notna().to_numpy()
-            labels = pd.Series(np.where(valid, text.astype(str).to_numpy(dtype=object), None), index=text.index)
-            column_v = cramers_v(labels.to_numpy(), is_best)
-            counts = levels.value_counts()
-            for level in sorted(counts.index):
-                if counts[level] < min_count:
+            valid = codes >= 0
+            # the contingency table of levels x (rest, best), counted on the integer codes
+            table = np.stack(
+                [np.bincount(codes[valid & side], minlength=len(levels)) for side in (~is_best, is_best)],
+                axis=1,
+            )
+            column_v = cramers_v(table)
+            for position, level in enumerate(levels):
+                if table[position].sum() < min_count:
                     continue
-                has = (labels == level).to_numpy()
+                has = codes == position
                 row = _level_row(column, level, has, valid, is_best, "categorical", n_best, n_rest)
                 row["column_effect"] = column_v
                 rows.append(row)

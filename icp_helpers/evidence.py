@@ -491,19 +491,22 @@ def bootstrap_stability(
     # Aggregate accounts to unique (traits, cohort, populations) patterns.
     first, inverse, counts = _unique_rows(np.concatenate([X, y[:, None], pops], axis=1))
     yp, Xp, pp = y[first], X[first], pops[first]
-    # traits x patterns, split by cohort so each resample needs one product per side
-    best_p, rest_p = np.flatnonzero(yp), np.flatnonzero(~yp)
-    # built column-wise from the row-major patterns and transposed: no dense float copy
-    Xb_t = sparse.csc_matrix(Xp[best_p], dtype=np.float32).T
-    Xr_t = sparse.csc_matrix(Xp[rest_p], dtype=np.float32).T
-    N1_in = (pp & yp[:, None]).astype(np.float32)
-    N0_in = (pp & ~yp[:, None]).astype(np.float32)
     # Multinomial over patterns is cheap when patterns are few; otherwise
     # resample account indices directly and count them per pattern.
     by_pattern = len(counts) * 4 < n
-    # A resample of far fewer accounts than patterns touches few of them:
-    # its counts are kept sparse (a million patterns, 50,000 draws).
+    # A resample of far fewer accounts than patterns touches few of them
+    # (a million patterns, 50,000 draws): its counts come from the rows it drew.
     sparse_draws = not by_pattern and m * 4 < len(counts)
+    if sparse_draws:
+        traits_and_pops = np.concatenate([Xp, pp], axis=1)
+    else:
+        # traits x patterns, split by cohort so each resample needs one product per side
+        best_p, rest_p = np.flatnonzero(yp), np.flatnonzero(~yp)
+        # built column-wise from the row-major patterns and transposed: no dense float copy
+        Xb_t = sparse.csc_matrix(Xp[best_p], dtype=np.float32).T
+        Xr_t = sparse.csc_matrix(Xp[rest_p], dtype=np.float32).T
+        N1_in = (pp & yp[:, None]).astype(np.float32)
+        N0_in = (pp & ~yp[:, None]).astype(np.float32)
     probs = counts / n
     passed = np.zeros(t)
     # Resamples are pruned independently, in threads, while the next chunk's
@@ -515,29 +518,30 @@ def bootstrap_stability(
         pending: list = []
         while done < n_bootstrap:
             size = min(chunk, n_bootstrap - done)
-            if by_pattern:
-                W = rng.multinomial(m, probs, size=size).astype(np.float32)
-            elif sparse_draws:  # the same draws as below, stored sparse
+            if sparse_draws:  # the same draws as below, counted on the patterns drawn
                 drawn = [np.unique(inverse[rng.integers(0, n, m)], return_counts=True) for _ in range(size)]
-                W = sparse.csr_matrix(
-                    (
-                        np.concatenate([k for _, k in drawn]).astype(np.float32),
-                        np.concatenate([p for p, _ in drawn]),
-                        np.cumsum([0] + [len(p) for p, _ in drawn]),
-                    ),
-                    shape=(size, len(counts)),
-                )
-                drawn = [(p, k.astype(float)) for p, k in drawn]
+                cells = np.empty((size, 2, t + pp.shape[1]), dtype=np.int64)
+                for b, (rows, k) in enumerate(drawn):
+                    best = yp[rows]
+                    by_side = np.stack([np.where(best, k, 0), np.where(best, 0, k)]).astype(np.float32)
+                    # integer counts below 2 ** 24: exact in float32, in any order of addition
+                    cells[b] = np.rint(by_side @ traits_and_pops[rows].astype(np.float32))
+                a, c = cells[:, 0, :t], cells[:, 1, :t]
+                n1, n0 = cells[:, 0, t:][:, pop_of_trait], cells[:, 1, t:][:, pop_of_trait]
+                drawn = [(rows, k.astype(float)) for rows, k in drawn]
             else:
-                W = np.empty((size, len(counts)), dtype=np.float32)
-                for b in range(size):
-                    W[b] = np.bincount(inverse[rng.integers(0, n, m)], minlength=len(counts))
-            a, c = (
-                np.rint(_dense(side @ W[:, pick].T).T).astype(np.int64)
-                for side, pick in ((Xb_t, best_p), (Xr_t, rest_p))
-            )
-            n1 = np.rint(_dense(W @ N1_in)).astype(np.int64)[:, pop_of_trait]
-            n0 = np.rint(_dense(W @ N0_in)).astype(np.int64)[:, pop_of_trait]
+                if by_pattern:
+                    W = rng.multinomial(m, probs, size=size).astype(np.float32)
+                else:
+                    W = np.empty((size, len(counts)), dtype=np.float32)
+                    for b in range(size):
+                        W[b] = np.bincount(inverse[rng.integers(0, n, m)], minlength=len(counts))
+                a, c = (
+                    np.rint(_dense(side @ W[:, pick].T).T).astype(np.int64)
+                    for side, pick in ((Xb_t, best_p), (Xr_t, rest_p))
+                )
+                n1 = np.rint(_dense(W @ N1_in)).astype(np.int64)[:, pop_of_trait]
+                n0 = np.rint(_dense(W @ N0_in)).astype(np.int64)[:, pop_of_trait]
             p = _upper_tail_p(a, n1, c, n0)
             lift, low, _, _ = lift_ci(a, n1, c, n0)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -102,10 +102,15 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
         dtype = column.dtype
         if isinstance(dtype, pd.CategoricalDtype) and _is_text(dtype.categories.dtype):
             column, dtype = column.astype("str"), pd.StringDtype(na_value=np.nan)
-        if _is_text(dtype) and not pd.api.types.is_object_dtype(dtype):
-            # a text column at once, in Arrow, instead of cell by cell
-            danger = column.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
-            values = column.where(~danger, "'" + column) if danger.any() else column
+        all_text = pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(column, skipna=True) in (
+            "string", "empty"
+        )
+        if _is_text(dtype) and (all_text or not pd.api.types.is_object_dtype(dtype)):
+            # a text column at once instead of cell by cell; only lists need the cells
+            danger = column.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool).to_numpy()
+            values = column.copy()
+            if danger.any():
+                values[danger] = "'" + column[danger]
         elif pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
             values = column.astype(object).map(_guard_memo())
         else:

@@ -95,7 +95,7 @@ through Arrow. Measured against the equivalent hand-written DuckDB SQL
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ibis
@@ -163,6 +163,9 @@ DEAL_FEATURES = (
     "preferred_hour",
     "preferred_daypart",
 )
+
+_MODE_FEATURES = ("preferred_weekday", "preferred_hour", "preferred_daypart")
+_CONTACT_FEATURES = ("job_role", "seniority", "contact_job_role", "contact_seniority")
 
 _SECONDS_PER_DAY = 86400.0
 
@@ -341,6 +344,7 @@ def account_features(
     quarter: str | Quarter,
     lookback_quarters: int = 4,
     backend=None,
+    columns: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Per-account feature table for the window ending with ``quarter``.
 
@@ -360,6 +364,12 @@ def account_features(
     backend : ibis backend, optional
         Where to run; default the backend of an Ibis table passed in, else
         in-memory DuckDB (see :func:`connect`).
+    columns : iterable of str, optional
+        Only these columns (and ``account_id``), each computed exactly as in
+        the whole table; the engine skips the parts nothing asks for (the
+        modes, referrals, contacts). A name the data cannot give is absent,
+        as it is from the whole table (a value rule may name such columns).
+        Default: every column.
 
     Returns
     -------
@@ -368,6 +378,11 @@ def account_features(
         ``account_id``: the account columns, the band columns and the
         features described in the module docstring. Accounts without deals
         are kept with zero counts and missing averages.
+
+    Raises
+    ------
+    KeyError
+        A required input column is missing.
     """
     start, end = feature_window(quarter, lookback_quarters=lookback_quarters)
     last_q = Quarter.parse(quarter)
@@ -386,9 +401,12 @@ def account_features(
         missing = [col for col in required if col not in table.columns]
         if missing:
             raise KeyError(f"{name}: missing column(s) {missing}; expected {list(required)}")
+    wanted = None if columns is None else frozenset(columns) | {"account_id"}
 
     expr = _feature_expr(d, a, c, start=start, end=end, first_q=first_q, last_q=last_q,
-                         lookback_quarters=lookback_quarters)
+                         lookback_quarters=lookback_quarters, wanted=wanted)
+    # sorted by the engine, in parallel, rather than by pandas afterwards
+    expr = expr.order_by("account_id")
     if getattr(backend, "name", "") == "pyspark":
         frame = backend.execute(expr)
     else:
@@ -398,7 +416,10 @@ def account_features(
     return _tidy(frame, has_units=("quantity" in d.columns or "items" in d.columns))
 
 
-def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters) -> ir.Table:
+def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wanted=None) -> ir.Table:
+    def needed(*names: str) -> bool:
+        return wanted is None or any(name in wanted for name in names)
+
     t_start, t_end = ibis.timestamp(start), ibis.timestamp(end)
     end_epoch = _float(t_end.epoch_seconds())
 
@@ -445,15 +466,17 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters) ->
         last_deal=ibis.ifelse(won_any, close, ibis.null("timestamp")).max(),
     )
 
+    parts = [per_account]
     # ---- modes of weekday and hour over the won deals of the window
-    won_deals = d.filter(won)
-    won_close = _timestamp(won_deals.close_date)
-    weekday = _mode(won_deals, won_close.day_of_week.index(), 7, "_weekday")
-    hour = _mode(won_deals, won_close.hour(), 24, "_hour")
+    with_modes = needed(*_MODE_FEATURES)
+    if with_modes:
+        won_deals = d.filter(won)
+        won_close = _timestamp(won_deals.close_date)
+        parts.append(_mode(won_deals, won_close.day_of_week.index(), 7, "_weekday"))
+        parts.append(_mode(won_deals, won_close.hour(), 24, "_hour"))
 
     # ---- referrals made, by accounts that existed before the window end
-    parts = [per_account, weekday, hour]
-    if "referred_by" in a.columns:
+    if "referred_by" in a.columns and needed("referrals"):
         referred = a.filter(a.referred_by.notnull())
         parts.append(
             referred.group_by(referred.referred_by.cast("string").name("account_id")).aggregate(
@@ -461,12 +484,14 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters) ->
             )
         )
     contact_columns: dict[str, str] = {}
+    count_contacts = c is not None and needed("n_contacts")
     if c is not None:
         c = c.filter(c.account_id.notnull())
-        parts.append(c.group_by("account_id").aggregate(n_contacts=ibis._.count()))
+        if count_contacts:
+            parts.append(c.group_by("account_id").aggregate(n_contacts=ibis._.count()))
         for column in ("job_role", "seniority"):
-            if column in c.columns:
-                name = f"contact_{column}" if column in a.columns else column
+            name = f"contact_{column}" if column in a.columns else column
+            if column in c.columns and needed(name):
                 contact_columns[name] = column
                 parts.append(_dominant(c, column, name))
 
@@ -494,14 +519,6 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters) ->
         last_qi - ibis.greatest(since_q, ibis.literal(first_qi)) + 1,
     )
     active = ibis.greatest(ibis.least(active, lookback_quarters), 1).cast("int64")
-    hour_value = out._hour
-    daypart = ibis.cases(
-        *[((hour_value >= lo) & (hour_value <= hi), label) for label, lo, hi in DAYPARTS],
-        else_=ibis.null("string"),
-    )
-    weekday_name = ibis.cases(
-        *[(out._weekday == i, name) for i, name in enumerate(WEEKDAYS)], else_=ibis.null("string")
-    )
     multi_share = _safe_div(out._multi, won_deals_n)
     derived: dict[str, Any] = {
         "won_deals": won_deals_n.cast("int64"),
@@ -523,29 +540,42 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters) ->
         "last_deal": out.last_deal,
         "recency_days": (end_epoch - _float(out.last_deal.epoch_seconds())) / _SECONDS_PER_DAY,
         "tenure_days": (end_epoch - _float(since.epoch_seconds())) / _SECONDS_PER_DAY,
-        "preferred_weekday": weekday_name,
-        "preferred_hour": hour_value,
-        "preferred_daypart": daypart,
     }
+    if with_modes:
+        hour_value = out._hour
+        derived["preferred_weekday"] = ibis.cases(
+            *[(out._weekday == i, name) for i, name in enumerate(WEEKDAYS)], else_=ibis.null("string")
+        )
+        derived["preferred_hour"] = hour_value
+        derived["preferred_daypart"] = ibis.cases(
+            *[((hour_value >= lo) & (hour_value <= hi), label) for label, lo, hi in DAYPARTS],
+            else_=ibis.null("string"),
+        )
     if "referred_by" in a.columns:
-        derived["referrals"] = out.referrals.fill_null(0).cast("int64")
+        if needed("referrals"):
+            derived["referrals"] = out.referrals.fill_null(0).cast("int64")
         derived["was_referred"] = out.referred_by.notnull()
     if "employees" in a.columns:
         derived["employees_band"] = band_employees(out.employees)
     if "annual_revenue" in a.columns:
         derived["revenue_band"] = band_revenue(out.annual_revenue)
-    if c is not None:
+    if count_contacts:
         derived["n_contacts"] = out.n_contacts.fill_null(0).cast("int64")
-        for name in contact_columns:
-            derived[name] = out[name]
+    for name in contact_columns:
+        derived[name] = out[name]
 
     account_columns = [col for col in a.columns if col not in derived]
+    if wanted is not None:
+        account_columns = [col for col in account_columns if col in wanted]
+        derived = {name: value for name, value in derived.items() if name in wanted}
     return out.select(*account_columns, **derived)
 
 
 def _tidy(frame: pd.DataFrame, *, has_units: bool) -> pd.DataFrame:
     """Stable dtypes and order, whatever the backend returned."""
-    frame = frame.sort_values("account_id", kind="stable").reset_index(drop=True)
+    if not frame["account_id"].is_monotonic_increasing:  # an engine that sorts text otherwise
+        frame = frame.sort_values("account_id", kind="stable")
+    frame = frame.reset_index(drop=True)
     for column in ("won_deals", "lost_deals", "n_active_quarters", "referrals", "n_contacts"):
         if column in frame:
             frame[column] = frame[column].astype("int64")
@@ -555,12 +585,15 @@ def _tidy(frame: pd.DataFrame, *, has_units: bool) -> pd.DataFrame:
         "deal_frequency", "recency_days", "tenure_days",
     ]
     for column in floats:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    frame["preferred_hour"] = pd.to_numeric(frame["preferred_hour"]).astype("Int64")
-    if frame["preferred_hour"].notna().any() and (frame["preferred_hour"].dropna() == 0).all():
-        # dates without a time of day: "midnight" would be an artefact, not a preference
-        frame["preferred_hour"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-        frame["preferred_daypart"] = pd.Series([None] * len(frame), dtype=frame["preferred_weekday"].dtype)
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    if "preferred_hour" in frame:
+        frame["preferred_hour"] = pd.to_numeric(frame["preferred_hour"]).astype("Int64")
+        if frame["preferred_hour"].notna().any() and (frame["preferred_hour"].dropna() == 0).all():
+            # dates without a time of day: "midnight" would be an artefact, not a preference
+            frame["preferred_hour"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+            if "preferred_daypart" in frame:
+                frame["preferred_daypart"] = pd.Series([None] * len(frame), dtype=frame["preferred_daypart"].dtype)
     for column in ("multi_item_buyer", "was_referred", "case_study"):
         if column in frame:
             frame[column] = frame[column].fillna(False).astype(bool)
@@ -568,6 +601,9 @@ def _tidy(frame: pd.DataFrame, *, has_units: bool) -> pd.DataFrame:
         if column in frame:
             frame[column] = pd.to_datetime(frame[column])
     if not has_units:
-        frame[["n_units", "avg_deal_size", "avg_deal_price", "multi_item_share"]] = float("nan")
-        frame["multi_item_buyer"] = False
+        for column in ("n_units", "avg_deal_size", "avg_deal_price", "multi_item_share"):
+            if column in frame:
+                frame[column] = float("nan")
+        if "multi_item_buyer" in frame:
+            frame["multi_item_buyer"] = False
     return frame

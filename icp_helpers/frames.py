@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["isin", "positions", "duplicated", "ColumnMap", "DUPLICATED_MIN_ROWS", "JOIN_MIN_ROWS", "JOIN_MIN_VALUES"]
+__all__ = ["isin", "positions", "duplicated", "text_levels", "ColumnMap", "DUPLICATED_MIN_ROWS", "JOIN_MIN_ROWS", "JOIN_MIN_VALUES"]
 
 #: Text columns at least this long are checked for repeats through DuckDB.
 DUPLICATED_MIN_ROWS = 1_000_000
@@ -193,3 +193,21 @@ class ColumnMap(Mapping):
 
     def __len__(self) -> int:
         return int(self._keys.nunique(dropna=False))
+
+
+def text_levels(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``series`` as sorted text, and each row's position among them (-1: missing).
+
+    What ``series.astype(str)`` cell by cell would give, without making a
+    Python string of every cell of a million-row column.
+
+    Text and categories are numbered where they live (Arrow, the
+    categories) and only the distinct values are turned into text; mixed
+    objects are turned into text first, so that ``1`` and ``1.0`` stay apart.
+    """
+    if series.dtype == object:
+        series = pd.Series(np.where(series.notna(), series.astype(str), None), index=series.index, dtype=object)
+    codes, uniques = pd.factorize(series)
+    text = np.array([str(value) for value in uniques], dtype=object)
+    levels, at = np.unique(text, return_inverse=True)
+    return levels, np.where(codes >= 0, at.ravel()[np.maximum(codes, 0)] if len(at) else 0, -1)

@@ -57,6 +57,8 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.metrics import silhouette_score
 from sklearn.utils import check_random_state
 
+from .frames import text_levels
+
 __all__ = [
     "DEFAULT_CATEGORICAL",
     "DEFAULT_NUMERIC",
@@ -106,8 +108,8 @@ def _encode(frame: pd.DataFrame, categorical: Sequence[str], numeric: Sequence[s
     """Categorical columns as strings (missing is its own level), numbers as 0-1 percentiles."""
     cats = np.empty((len(frame), len(categorical)), dtype=object)
     for j, column in enumerate(categorical):
-        values = frame[column].astype("object")
-        cats[:, j] = values.where(values.notna(), _MISSING).astype(str).to_numpy()
+        names, codes = _text_with_missing(frame[column])
+        cats[:, j] = names[codes]
     nums = np.full((len(frame), len(numeric)), np.nan)
     for j, column in enumerate(numeric):
         x = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -118,6 +120,15 @@ def _encode(frame: pd.DataFrame, categorical: Sequence[str], numeric: Sequence[s
             hi = np.searchsorted(ref, x[ok], side="right")
             nums[ok, j] = (lo + hi) / 2 / len(ref)
     return cats, nums
+
+
+def _text_with_missing(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's text as a level, missing values as the level :data:`_MISSING`: (levels, codes)."""
+    levels, codes = text_levels(values)
+    missing = np.flatnonzero(levels == _MISSING)
+    if not len(missing):
+        levels, missing = np.append(levels, _MISSING), [len(levels)]
+    return levels, np.where(codes < 0, missing[0], codes)
 
 
 def _category_codes(cats_a: np.ndarray, cats_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -420,8 +431,11 @@ class CustomerGroups(ClusterMixin, BaseEstimator):
             c for c in ("deal_frequency", "avg_deal_amount", "multi_item_share", "won_deals",
                         "won_value") if c in X.columns
         ]]))
+        # each column's levels as text once, counted per group on their codes
+        coded = {column: _text_with_missing(X[column]) for column in describe_cats}
         for group in groups:
-            members = X[labels == group]
+            in_group = (labels == group).to_numpy()
+            members = X.loc[in_group, describe_nums]
             row: dict[str, Any] = {
                 "group": int(group),
                 "size": int(len(members)),
@@ -431,8 +445,10 @@ class CustomerGroups(ClusterMixin, BaseEstimator):
                 row["best_share"] = float(best[labels == group].mean())
                 row["best_count"] = int(best[labels == group].sum())
             for column in describe_cats:
-                values = members[column].astype("object").where(members[column].notna(), _MISSING).astype(str)
-                counts = values.value_counts()
+                names, codes = coded[column]
+                # value_counts of the codes ranks and breaks ties as it would the text
+                counts = pd.Series(codes[in_group]).value_counts()
+                counts.index = names[counts.index.to_numpy()]
                 top = sorted(counts.index[counts == counts.max()])[0] if len(counts) else _MISSING
                 row[column] = top
                 row[f"{column}_share"] = float(counts.get(top, 0) / max(len(members), 1))
@@ -445,10 +461,12 @@ class CustomerGroups(ClusterMixin, BaseEstimator):
             profile_rows.append(row)
         self.profiles_ = pd.DataFrame(profile_rows).set_index("group")
         shares = pd.DataFrame(share_rows, columns=["group", "column", "level", "share"])
-        overall = {
-            c: X[c].astype("object").where(X[c].notna(), _MISSING).astype(str).value_counts(normalize=True)
-            for c in describe_cats
-        }
+        overall = {}
+        for column in describe_cats:
+            names, codes = coded[column]
+            shares_all = pd.Series(codes).value_counts(normalize=True)
+            shares_all.index = names[shares_all.index.to_numpy()]
+            overall[column] = shares_all
         self.level_shares_ = shares
         self.descriptions_, self.labels_text_ = {}, {}
         for group in groups:

@@ -1320,11 +1320,12 @@ def evaluate_points(
         out.iloc[test, out.columns.get_loc("logistic")] = predict(units[test])
         out.iloc[test, out.columns.get_loc("fold")] = fold
         held = out.iloc[test]
+        # arrays, not Series: sklearn's attribute probes would search the million-lead index
         rows.append(
             {
                 "fold": str(fold + 1),
                 **{
-                    name: roc_auc_score(held["converted"], held[name])
+                    name: roc_auc_score(held["converted"].to_numpy(), held[name].to_numpy())
                     for name in ("default", "calibrated", "logistic")
                 },
             }
@@ -1444,20 +1445,24 @@ def _reasons(matrix: pd.DataFrame, points: Mapping[str, float], *, n: int = 3) -
     """The ``n`` activities that earned a lead the most points, as text (``"demo (+40); ..."``)."""
     weights = np.array([float(points.get(c, 0.0)) for c in matrix.columns])
     earned = matrix.to_numpy(dtype=float) * weights
-    names = np.asarray([str(c) for c in matrix.columns], dtype=object)
+    names = [str(c) for c in matrix.columns]
     order = np.argsort(-earned, axis=1, kind="stable")[:, :n]
-    top = np.take_along_axis(earned, order, axis=1)
-    text = pd.Series("", index=matrix.index, dtype="str")
-    # whole columns at a time: the earners of each rank, best first, so an empty rank ends the list
-    for rank in range(order.shape[1]):
-        value = top[:, rank]
-        shown = value > 0
-        part = pd.Series(names[order[:, rank]], index=matrix.index, dtype="str") + " (+" + pd.Series(
-            np.round(value).astype(np.int64), index=matrix.index
-        ).astype("str") + ")"
-        separator = np.where(text.str.len().to_numpy() > 0, "; ", "")
-        text = text.where(~shown, text + separator + part)
-    return text.astype(object).rename("top_activities")
+    shown = np.take_along_axis(earned, order, axis=1) > 0
+    rounded = np.round(np.take_along_axis(earned, order, axis=1)).astype(np.int64)
+    # a million leads share a few thousand (activity, points) lists: each is written once
+    key_codes = np.zeros(len(matrix), dtype=np.int64)
+    for r in range(order.shape[1]):
+        for part in (np.where(shown[:, r], order[:, r], -1), np.where(shown[:, r], rounded[:, r], 0)):
+            codes, levels = pd.factorize(part)
+            # numbered again after each part, so the combined key cannot overflow
+            key_codes = pd.factorize(key_codes * len(levels) + codes)[0]
+    first = np.unique(key_codes, return_index=True)[1]
+    texts = np.empty(len(first), dtype=object)
+    for i, row in enumerate(first):
+        texts[i] = "; ".join(
+            f"{names[order[row, r]]} (+{rounded[row, r]})" for r in range(order.shape[1]) if shown[row, r]
+        )
+    return pd.Series(texts[key_codes] if len(matrix) else [], index=matrix.index, dtype=object, name="top_activities")
 
 
 def scored_leads(

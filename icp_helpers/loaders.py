@@ -1053,13 +1053,15 @@ def load_table(
         raise AssertionError(f"{table}: {unassigned} rows neither used nor quarantined")
 
     out = survivors
-    if spec.lines and len(out):
+    merged = bool(spec.lines and len(out))
+    if merged:
         out = _merge_lines(out)
     out = out.reset_index(drop=True)
-    if len(out):
-        # the contract of the table (dtypes, non-null and value checks); keys and
-        # account ids were enforced above and are not hashed a second time
-        table_schema(table, columns=list(out.columns), unique=False).validate(out)
+    if merged:
+        # merged lines are new rows: the contract of the table (dtypes, non-null and
+        # value checks) again. Other survivors passed it above, unchanged; keys and
+        # account ids were enforced above and are not hashed a second time.
+        table_schema(table, columns=list(out.columns), unique=False).validate(out, inplace=True)
 
     quarantine = _quarantine_frame(raw, origin, reasons, work)
     rows_used = int((status == 1).sum())

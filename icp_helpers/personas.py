@@ -10,7 +10,7 @@ and, for codes, a redacted quote. A field with nothing behind it says
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -470,6 +470,11 @@ def _persona(
     }
 
 
+def _narrow(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame | None:
+    """``frame`` with only those of ``columns`` it has (None stays None)."""
+    return None if frame is None else frame[[c for c in columns if c in frame.columns]]
+
+
 def _auto_label(members: pd.DataFrame, fallback: str) -> str:
     parts = []
     for column in ("industry", "employees_band", "country"):
@@ -542,7 +547,15 @@ def build_personas(
         :data:`PERSONA_FIELDS` is ``{"status", "source", "items"}`` with
         ``status == "no evidence"`` when it has no items.
     """
-    table = features.copy()
+    # only the columns a persona reads: every group and role subset then takes a few
+    # columns, not the whole feature table (a million accounts, forty-odd columns)
+    read = {
+        "account_id", *_FIRMOGRAPHIC_COLUMNS, *PERSONA_BEHAVIOUR, *(c for c, _ in _PREFERENCE_COLUMNS),
+    }
+    table = features[[c for c in features.columns if c in read]]
+    contacts = _narrow(contacts, ("account_id", "job_role", "seniority", "age", "gender"))
+    leads = _narrow(leads, ("lead_id", "account_id"))
+    activities = _narrow(activities, ("lead_id", "activity"))
     if best is not None and not best.empty:
         keep = [c for c in ("account_id", "value_score", "is_best") if c in best]
         table = table.drop(columns=[c for c in keep if c != "account_id" and c in table])

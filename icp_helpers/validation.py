@@ -65,6 +65,7 @@ __all__ = [
     "read_held_out",
     "auc",
     "top_share_lift",
+    "top_share_lifts",
     "lift_curve",
     "black_box_scores",
     "capped_training_rows",
@@ -129,36 +130,47 @@ def auc(y, score) -> float:
     return float(roc_auc_score(y, np.asarray(score, dtype=float)))
 
 
-def _expected_hits_top(y: np.ndarray, score: np.ndarray, k: float) -> float:
+def _expected_hits_top(y: np.ndarray, score: np.ndarray, k):
     """Expected positives among the top ``k`` rows by score, ties split evenly.
 
     Rows are grouped by equal score, best first; the groups that fit whole
-    into the top ``k`` count fully and the next one in proportion.
+    into the top ``k`` count fully and the next one in proportion. ``k``
+    may be an array: the rows are sorted once for all of its values.
     """
     order = np.argsort(-score, kind="stable")
     s, yy = score[order], y[order].astype(float)
     _, start, sizes = np.unique(-s, return_index=True, return_counts=True)
+    ks = np.atleast_1d(np.asarray(k, dtype=float))
     if len(start) == 0:
-        return 0.0
-    group_hits = np.add.reduceat(yy, start)
-    taken_after, hits_after = np.cumsum(sizes), np.cumsum(group_hits)
-    whole = int(np.searchsorted(taken_after, k, side="right"))
-    hits = float(hits_after[whole - 1]) if whole else 0.0
-    taken = float(taken_after[whole - 1]) if whole else 0.0
-    if whole < len(sizes):
-        hits += float(group_hits[whole]) * (k - taken) / float(sizes[whole])
-    return hits
+        hits = np.zeros(len(ks))
+    else:
+        group_hits = np.add.reduceat(yy, start)
+        taken_after, hits_after = np.cumsum(sizes), np.cumsum(group_hits)
+        whole = np.searchsorted(taken_after, ks, side="right")
+        before = np.maximum(whole - 1, 0)
+        hits = np.where(whole > 0, hits_after[before], 0.0).astype(float)
+        taken = np.where(whole > 0, taken_after[before], 0).astype(float)
+        partial = whole < len(sizes)
+        nxt = np.minimum(whole, len(sizes) - 1)
+        hits += np.where(partial, group_hits[nxt] * (ks - taken) / sizes[nxt], 0.0)
+    return float(hits[0]) if np.ndim(k) == 0 else hits
 
 
 def top_share_lift(y, score, *, share: float = 0.1) -> float:
     """Lift in the top ``share`` of accounts by score: hit rate there over the base rate."""
+    return float(top_share_lifts(y, score, shares=[share])[0])
+
+
+def top_share_lifts(y, score, *, shares) -> np.ndarray:
+    """:func:`top_share_lift` at each of ``shares``, sorting the accounts once."""
     y = np.asarray(y, dtype=bool)
     score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf)
+    shares = np.asarray(shares, dtype=float)
     n = len(y)
     if n == 0 or not y.any():
-        return float("nan")
-    k = share * n
-    return float((_expected_hits_top(y, score, k) / k) / y.mean())
+        return np.full(len(shares), np.nan)
+    k = shares * n
+    return (_expected_hits_top(y, score, k) / k) / y.mean()
 
 
 def lift_curve(scores: pd.DataFrame, *, target: str = "is_best_later", steps: int = 10) -> pd.DataFrame:
@@ -170,13 +182,18 @@ def lift_curve(scores: pd.DataFrame, *, target: str = "is_best_later", steps: in
         ``model``, ``top_share``, ``lift``.
     """
     y = scores[target].to_numpy(dtype=bool)
-    rows = []
-    for model in [c for c in scores.columns if c not in ("account_id", target)]:
-        s = scores[model].to_numpy(dtype=float)
-        for i in range(1, steps + 1):
-            share = i / steps
-            rows.append({"model": model, "top_share": share, "lift": top_share_lift(y, s, share=share)})
-    return pd.DataFrame(rows)
+    shares = np.arange(1, steps + 1) / steps
+    parts = [
+        pd.DataFrame(
+            {
+                "model": model,
+                "top_share": shares,
+                "lift": top_share_lifts(y, scores[model].to_numpy(dtype=float), shares=shares),
+            }
+        )
+        for model in [c for c in scores.columns if c not in ("account_id", target)]
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["model", "top_share", "lift"])
 
 
 def _tables(project_or_tables: Any, config: ProjectConfig | None):
@@ -371,7 +388,7 @@ def run_backtest(
     method : str
         Points method of the fit score.
     """
-    from .best import value_scores
+    from .best import value_columns, value_scores
     from .features import account_features, as_table, connect
 
     if not isinstance(config, ProjectConfig):
@@ -391,8 +408,9 @@ def run_backtest(
     best_past = value_scores(past, rule=rule)["is_best"].to_numpy(dtype=bool)
     selector, scorer = select_and_score(past, best_past, config=config, method=method)
 
-    later = account_features(deals, accounts, contacts, quarter=tests[-1],
-                             lookback_quarters=horizon, backend=backend)
+    # the outcome needs only the value rule's columns: no modes, no contacts
+    later = account_features(deals, accounts, contacts, quarter=tests[-1], lookback_quarters=horizon,
+                             backend=backend, columns=value_columns(rule))
     later_best = value_scores(later, rule=rule).set_index("account_id")["is_best"]
     y = later_best.reindex(past["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
 

@@ -161,3 +161,29 @@ def test_summary_text_and_plot():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "industry=wholesaler" in labels and "won_value" not in labels
     plt.close(fig)
+
+
+@pytest.mark.parametrize("column", ["mixed", "category", "text"])
+def test_category_levels_counted_as_text_cell_by_cell(column):
+    rng = np.random.default_rng(4)
+    n = 600
+    features = pd.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(n)],
+            "mixed": pd.Series(rng.choice(["x", "y", None, 1, 1.0, "1"], n), dtype=object),
+            "category": pd.Categorical(rng.choice(["b", "a", None], n)),
+            "text": pd.Series(rng.choice(["p", "q", "r", None], n), dtype="str"),
+        }
+    )
+    is_best = rng.random(n) < 0.3
+    table = cm.best_vs_rest(features[["account_id", column]], is_best, min_count=1)
+    cells = features[column].astype(object)
+    labels = np.array([None if pd.isna(v) else str(v) for v in cells], dtype=object)
+    expected = sorted({label for label in labels if label is not None})
+    assert sorted(table["level"]) == expected  # 1 and 1.0 stay two levels: their text differs
+    for level, row in table.set_index("level").iterrows():
+        assert row["best_count"] == int(((labels == level) & is_best).sum())
+        assert row["rest_count"] == int(((labels == level) & ~is_best).sum())
+        assert row["missing_best"] == int((pd.isna(labels) & is_best).sum())
+    known = pd.notna(labels)
+    assert table["column_effect"].iloc[0] == pytest.approx(cm.cramers_v(labels[known], is_best[known]))

@@ -296,6 +296,39 @@ def test_ibis_tables_give_the_same_result(table, tmp_path):
     pd.testing.assert_frame_equal(out.set_index("account_id"), table)
 
 
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["won_value", "deal_frequency", "referrals", "case_study", "won_deals", "churned_date"],
+        ["preferred_hour"],
+        ["preferred_daypart", "n_contacts"],
+        ["seniority", "industry", "tenure_days"],
+        ["contact_job_role", "job_role"],
+        [],
+    ],
+)
+def test_chosen_columns_equal_the_whole_table(columns):
+    accounts = _accounts().assign(job_role="account level") if "contact_job_role" in columns else _accounts()
+    whole = account_features(_deals(), accounts, _contacts(), quarter=QUARTER, lookback_quarters=LOOKBACK)
+    some = account_features(
+        _deals(), accounts, _contacts(), quarter=QUARTER, lookback_quarters=LOOKBACK, columns=columns
+    )
+    expected = ["account_id", *(c for c in whole.columns if c in columns)]
+    assert sorted(some.columns) == sorted(expected)
+    pd.testing.assert_frame_equal(some[expected], whole[expected])
+
+
+def test_chosen_columns_without_time_of_day_or_referrals():
+    deals = _deals().assign(close_date=lambda d: d["close_date"].dt.normalize())
+    accounts = _accounts().drop(columns=["referred_by"])
+    columns = ["preferred_hour", "preferred_daypart", "referrals", "not_a_column"]
+    some = account_features(deals, accounts, quarter=QUARTER, lookback_quarters=LOOKBACK, columns=columns)
+    whole = account_features(deals, accounts, quarter=QUARTER, lookback_quarters=LOOKBACK)
+    assert list(some.columns) == ["account_id", "preferred_hour", "preferred_daypart"]
+    pd.testing.assert_frame_equal(some, whole[list(some.columns)])
+    assert some["preferred_hour"].isna().all()
+
+
 def test_missing_required_column_is_named():
     with pytest.raises(KeyError, match="close_date"):
         account_features(_deals().drop(columns=["close_date"]), _accounts(), quarter=QUARTER)

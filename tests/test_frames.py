@@ -90,3 +90,20 @@ def test_column_map_looks_up_like_a_dict_of_the_two_columns():
         lookup["zz"]
     with pytest.raises(ValueError, match="rows"):
         frames.ColumnMap(keys, values.head(2))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["b", None, "a", "b", "ä"], dtype="str"),
+        pd.Series(["x", 1, 1.0, "1", None, True], dtype=object),
+        pd.Series(pd.Categorical(["lo", "hi", None, "lo"])),
+        pd.Series([3, 1, 3], dtype="Int64"),
+        pd.Series([], dtype="str"),
+    ],
+)
+def test_text_levels_are_the_text_of_each_cell(values):
+    levels, codes = frames.text_levels(values)
+    text = [None if pd.isna(v) else str(v) for v in values.astype(object)]
+    assert list(levels) == sorted({t for t in text if t is not None})
+    assert [None if c < 0 else levels[c] for c in codes] == text

@@ -521,6 +521,30 @@ def test_scored_leads_table():
     assert table["score"].is_monotonic_decreasing
 
 
+def test_top_activities_match_a_lead_by_lead_reference():
+    from icp_helpers.leads import _reasons
+
+    rng = np.random.default_rng(11)
+    columns = ["demo", "page_visit", "webinar", "unsubscribe", "download:price-list"]
+    matrix = pd.DataFrame(
+        rng.poisson([0.3, 2.0, 0.5, 0.2, 0.4], (400, len(columns))).astype(float),
+        columns=columns,
+        index=pd.Index([f"L{i}" for i in range(400)], name="lead_id"),
+    )
+    points = {"demo": 40.0, "page_visit": 2.5, "webinar": 15.0, "unsubscribe": -10.0, "download:price-list": 0.0}
+
+    def by_hand(row: pd.Series, n: int) -> str:
+        earned = sorted(((row[c] * points[c], i) for i, c in enumerate(columns)), key=lambda e: (-e[0], e[1]))
+        return "; ".join(f"{columns[i]} (+{int(np.round(value))})" for value, i in earned[:n] if value > 0)
+
+    for n in (1, 3, 10):
+        got = _reasons(matrix, points, n=n)
+        assert got.index.equals(matrix.index) and got.name == "top_activities"
+        assert got.tolist() == [by_hand(row, n) for _, row in matrix.iterrows()]
+    assert (_reasons(matrix, points) == "").any()  # leads with nothing earned get empty text
+    assert _reasons(matrix.iloc[:0], points).empty
+
+
 # --------------------------------------------------------------------------- one run
 
 

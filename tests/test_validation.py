@@ -168,6 +168,37 @@ def test_expected_hits_split_ties_evenly():
     assert _expected_hits_top(y, score, 0) == 0.0
 
 
+def test_hits_at_many_cuts_equal_one_cut_at_a_time():
+    from icp_helpers.validation import _expected_hits_top, top_share_lifts
+
+    rng = np.random.default_rng(8)
+    y = rng.random(500) < 0.25
+    score = rng.integers(0, 6, 500).astype(float)  # many ties
+    ks = np.array([0, 0.5, 1, 37.5, 250, 499, 500, 600])
+    np.testing.assert_allclose(_expected_hits_top(y, score, ks), [_expected_hits_top(y, score, k) for k in ks])
+    shares = np.arange(1, 11) / 10
+    with_missing = np.where(rng.random(500) < 0.2, np.nan, score)
+    np.testing.assert_allclose(
+        top_share_lifts(y, with_missing, shares=shares),
+        [top_share_lift(y, with_missing, share=share) for share in shares],
+    )
+    assert np.isnan(top_share_lifts(np.zeros(5, dtype=bool), np.arange(5), shares=[0.5])).all()
+
+
+def test_outcome_from_the_value_columns_alone_equals_the_whole_table(synthetic_crm):
+    from icp_helpers.best import value_columns, value_scores
+    from icp_helpers.features import account_features
+
+    tables, config = synthetic_crm
+    rule = config.best_customers
+    whole = account_features(tables["deals"], tables["accounts"], quarter="2025Q4", lookback_quarters=1)
+    narrow = account_features(
+        tables["deals"], tables["accounts"], quarter="2025Q4", lookback_quarters=1, columns=value_columns(rule)
+    )
+    assert set(narrow.columns) < set(whole.columns)
+    pd.testing.assert_frame_equal(value_scores(narrow, rule=rule), value_scores(whole, rule=rule))
+
+
 def test_black_box_learns_from_a_stated_sample_and_scores_every_account():
     rng = np.random.default_rng(5)
     n = 4_000
