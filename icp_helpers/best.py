@@ -368,12 +368,15 @@ def interview_shortlist(
         ``group`` (when given) and ``reason``, in pick order.
     """
     size = int(min(max(size, 5), 10))
-    table = scores[["account_id", "value_score", "value_rank", "is_best"]].merge(
-        features, on="account_id", how="left", suffixes=("", "_feature")
-    )
+    n_accounts = len(scores)
+    # the best customers only, with the few columns the picks and reasons read
+    shown = [c for c in ("name", "won_value", "deal_frequency", "referrals", "case_study") if c in features]
+    table = scores.loc[
+        scores["is_best"].to_numpy(dtype=bool), ["account_id", "value_score", "value_rank", "is_best"]
+    ].merge(features[["account_id", *shown]], on="account_id", how="left", suffixes=("", "_feature"))
     if groups is not None:
         table = table.merge(groups[["account_id", "group"]], on="account_id", how="left")
-    best = table[table["is_best"]].sort_values("value_rank", kind="mergesort")
+    best = table.sort_values("value_rank", kind="mergesort")
     size = min(size, len(best))
     picked: dict[Any, list[str]] = {}
 
@@ -419,7 +422,7 @@ def interview_shortlist(
             break
         if row["account_id"] in picked:
             continue
-        detail = [f"value rank {int(row['value_rank'])} of {len(table):,}"]
+        detail = [f"value rank {int(row['value_rank'])} of {n_accounts:,}"]
         if "won_value" in row and pd.notna(row["won_value"]):
             detail.append(f"won value {_fmt_money(row['won_value'])}")
         if "deal_frequency" in row and pd.notna(row["deal_frequency"]):

@@ -425,7 +425,7 @@ def score_table(
     """
     if id_column not in frame:
         raise KeyError(f"the table to score has no {id_column!r} column")
-    explained = scorer.explain(frame)
+    explained = scorer.explain(frame, missing=False)  # missing vs unknown is told apart below
     ids = [t.id for t in scorer.traits_]
     evaluated = [t.evaluate(frame) for t in scorer.traits_]
     hit = np.column_stack([h for h, _ in evaluated]) if evaluated else np.zeros((len(frame), 0), bool)

@@ -243,8 +243,16 @@ class FitScorer(BaseEstimator):
             assign_tiers(self.transform(features), self.cutoffs_), index=features.index, name="tier"
         )
 
-    def explain(self, features: pd.DataFrame) -> pd.DataFrame:
+    def explain(self, features: pd.DataFrame, *, missing: bool = True) -> pd.DataFrame:
         """Score, tier, and the matched and missing traits of every row.
+
+        Parameters
+        ----------
+        features : DataFrame
+            The rows to score.
+        missing : bool
+            List the traits each row lacks; False leaves the column out (a
+            caller that tells missing from unknown values lists them itself).
 
         Returns
         -------
@@ -262,16 +270,11 @@ class FitScorer(BaseEstimator):
             ["; ".join(f"{labels[t]} (+{self.points_[t]})" for t in m) if m else "no ICP trait" for m in patterns],
             dtype=object,
         )
-        return pd.DataFrame(
-            {
-                "fit_score": scores,
-                "tier": assign_tiers(scores, self.cutoffs_),
-                "matched": matched,
-                "missing": rows_as_lists(~X, ids)[0],
-                "reason": reasons[pattern],
-            },
-            index=features.index,
-        )
+        columns = {"fit_score": scores, "tier": assign_tiers(scores, self.cutoffs_), "matched": matched}
+        if missing:
+            columns["missing"] = rows_as_lists(~X, ids)[0]
+        columns["reason"] = reasons[pattern]
+        return pd.DataFrame(columns, index=features.index)
 
     def to_dict(self) -> dict:
         """The score definition, JSON-ready (``selection.json``'s ``score``)."""

@@ -1509,10 +1509,16 @@ def scored_leads(
     out["tier"] = assign_tier(out["score"], thresholds=limits)
     out["engagement"] = out["tier"].map(ENGAGEMENT)
     if accounts is not None and "account_id" in out.columns:
-        tiers = accounts.drop_duplicates("account_id").set_index("account_id")["tier"].astype(str)
-        out["fit_tier"] = out["account_id"].map(tiers)
-        out["cell"] = out["fit_tier"] + out["engagement"].astype(str)
-        out.loc[out["fit_tier"].isna(), "cell"] = np.nan
+        tiers = accounts.drop_duplicates("account_id")
+        # looked up as positions (a DuckDB join for a million leads), not by Series.map
+        at = positions(out["account_id"], tiers["account_id"])
+        fit_tier = pd.Series(
+            np.where(at >= 0, tiers["tier"].astype(str).to_numpy(dtype=object)[np.maximum(at, 0)], np.nan),
+            index=out.index, dtype="str",
+        )
+        out["fit_tier"] = fit_tier
+        out["cell"] = fit_tier + out["engagement"].astype(str)
+        out.loc[fit_tier.isna(), "cell"] = np.nan
     out["top_activities"] = _reasons(matrix, points)
     out = out.reset_index().sort_values(
         ["score", "lead_id"], ascending=[False, True], kind="stable"

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .frames import isin
+from .frames import isin, positions
 
 __all__ = [
     "KINDS",
@@ -526,17 +526,19 @@ def with_codes(features: pd.DataFrame, code_traits: pd.DataFrame | None) -> pd.D
     The result keeps ``features``' row order and index; the boolean column
     ``interviewed`` marks the accounts present in ``code_traits``.
     """
-    out = features.copy()
     if code_traits is None or code_traits.empty or "account_id" not in code_traits.columns:
-        out["interviewed"] = False
-        return out
-    codes = code_traits.drop_duplicates("account_id").set_index("account_id")
-    codes = codes.drop(columns=[c for c in codes.columns if c in out.columns], errors="ignore")
-    joined = codes.reindex(out["account_id"].to_numpy())
-    for column in joined.columns:
-        out[column] = joined[column].astype("boolean").to_numpy()
-    out["interviewed"] = isin(out["account_id"], codes.index).to_numpy()
-    return out
+        return features.assign(interviewed=False)
+    codes = code_traits.drop_duplicates("account_id")
+    # each account's row among the interviewed ones, looked up once for every code column
+    at = positions(features["account_id"], codes["account_id"])
+    joined = {
+        # True/False, or NA for accounts not interviewed, as reindexing gave
+        column: codes[column].astype("boolean").array.take(at, allow_fill=True).to_numpy()
+        for column in codes.columns
+        if column not in features.columns
+    }
+    joined["interviewed"] = isin(features["account_id"], codes["account_id"]).to_numpy()
+    return features.assign(**joined)
 
 
 def trait_matrix(frame: pd.DataFrame, traits: Sequence[TraitDef]) -> pd.DataFrame:

@@ -89,6 +89,9 @@ def test_explain_lists_matched_and_missing_traits(accounts):
         assert row.fit_score == sum(scorer.points_[t] for t in row.matched)
     assert (explained.loc[explained["matched"].str.len() == 0, "reason"] == "no ICP trait").all()
     assert (explained["tier"] == scorer.tier(frame)).all()
+    without = scorer.explain(frame, missing=False)
+    assert list(without.columns) == ["fit_score", "tier", "matched", "reason"]
+    pd.testing.assert_frame_equal(without, explained.drop(columns=["missing"]))
 
 
 def test_refuses_traits_prospects_cannot_have(accounts):
