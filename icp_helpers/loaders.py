@@ -855,16 +855,17 @@ def _clean_extras(frame: pd.DataFrame, config: ProjectConfig, work: _Table, skip
         if values.dtype == object and values.map(lambda v: isinstance(v, list)).any():
             continue
         text = apply_aliases(clean_text(values), config.aliases.get(column))
-        numbers = pd.to_numeric(text, errors="coerce")
-        nonempty = text.notna()
+        # numbers in text when every distinct value reads as one, without a leading zero
+        # (codes such as 0123); the distinct values are tested, not 20 million cells
+        distinct = pd.Series(text.dropna().unique())
         if (
-            nonempty.any()
-            and numbers[nonempty].notna().all()
-            and not text.str.match(r"^0\d", na=False).any()
+            len(distinct)
+            and pd.to_numeric(distinct, errors="coerce").notna().all()
+            and not distinct.str.match(r"^0\d", na=False).any()
         ):
-            frame[column] = numbers.astype("float64")
+            frame[column] = pd.to_numeric(text, errors="coerce").astype("float64")
             continue
-        if text.nunique() <= _MAX_SPELLING_VALUES:
+        if len(distinct) <= _MAX_SPELLING_VALUES:
             text, merges = merge_case_variants(text, prefer=_preferred_spellings(config, column))
             if merges:
                 work.warnings.append(

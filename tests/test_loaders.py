@@ -66,6 +66,21 @@ def basic(tmp_path: Path, *, accounts: str = ACCOUNTS, deals: str = DEALS, **ext
     )
 
 
+def test_extra_columns_are_numbers_only_when_every_value_is_one(tmp_path):
+    accounts = (
+        "account_id,name,industry,employees,country,rating,postcode,mixed,blank\n"
+        "A1,Alpha,wholesaler,12,Italy, 4.5 ,0123,7,\n"
+        "A2,Beta,deli,250,Germany,3,4567,seven,\n"
+        "A3,Gamma,restaurant,40,Spain,,8910,7,\n"
+    )
+    loaded = load_project(basic(tmp_path, accounts=accounts)).accounts
+    assert loaded["rating"].dtype == "float64" and loaded["rating"].tolist()[:2] == [4.5, 3.0]
+    assert pd.isna(loaded["rating"].iloc[2])
+    assert loaded["postcode"].tolist() == ["0123", "4567", "8910"]  # a leading zero keeps it text
+    assert loaded["mixed"].tolist() == ["7", "seven", "7"]
+    assert loaded["blank"].isna().all()
+
+
 def assert_reconciled(summary: dict) -> None:
     assert summary["rows_read"] == summary["rows_used"] + summary["rows_quarantined"]
     assert summary["reconciled"] is True
