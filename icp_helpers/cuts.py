@@ -47,11 +47,13 @@ The weekday x hour heatmap counts won deals by the weekday and hour they closed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from scipy import stats
 
@@ -92,6 +94,11 @@ _DAYPARTS = (("night", 0, 5), ("morning", 6, 11), ("afternoon", 12, 17), ("eveni
 
 
 _DEAL_COLUMNS = ("account_id", "close_date", "amount", "stage")
+#: The per-account feature columns the cuts read.
+_FEATURE_COLUMNS = (
+    "account_id", "won_value", "job_role", "contact_job_role", "seniority", "contact_seniority",
+    "region", "country", "preferred_weekday", "preferred_hour", "multi_item_buyer", "multi_item_share",
+)
 
 
 def won_deals(deals: pd.DataFrame, *, window: tuple[Any, Any] | None = None) -> pd.DataFrame:
@@ -499,8 +506,9 @@ def sales_cuts(
     SalesCuts
     """
     notes: list[str] = []
-    # the columns used only: the won deals are millions of rows
+    # the columns used only: the won deals are millions of rows, the customers a million
     won = won_deals(deals[[c for c in _DEAL_COLUMNS if c in deals.columns]], window=window)
+    features = features[[c for c in _FEATURE_COLUMNS if c in features.columns]]
     customers = features[isin(features["account_id"], won["account_id"].unique())]
     if customers.empty:
         raise ValueError("no won deals in the analysis window: nothing to cut")
@@ -548,11 +556,16 @@ def run_sales_cuts(project: Any, run: Any) -> SalesCuts:
         return SalesCuts.empty("the project has no deals or accounts table: no sales cuts")
     folder = run.run_dir
 
-    def optional(name: str) -> pd.DataFrame | None:
+    def optional(name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
         path = folder / name
-        return pd.read_parquet(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        if columns is not None:
+            present = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in present]
+        return pd.read_parquet(path, columns=columns)
 
-    features = optional("features.parquet")
+    features = optional("features.parquet", _FEATURE_COLUMNS)
     notes = []
     if features is None:
         from .features import account_features

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .artifacts import read_json, read_table, write_json
@@ -412,7 +413,13 @@ def _examples(members: pd.DataFrame, names: Mapping | None, limit: int) -> list[
         return []
     order = members
     if "value_score" in members:
-        order = members.sort_values(["value_score", "account_id"], ascending=[False, True])
+        scores = members["value_score"].to_numpy(dtype=float, na_value=np.nan)
+        known = ~np.isnan(scores)
+        if known.sum() > limit:
+            # only the accounts that can be among the first: a group holds up to a million
+            cut = np.partition(scores[known], -limit)[-limit]
+            order = members[known & (scores >= cut)]
+        order = order.sort_values(["value_score", "account_id"], ascending=[False, True])
     items = []
     for account_id in order["account_id"].head(limit):
         name = None if names is None else names.get(account_id)

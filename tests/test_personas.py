@@ -179,3 +179,23 @@ def test_personas_frame_puts_fields_in_rows_and_marks_no_evidence(data):
     group0 = next(p for p in personas if p["id"] == "group-0")
     assert table.loc["Pains and challenges", group0["label"]].startswith("Late delivery (2 of 2")
     assert table.loc["Touchpoints", group0["label"]] == NO_EVIDENCE
+
+
+def test_examples_are_the_top_value_scores_with_ties_broken_by_account_id():
+    from icp_helpers.personas import _examples
+
+    rng = np.random.default_rng(6)
+    members = pd.DataFrame(
+        {
+            "account_id": [f"A{i:04d}" for i in rng.permutation(500)],
+            "value_score": np.where(rng.random(500) < 0.1, np.nan, rng.integers(0, 20, 500) / 20),
+        }
+    )
+    expected = members.sort_values(["value_score", "account_id"], ascending=[False, True])
+    for limit in (1, 3, 7):
+        got = [item["account_id"] for item in _examples(members, None, limit)]
+        assert got == expected["account_id"].head(limit).tolist()
+    few = members.head(4).assign(value_score=[np.nan, 0.5, np.nan, 0.5])
+    assert [i["account_id"] for i in _examples(few, None, 3)] == (
+        few.sort_values(["value_score", "account_id"], ascending=[False, True])["account_id"].head(3).tolist()
+    )
