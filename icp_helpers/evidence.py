@@ -309,7 +309,14 @@ def conditional_lift(
     if g.shape[1] > 62:
         raise ValueError("conditional_lift adjusts for at most 62 traits")
     strata = g.astype(np.int64) @ (np.int64(1) << np.arange(g.shape[1], dtype=np.int64))
-    if g.shape[1] > 16:  # keep the cell table small: number the strata that occur
+    return _mantel_haenszel(x, strata, y, w, renumber=g.shape[1] > 16, level=level)
+
+
+def _mantel_haenszel(
+    x: np.ndarray, strata: np.ndarray, y: np.ndarray, w: np.ndarray, *, renumber: bool, level: float = 0.95
+) -> tuple[float, float, float]:
+    """:func:`conditional_lift` from each row's stratum code (the bits of the traits adjusted for)."""
+    if renumber:  # keep the cell table small: number the strata that occur
         strata = np.unique(strata, return_inverse=True)[1].ravel()
     # one bincount over (stratum, trait, cohort) cells
     cell = np.bincount(strata * 4 + x * 2 + y, weights=w, minlength=4 * (strata.max() + 1))
@@ -379,6 +386,9 @@ def _resample_selection(order, groups, x_patterns, y_patterns, pops, pop_of_trai
     drawn_rows, drawn_weights = drawn
     kept: list[int] = []
     subsets: dict[int, tuple] = {}
+    # per (group, population): the stratum code of each row, one bit per peer kept so far,
+    # extended as peers are kept instead of packed again for every candidate
+    strata: dict[tuple, list] = {}
     for j in order:
         peers = [k for k in kept if groups[k] == groups[j] and pop_of_trait[k] == pop_of_trait[j]]
         if peers:
@@ -397,12 +407,17 @@ def _resample_selection(order, groups, x_patterns, y_patterns, pops, pop_of_trai
                 phi = _phi_from_counts(candidates.T @ (ws[:, None] * candidates), ws.sum())
                 subsets[pop] = (xs, ys, ws, phi, {c: i for i, c in enumerate(order)})
             xs, ys, ws, phi, at = subsets[pop]
-            columns = [at[k] for k in peers]
-            verdict = redundancy(
-                xs[:, at[j]], xs[:, columns], ys, weights=ws, max_phi=max_phi, min_lift=min_lift,
-                phis=phi[at[j], columns],
-            )
-            if verdict is not None:
+            # as redundancy(): a kept trait marks the same accounts (phi), or no evidence is left
+            if phi[at[j], [at[k] for k in peers]].max() >= max_phi:
+                continue
+            if len(peers) > 62:
+                raise ValueError("conditional_lift adjusts for at most 62 traits")
+            codes = strata.setdefault((groups[j], pop), [np.zeros(len(ys), dtype=np.int64), 0])
+            for bit in range(codes[1], len(peers)):
+                codes[0] = codes[0] + (xs[:, at[peers[bit]]].astype(np.int64) << bit)
+            codes[1] = len(peers)
+            lift, low, _ = _mantel_haenszel(xs[:, at[j]], codes[0], ys, ws, renumber=len(peers) > 16)
+            if np.isnan(lift) or low < min_lift:
                 continue
         kept.append(j)
     return kept

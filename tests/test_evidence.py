@@ -180,3 +180,36 @@ def test_phi_from_counts_equals_weighted_phi_pair_by_pair():
     for j in range(6):
         np.testing.assert_allclose(phi[j], _weighted_phi(X[:, j], X, w), atol=1e-12)
     assert (_phi_from_counts(counts * 0, 0.0) == 0).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_resample_pruning_equals_redundancy_trait_by_trait(seed):
+    from icp_helpers.evidence import _resample_selection, redundancy
+
+    rng = np.random.default_rng(seed)
+    n_patterns, n_traits = 3_000, 24
+    base = rng.random((n_patterns, 1)) < 0.4
+    # correlated traits, so that some are pruned by phi and some by the adjusted lift
+    X = (rng.random((n_patterns, n_traits)) < 0.15) | (base & (rng.random((n_patterns, n_traits)) < 0.5))
+    y = (X[:, :3].sum(axis=1) + rng.random(n_patterns) * 2) > 1.5
+    pops = np.column_stack([np.ones(n_patterns, dtype=bool), rng.random(n_patterns) < 0.3])
+    pop_of_trait = np.array([0] * 18 + [1] * 6)
+    X = X & pops[:, pop_of_trait]
+    groups = np.array(["who"] * 12 + ["behaviour"] * 6 + ["why"] * 6, dtype=object)
+    rows = np.sort(rng.choice(n_patterns, 1_800, replace=False))
+    weights = rng.integers(1, 4, len(rows)).astype(float)
+    order = rng.permutation(n_traits)
+
+    kept = []
+    for j in order:
+        peers = [k for k in kept if groups[k] == groups[j] and pop_of_trait[k] == pop_of_trait[j]]
+        inside = pops[rows, pop_of_trait[j]]
+        r, w = rows[inside], weights[inside]
+        if peers and redundancy(X[r, j], X[r][:, peers], y[r], weights=w, max_phi=0.5, min_lift=1.1):
+            continue
+        kept.append(j)
+    got = _resample_selection(
+        order, groups, X, y, pops, pop_of_trait, (rows, weights), max_phi=0.5, min_lift=1.1
+    )
+    assert got == kept
+    assert 0 < len(kept) < n_traits  # the case prunes some traits and keeps others
