@@ -441,6 +441,9 @@ def score_table(
     out["missing_traits"] = rows_as_lists(~hit & ~unknown, ids)[0]
     out["unknown_traits"] = rows_as_lists(unknown, ids)[0]
     out["reason"] = explained["reason"].to_numpy()
+    if out[id_column].is_monotonic_increasing:
+        # rows already in id order (features.parquet): a stable sort by score alone breaks ties by id
+        return out.take(np.argsort(-out["fit_score"].to_numpy(), kind="stable")).reset_index(drop=True)
     return out.sort_values(["fit_score", id_column], ascending=[False, True], kind="mergesort").reset_index(
         drop=True
     )
