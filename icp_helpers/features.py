@@ -89,7 +89,7 @@ functions over the deals (only the small contacts table is ranked with
 chain of left joins. The whole expression avoids backend-specific functions
 and runs unchanged on DuckDB and Spark; on DuckDB the result comes back
 through Arrow. Measured against the equivalent hand-written DuckDB SQL
-(``bench/RESULTS.md``): 1.28 times its time on 2M deals, 1.14 times on 20M.
+(``bench/RESULTS.md``): 1.52 times its time on 2M deals, 1.07 times on 20M.
 """
 
 from __future__ import annotations
