@@ -94,7 +94,8 @@ _DAYPARTS = (("night", 0, 5), ("morning", 6, 11), ("afternoon", 12, 17), ("eveni
 
 
 _DEAL_COLUMNS = ("account_id", "close_date", "amount", "stage")
-#: The per-account feature columns the cuts read.
+#: The per-account feature columns the cuts read (:func:`account_cuts`, :func:`best_outcome`);
+#: a new cut's column must be added here, or :func:`sales_cuts` will not pass it on.
 _FEATURE_COLUMNS = (
     "account_id", "won_value", "job_role", "contact_job_role", "seniority", "contact_seniority",
     "region", "country", "preferred_weekday", "preferred_hour", "multi_item_buyer", "multi_item_share",

@@ -70,6 +70,7 @@ PARALLEL_MIN_PATTERNS = 20_000
 
 __all__ = [
     "EVIDENCE_COLUMNS",
+    "MAX_ADJUSTED",
     "lift_ci",
     "two_by_two_p",
     "bh_qvalues",
@@ -275,6 +276,10 @@ def _phi_from_counts(counts: np.ndarray, total: float) -> np.ndarray:
     return np.nan_to_num(phi)
 
 
+#: Traits a stratum code holds at most: one bit each in a 64-bit integer.
+MAX_ADJUSTED = 62
+
+
 def conditional_lift(
     trait: np.ndarray,
     given: np.ndarray,
@@ -306,8 +311,8 @@ def conditional_lift(
     y = np.asarray(cohort, dtype=bool)
     g = np.asarray(given, dtype=bool).reshape(len(x), -1)
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-    if g.shape[1] > 62:
-        raise ValueError("conditional_lift adjusts for at most 62 traits")
+    if g.shape[1] > MAX_ADJUSTED:
+        raise ValueError(f"conditional_lift adjusts for at most {MAX_ADJUSTED} traits")
     strata = g.astype(np.int64) @ (np.int64(1) << np.arange(g.shape[1], dtype=np.int64))
     return _mantel_haenszel(x, strata, y, w, renumber=g.shape[1] > 16, level=level)
 
@@ -410,8 +415,8 @@ def _resample_selection(order, groups, x_patterns, y_patterns, pops, pop_of_trai
             # as redundancy(): a kept trait marks the same accounts (phi), or no evidence is left
             if phi[at[j], [at[k] for k in peers]].max() >= max_phi:
                 continue
-            if len(peers) > 62:
-                raise ValueError("conditional_lift adjusts for at most 62 traits")
+            if len(peers) > MAX_ADJUSTED:
+                raise ValueError(f"conditional_lift adjusts for at most {MAX_ADJUSTED} traits")
             codes = strata.setdefault((groups[j], pop), [np.zeros(len(ys), dtype=np.int64), 0])
             for bit in range(codes[1], len(peers)):
                 codes[0] = codes[0] + (xs[:, at[peers[bit]]].astype(np.int64) << bit)

@@ -102,10 +102,11 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
         dtype = column.dtype
         if isinstance(dtype, pd.CategoricalDtype) and _is_text(dtype.categories.dtype):
             column, dtype = column.astype("str"), pd.StringDtype(na_value=np.nan)
-        all_text = pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(column, skipna=True) in (
-            "string", "empty"
-        )
-        if _is_text(dtype) and (all_text or not pd.api.types.is_object_dtype(dtype)):
+        if pd.api.types.is_object_dtype(dtype):
+            at_once = pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+        else:
+            at_once = _is_text(dtype)
+        if at_once:
             # a text column at once instead of cell by cell; only lists need the cells
             danger = column.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool).to_numpy()
             values = column.copy()

@@ -131,6 +131,16 @@ def _text_with_missing(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return levels, np.where(codes < 0, missing[0], codes)
 
 
+def _named_counts(names: np.ndarray, codes: np.ndarray, *, normalize: bool = False) -> pd.Series:
+    """``value_counts`` of the levels ``names[codes]``, counted on the codes.
+
+    Counting the codes ranks the levels and breaks ties as counting their text would.
+    """
+    counts = pd.Series(codes).value_counts(normalize=normalize)
+    counts.index = names[counts.index.to_numpy()]
+    return counts
+
+
 def _category_codes(cats_a: np.ndarray, cats_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of two categorical arrays over one vocabulary per column; unknown is -1."""
     n_a = len(cats_a)
@@ -446,9 +456,7 @@ class CustomerGroups(ClusterMixin, BaseEstimator):
                 row["best_count"] = int(best[labels == group].sum())
             for column in describe_cats:
                 names, codes = coded[column]
-                # value_counts of the codes ranks and breaks ties as it would the text
-                counts = pd.Series(codes[in_group]).value_counts()
-                counts.index = names[counts.index.to_numpy()]
+                counts = _named_counts(names, codes[in_group])
                 top = sorted(counts.index[counts == counts.max()])[0] if len(counts) else _MISSING
                 row[column] = top
                 row[f"{column}_share"] = float(counts.get(top, 0) / max(len(members), 1))
@@ -461,12 +469,7 @@ class CustomerGroups(ClusterMixin, BaseEstimator):
             profile_rows.append(row)
         self.profiles_ = pd.DataFrame(profile_rows).set_index("group")
         shares = pd.DataFrame(share_rows, columns=["group", "column", "level", "share"])
-        overall = {}
-        for column in describe_cats:
-            names, codes = coded[column]
-            shares_all = pd.Series(codes).value_counts(normalize=True)
-            shares_all.index = names[shares_all.index.to_numpy()]
-            overall[column] = shares_all
+        overall = {column: _named_counts(*coded[column], normalize=True) for column in describe_cats}
         self.level_shares_ = shares
         self.descriptions_, self.labels_text_ = {}, {}
         for group in groups:

@@ -416,7 +416,7 @@ def _examples(members: pd.DataFrame, names: Mapping | None, limit: int) -> list[
         scores = members["value_score"].to_numpy(dtype=float, na_value=np.nan)
         known = ~np.isnan(scores)
         if known.sum() > limit:
-            # only the accounts that can be among the first: a group holds up to a million
+            # only the accounts that can be among the first: in the 1M benchmark a group holds 492,000
             cut = np.partition(scores[known], -limit)[-limit]
             order = members[known & (scores >= cut)]
         order = order.sort_values(["value_score", "account_id"], ascending=[False, True])

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .frames import isin, positions
+from .frames import positions
 
 __all__ = [
     "KINDS",
@@ -537,7 +537,8 @@ def with_codes(features: pd.DataFrame, code_traits: pd.DataFrame | None) -> pd.D
         for column in codes.columns
         if column not in features.columns
     }
-    joined["interviewed"] = isin(features["account_id"], codes["account_id"]).to_numpy()
+    # as isin(): a missing account id is never an interviewed account
+    joined["interviewed"] = (at >= 0) & features["account_id"].notna().to_numpy()
     return features.assign(**joined)
 
 
