@@ -329,6 +329,22 @@ def test_chosen_columns_without_time_of_day_or_referrals():
     assert some["preferred_hour"].isna().all()
 
 
+def test_numeric_account_ids_give_the_text_id_table(table):
+    """Ids exported as numbers are matched as text, in every part of the build."""
+    number = {"a": 11, "b": 12, "c": 13, "d": 14}
+    deals = _deals().assign(account_id=lambda d: d["account_id"].map(number))
+    accounts = _accounts().assign(
+        account_id=lambda a: a["account_id"].map(number),
+        referred_by=lambda a: a["referred_by"].map(number).astype("Int64"),
+    )
+    contacts = _contacts().assign(account_id=lambda c: c["account_id"].map(number))
+    out = account_features(deals, accounts, contacts, quarter=QUARTER, lookback_quarters=LOOKBACK)
+    assert out["account_id"].tolist() == ["11", "12", "13", "14"]
+    expected = table.rename(index={k: str(v) for k, v in number.items()}).drop(columns=["referred_by"])
+    pd.testing.assert_frame_equal(out.set_index("account_id").drop(columns=["referred_by"]), expected,
+                                  check_index_type=False)
+
+
 def test_missing_required_column_is_named():
     with pytest.raises(KeyError, match="close_date"):
         account_features(_deals().drop(columns=["close_date"]), _accounts(), quarter=QUARTER)
