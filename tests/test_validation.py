@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from icp_helpers.config import ProjectConfig
-from icp_helpers.quarters import Quarter
+from icp_helpers.quarters import Quarter, QuarterError
 from icp_helpers.validation import (
     auc,
     backtest_quarters,
@@ -107,6 +107,20 @@ def test_backtest_quarters():
     assert "latest" in note
     s, tests, _ = backtest_quarters(deals, quarter="2025Q2", horizon=1)
     assert s == Quarter.parse("2025Q2") and tests == [Quarter.parse("2025Q3")]
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+def test_backtest_quarters_read_only_closed_deals(unit):
+    """Open deals and missing dates do not move the data's end, in any date unit or as text."""
+    dates = pd.to_datetime(["2025-01-05", "2025-09-30", None, "2026-02-10"]).astype(f"datetime64[{unit}]")
+    deals = pd.DataFrame({"close_date": dates, "stage": ["won", "lost", "won", "open"]})
+    as_text = deals.assign(close_date=["2025-01-05", "2025-09-30", None, "2026-02-10"])
+    for table in (deals, as_text):
+        s, tests, note = backtest_quarters(table, quarter="2025Q3", horizon=1)
+        assert (s, tests) == (Quarter.parse("2025Q2"), [Quarter.parse("2025Q3")])
+        assert "2025Q3 is the latest complete quarter" in note
+    with pytest.raises(QuarterError, match="no dates"):
+        backtest_quarters(deals.assign(stage="open"), quarter="2025Q3", horizon=1)
 
 
 def test_backtest_on_synthetic_crm(synthetic_crm):
