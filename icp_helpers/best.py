@@ -143,9 +143,20 @@ def value_scores(features: pd.DataFrame, *, rule: BestCustomerRule | Mapping[str
     score = (score / total).astype(float)
 
     won_value = _component(features, "won_value") if "won_value" in features else pd.Series(0.0, index=features.index)
-    order = pd.DataFrame(
-        {"score": score, "won_value": won_value, "account_id": features["account_id"].astype(str)}
-    ).sort_values(["score", "won_value", "account_id"], ascending=[False, False, True], kind="mergesort")
+    ids = features["account_id"].astype(str)
+    if ids.is_monotonic_increasing:
+        # rows already in id order (the feature table's): the row breaks the last
+        # ties as the id would, and three numeric keys sort faster than text
+        positions = np.lexsort((
+            np.arange(len(features)),
+            -won_value.to_numpy(dtype=float),
+            -score.to_numpy(dtype=float),
+        ))
+        order = features.iloc[positions, :0]
+    else:
+        order = pd.DataFrame({"score": score, "won_value": won_value, "account_id": ids}).sort_values(
+            ["score", "won_value", "account_id"], ascending=[False, False, True], kind="mergesort"
+        )
     rank = pd.Series(np.arange(1, len(order) + 1), index=order.index)
 
     eligible = _eligible(features, rule)
