@@ -13,6 +13,8 @@ apostrophe (OWASP "CSV injection"); numbers stay numbers.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
@@ -95,6 +97,15 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     Column names are guarded too, since trait ids and mapped export columns
     become headers. Numeric, boolean and date columns are left as they are.
     """
+    return _guarded(frame, text_as_objects=True)
+
+
+def _guarded(frame: pd.DataFrame, *, text_as_objects: bool) -> pd.DataFrame:
+    """:func:`safe_frame`; without ``text_as_objects``, text columns keep their text dtype.
+
+    Arrow writes text columns as they are, where Python objects would be
+    made for a million cells per column first.
+    """
     out = frame.copy()
     out.columns = [safe_cell(str(c)) for c in out.columns]
     for position in range(out.shape[1]):
@@ -112,11 +123,13 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
             values = column.copy()
             if danger.any():
                 values[danger] = "'" + column[danger]
+            if text_as_objects:
+                values = values.astype(object)
         elif pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-            values = column.astype(object).map(_guard_memo())
+            values = column.astype(object).map(_guard_memo()).astype(object)
         else:
             continue
-        out[out.columns[position]] = values.astype(object)
+        out[out.columns[position]] = values
     return out
 
 
@@ -263,12 +276,10 @@ def write_scored(
         raise ValueError(f"unknown export format(s) {sorted(unknown)}; allowed: csv, xlsx")
     folder = Path(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    guarded = safe_frame(frame)
     written: dict[str, Path] = {}
     if "csv" in formats:
         written["csv"] = folder / f"{stem}.csv"
-        # CRLF rows (RFC 4180) also make the writer quote cells holding a bare \r
-        guarded.to_csv(written["csv"], index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        _write_csv(_guarded(frame, text_as_objects=False), written["csv"])
     if "xlsx" in formats:
         written["xlsx"] = folder / f"{stem}.xlsx"
         shown = frame if xlsx_max_rows is None else frame.head(xlsx_max_rows)
@@ -280,6 +291,51 @@ def write_scored(
             )
         _write_xlsx(shown, written["xlsx"], sheet=stem, about=about)
     return written
+
+
+def _write_csv(guarded: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with a byte-order mark, CRLF rows (RFC 4180), every text cell quoted.
+
+    Arrow's writer, in C++, took 2.9 s for the million scored accounts of the
+    benchmark where pandas' took 14 s. It writes numbers in their shortest
+    exact form (``12`` for 12.0, ``1e-05`` as ``0.00001``) and booleans as
+    ``true``/``false``; readers get the same values. A column Arrow cannot
+    type (text and numbers mixed in one object column) leaves the table to
+    pandas' writer.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    try:
+        table = pa.Table.from_pandas(guarded, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        # quoting every text cell too, as the Arrow writer does
+        guarded.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
+        return
+    columns = [_csv_column(column) for column in table.columns]
+    table = pa.Table.from_arrays(columns, names=table.column_names)
+    with open(path, "wb") as handle:
+        handle.write(codecs.BOM_UTF8)
+        pa_csv.write_csv(table, handle, pa_csv.WriteOptions(eol=b"\r\n"))
+
+
+def _csv_column(column):
+    """Dates as pandas writes them: no time when every time is midnight, no fractions of a second unless any."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        return column.cast(kind.value_type)
+    if not pa.types.is_timestamp(kind) or kind.tz is not None or kind.unit == "s":
+        return column
+    ticks = column.cast(pa.int64())
+    per_second = {"ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[kind.unit]
+    if pc.any(pc.not_equal(pc.remainder(ticks, per_second * 86_400), 0)).as_py():
+        if pc.any(pc.not_equal(pc.remainder(ticks, per_second), 0)).as_py():
+            return column
+        return column.cast(pa.timestamp("s"))
+    return column.cast(pa.timestamp("s")).cast(pa.date32())
 
 
 def tier_summary(

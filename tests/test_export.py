@@ -96,10 +96,49 @@ def test_csv_is_guarded_and_keeps_negative_numbers(tmp_path, frame):
         assert row["name"] == "'" + text
     assert rows[0]["industry"].startswith("'=")
     assert rows[2]["industry"] == "'-"
-    assert [r["fit_score"] for r in rows][:2] == ["-12.5", "0.0"]  # numbers unprefixed
+    # numbers unprefixed, in their shortest exact form
+    assert [r["fit_score"] for r in rows][:2] == ["-12.5", "0"]
     assert rows[0]["delta"] == "-3"
     back = pd.read_csv(paths["csv"], encoding="utf-8-sig")
     assert back["fit_score"].dtype.kind == "f" and back["delta"].dtype.kind == "i"
+    # text quoted, numbers and booleans bare, CRLF rows, a byte-order mark
+    raw = paths["csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\r\n") == len(frame) + 1
+    assert raw.splitlines()[2] == b'"A2","\'+SUM(A1:A2)","wholesaler",0,2,false,""'
+
+
+def test_csv_reads_back_as_the_guarded_frame(tmp_path, frame):
+    frame = frame.assign(
+        when=pd.to_datetime(["2026-01-01 10:30", None, "2026-01-03", "2026-01-04", "2026-01-05", "2026-01-06", "2026-01-07"], format="mixed"),
+        day=pd.to_datetime(["2026-01-01", None, "2026-01-03", "2026-01-04", "2026-01-05", "2026-01-06", "2026-01-07"]),
+        share=[0.1, np.nan, 1e-5, 2.5e-7, 1e16, 1 / 3, -0.0],
+        count=pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"),
+        note=pd.Series(["a, b", 'say "hi"', "line\r\nbreak", None, "", "x", "y"], dtype="str"),
+        tier=pd.Categorical(["A", "B", None, "C", "A", "=B", "C"]),
+    )
+    path = write_scored(frame, tmp_path, "scored_accounts", formats=["csv"])["csv"]
+    back = pd.read_csv(path, encoding="utf-8-sig", parse_dates=["when", "day"])
+    expected = safe_frame(frame).assign(
+        matched_traits=lambda f: f["matched_traits"].replace("", None),
+        note=lambda f: f["note"].replace("", None),
+    )
+    for column in frame.columns:
+        got, want = back[column], expected[column]
+        if column in ("when", "day"):
+            assert got.astype("datetime64[ns]").tolist() == want.astype("datetime64[ns]").tolist(), column
+        elif want.dtype.kind in "fiub" or isinstance(want.dtype, pd.Int64Dtype):
+            np.testing.assert_array_equal(got.to_numpy(dtype=float), want.to_numpy(dtype=float, na_value=np.nan))
+        else:
+            assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in want], column
+
+
+def test_csv_of_a_column_arrow_cannot_type_is_still_written_and_guarded(tmp_path):
+    frame = pd.DataFrame({"mixed": pd.Series([1, "=x", None], dtype=object), "n": [1.5, 2.0, -3.0]})
+    path = write_scored(frame, tmp_path, "scored_accounts", formats=["csv"])["csv"]
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [["mixed", "n"], ["1", "1.5"], ["'=x", "2.0"], ["", "-3.0"]]
+    assert path.read_bytes().count(b"\r\n") == 4
 
 
 def test_xlsx_shows_text_not_formulas_and_numbers_as_numbers(tmp_path, frame):
