@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .config import BestCustomerRule
+from .frames import duplicated
 
 __all__ = [
     "VALUE_RELATED",
@@ -237,7 +238,13 @@ def best_customers(features: pd.DataFrame, *, rule: BestCustomerRule | Mapping[s
     """
     scores = value_scores(features, rule=rule)
     if not scores["account_id"].is_unique:
-        raise ValueError("features: account_id is not unique; one row per account is expected")
+        repeated = duplicated(scores["account_id"]).to_numpy()
+        rows = np.flatnonzero(repeated)
+        raise ValueError(
+            f"features: account_id is not unique ({len(rows):,} repeated rows, e.g. rows "
+            f"{', '.join(map(str, rows[:5]))}: {', '.join(map(str, scores['account_id'].iloc[rows[:5]]))}); "
+            "one row per account is expected"
+        )
     # both tables are in the row order of features: side by side, no join needed
     negative = negative_cohort(features)
     out = scores.assign(

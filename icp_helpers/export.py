@@ -23,6 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -303,9 +306,6 @@ def _write_csv(guarded: pd.DataFrame, path: Path) -> None:
     type (text and numbers mixed in one object column) leaves the table to
     pandas' writer.
     """
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
     try:
         table = pa.Table.from_pandas(guarded, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -321,9 +321,6 @@ def _write_csv(guarded: pd.DataFrame, path: Path) -> None:
 
 def _csv_column(column):
     """Dates as pandas writes them: no time when every time is midnight, no fractions of a second unless any."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     kind = column.type
     if pa.types.is_dictionary(kind):
         return column.cast(kind.value_type)

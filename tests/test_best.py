@@ -181,3 +181,12 @@ def test_step1_record_counts():
     assert record["counts"]["won_deals_in_window"] == 16
     assert record["window"]["start"] == "2025-10-01T00:00:00"
     assert "2 of 4 accounts" in best.cohort_text(features, table).replace("*", "")
+
+
+def test_repeated_account_ids_are_named_with_their_rows():
+    features = pd.DataFrame(
+        {"account_id": ["A1", "A2", "A1", "A3", "A2"], "won_value": [5.0, 4.0, 3.0, 2.0, 1.0],
+         "won_deals": [2, 2, 1, 1, 1]}
+    )
+    with pytest.raises(ValueError, match=r"not unique \(2 repeated rows, e\.g\. rows 2, 4: A1, A2\)"):
+        best.best_customers(features)
