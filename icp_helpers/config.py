@@ -132,6 +132,21 @@ class InputSpec(_Section):
         description="deals only: rows are order lines; lines sharing deal_id are summed "
         "into one deal (amount and quantity summed, line count kept as items)",
     )
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="column (as mapped) -> role: who, behaviour, outcome, id, date or ignore; "
+        "overrides the inferred role (only who columns become selectable traits)",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = ("who", "behaviour", "outcome", "id", "date", "ignore")
+        bad = {column: role for column, role in value.items() if role not in allowed}
+        if bad:
+            shown = ", ".join(f"{column}: {role!r}" for column, role in bad.items())
+            raise ValueError(f"unknown role(s) {shown}; allowed: {', '.join(allowed)}")
+        return value
 
     @field_validator("preset")
     @classmethod

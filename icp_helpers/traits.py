@@ -327,12 +327,16 @@ def _humanise(column: str) -> str:
     return column.replace("_", " ").strip()
 
 
-def _infer_kind(column: str, kinds: Mapping[str, str]) -> str:
+def _infer_kind(column: str, kinds: Mapping[str, str], role: str | None = None) -> str:
     if column in kinds:
         return kinds[column]
     name = column.lower()
+    if role == "behaviour":
+        return "behaviour"
     if name in _CONTACT_COLUMNS or name.startswith(_CONTACT_PREFIXES):
         return "contact"
+    if role == "who":
+        return "firmographic"
     if (
         name in _BEHAVIOUR_COLUMNS
         or name.startswith(_BEHAVIOUR_PREFIXES)
@@ -423,6 +427,7 @@ def candidate_traits(
     code_traits: pd.DataFrame | None = None,
     exclude: Iterable[str] = VALUE_RULE_COLUMNS,
     kinds: Mapping[str, str] | None = None,
+    roles: pd.DataFrame | Mapping[str, str] | None = None,
     min_count: int = 5,
     max_levels: int = 30,
     n_bands: int = 4,
@@ -440,8 +445,14 @@ def candidate_traits(
         Columns that are not candidates; by default the value rule's inputs
         (see the module docstring) plus :data:`ID_COLUMNS` always.
     kinds : mapping, optional
-        ``column -> kind`` overrides of the name-based kind inference
-        (unknown account columns default to ``firmographic``).
+        ``column -> kind`` overrides (``firmographic``, ``contact``,
+        ``behaviour``).
+    roles : DataFrame or mapping, optional
+        Column roles (:func:`icp_helpers.roles.infer_roles`, or ``column ->
+        role``); inferred from ``features`` when omitted. Only ``who`` and
+        ``behaviour`` columns give candidates: ids, dates, outcomes and
+        ignored columns never do, and a ``behaviour`` column (computed from
+        the deals, or restating spend) is never a who-trait.
     min_count : int
         Categorical levels held by fewer accounts are not candidates: they
         cannot reach significance and only add to the multiple-testing burden.
@@ -457,15 +468,25 @@ def candidate_traits(
     list of TraitDef
         Ordered by column, then level/band.
     """
+    from .roles import TRAIT_ROLES, infer_roles, role_map
+
     kinds = dict(kinds or {})
     skip = set(exclude) | set(ID_COLUMNS)
+    if not isinstance(roles, pd.DataFrame):
+        roles = infer_roles(features, overrides=roles, exclude=skip)
+    role_of = role_map(roles)
+    # a column the config names as who or behaviour is a candidate, whatever its name
+    skip -= set(roles.loc[(roles["source"] == "config") & roles["role"].isin(TRAIT_ROLES), "column"])
     traits: list[TraitDef] = []
     seen_bands: set[str] = set()
     for column in features.columns:
         if column in skip or column.startswith("_"):
             continue
+        role = role_of.get(column, role_of.get(_BAND_SOURCE.get(column, column)))
+        if role is not None and role not in TRAIT_ROLES:
+            continue
         series = features[column]
-        kind = _infer_kind(_BAND_SOURCE.get(column, column), kinds)
+        kind = _infer_kind(_BAND_SOURCE.get(column, column), kinds, role)
         if column in _STANDARD_BANDS:
             band_column = _STANDARD_BANDS[column][0]
             if band_column not in seen_bands:

@@ -52,6 +52,7 @@ from threadpoolctl import threadpool_limits
 from .config import ProjectConfig, load_config
 from .fitscore import FitScorer, assign_tiers
 from .quarters import Quarter, latest_complete_quarter
+from .roles import config_roles
 from .selection import TraitSelector, selector_params
 from .traits import candidate_traits, scored_kinds, trait_matrix, value_rule_columns
 
@@ -375,7 +376,8 @@ def select_and_score(
     kinds = scored_kinds(settings.score_behaviour)
     candidates = [
         t
-        for t in candidate_traits(features, exclude=value_rule_columns(config.best_customers))
+        for t in candidate_traits(features, exclude=value_rule_columns(config.best_customers),
+                                  roles=config_roles(config))
         if t.kind in kinds
     ]
     selector = TraitSelector(traits=candidates, select_kinds=kinds, **selector_params(settings)).fit(
