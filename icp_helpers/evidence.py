@@ -106,6 +106,7 @@ EVIDENCE_COLUMNS = [
     "impact",
     "stability",
     "missing",
+    "auc",
 ]
 
 _Z95 = float(stats.norm.ppf(0.975))
@@ -711,6 +712,8 @@ def trait_evidence(
             "impact": impact(prev_best, lift),
             "stability": stability,
             "missing": [int(missing.get(t.id, 0)) for t in defs],
+            # the trait alone as a yes/no ranker of the cohort: (sensitivity + specificity) / 2
+            "auc": (prev_best + 1 - prev_rest) / 2,
         }
     )
     return table.sort_values(["impact", "lift"], ascending=False, kind="stable").reset_index(
@@ -757,3 +760,4 @@ def interview_skew_warning(
         + "; ".join(problems)
         + ". Treat code lifts as indicative; interview more of the other customers."
     )
+
