@@ -70,7 +70,7 @@ VALUE_RELATED = {
     "won_value": (
         "won_value", "avg_deal_amount", "n_units", "spend_min", "spend_median", "spend_max"
     ),
-    "deal_frequency": ("deal_frequency", "won_deals"),
+    "deal_frequency": ("deal_frequency", "won_deals", "n_quarters_with_purchase"),
     "referrals": ("referrals",),
     "case_study": ("case_study",),
 }

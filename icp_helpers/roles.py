@@ -49,6 +49,7 @@ __all__ = [
     "infer_roles",
     "role_map",
     "non_trait_columns",
+    "trait_columns",
     "roles_markdown",
     "project_roles",
 ]
@@ -297,6 +298,12 @@ def role_map(roles: pd.DataFrame | Mapping[str, str]) -> dict[str, str]:
 def non_trait_columns(roles: pd.DataFrame) -> list[str]:
     """Columns whose role keeps them out of every trait and comparison (id, date, outcome, ignore)."""
     return list(roles.loc[~roles["role"].isin(TRAIT_ROLES), "column"])
+
+
+def trait_columns(roles: pd.DataFrame, *, exclude: Iterable[str] = ()) -> list[str]:
+    """Columns whose role lets them become traits (who, behaviour), less ``exclude``."""
+    skip = set(exclude) | {"account_id"}
+    return [c for c in roles.loc[roles["role"].isin(TRAIT_ROLES), "column"] if c not in skip]
 
 
 def roles_markdown(roles: pd.DataFrame) -> str:
