@@ -66,10 +66,9 @@ NEAR_UNIQUE = 0.9
 
 #: Words (whole name parts) that name an outcome rather than a profile.
 OUTCOME_WORDS = frozenset({
-    "churn", "churned", "churns", "attrition", "exited", "cancelled", "canceled", "cancel",
-    "converted", "conversion", "convert", "won", "lost", "response", "responded", "respond",
-    "outcome", "target", "label", "renewed", "retained", "accepted", "default", "defaulted",
-    "subscribed", "closed", "purchased", "bought",
+    "churn", "churned", "churns", "attrition", "exited", "cancelled", "canceled",
+    "converted", "conversion", "won", "lost", "response", "responded", "outcome", "target",
+    "renewed", "retained", "accepted", "subscribed",
 })
 #: Whole column names of outcome columns ("marital_status" stays who).
 OUTCOME_NAMES = frozenset({

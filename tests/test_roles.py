@@ -91,3 +91,19 @@ def test_config_roles_key(tmp_path):
 def test_unknown_role_is_rejected_with_the_allowed_ones(tmp_path):
     with pytest.raises(ConfigError, match=r"inputs\.accounts\.roles.*unknown role.*'trait'.*allowed: who"):
         load_config(_config(tmp_path, {"rep_id": "trait"}), check_files=False)
+
+
+def test_profile_columns_that_sound_like_outcomes_stay_who():
+    rng = np.random.default_rng(1)
+    n = 50
+    frame = pd.DataFrame({
+        "account_id": [f"A{i}" for i in range(n)],
+        "marital_status": rng.choice(["single", "married"], n),
+        "default": rng.choice(["no", "yes"], n),  # a bank's "has credit in default": a fact, not the outcome
+        "country_code": rng.choice(["IT", "ES", "FR"], n),
+        "AcceptedCmp3": rng.choice([0, 1], n),  # an earlier campaign's response, camel-cased
+        "Response": rng.choice([0, 1], n),
+    })
+    role = role_map(infer_roles(frame))
+    assert role["marital_status"] == role["default"] == role["country_code"] == "who"
+    assert role["AcceptedCmp3"] == role["Response"] == "outcome"
