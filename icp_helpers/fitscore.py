@@ -109,16 +109,21 @@ def tier_cutoffs(scores, *, shares: Sequence[float] = (1 / 3, 2 / 3)) -> dict[st
     return {"A": cut_a, "B": cut_b}
 
 
-def n_tiers(cutoffs: Mapping[str, float]) -> int:
-    """How many tiers the cut-offs leave: 3, 2 when A and B start at the same score, 1 when none is reachable."""
-    if not np.isfinite(cutoffs["A"]):
+def n_tiers(cutoffs: Mapping[str, float], max_score: float | None = None) -> int:
+    """How many tiers the cut-offs leave.
+
+    3; 2 when A and B start at the same score (B holds nobody); 1 when no
+    score reaches A (``max_score``, the most points an account can have,
+    below its cut-off: every account is C).
+    """
+    if not np.isfinite(cutoffs["A"]) or (max_score is not None and max_score < cutoffs["A"]):
         return 1
     return 2 if cutoffs["B"] >= cutoffs["A"] else 3
 
 
-def tier_rule(cutoffs: Mapping[str, float]) -> str:
+def tier_rule(cutoffs: Mapping[str, float], max_score: float | None = None) -> str:
     """The tiers in words, naming only the tiers that exist."""
-    k = n_tiers(cutoffs)
+    k = n_tiers(cutoffs, max_score)
     if k == 3:
         return f"tier A if score >= {cutoffs['A']:g}, B if >= {cutoffs['B']:g}, else C (3 tiers)"
     if k == 2:
@@ -275,7 +280,12 @@ class FitScorer(BaseEstimator):
     @property
     def n_tiers_(self) -> int:
         """Tiers that can hold an account: equal cut-offs collapse (``A >= 10, B >= 10`` is A and C)."""
-        return n_tiers(self.cutoffs_)
+        return n_tiers(self.cutoffs_, self.reachable_score_)
+
+    @property
+    def reachable_score_(self) -> int:
+        """The most points an account can have (the positive points added up)."""
+        return int(sum(p for p in self.points_.values() if p > 0))
 
     def _disqualified(self, features: pd.DataFrame) -> np.ndarray:
         """Per row, the disqualifiers it holds (empty lists when none)."""
@@ -378,7 +388,7 @@ class FitScorer(BaseEstimator):
             "how": (
                 "fit score = sum of the points of the ICP traits an account has"
                 + ("; weaker-fit traits cost points" if getattr(self, "penalty_ids_", None) else "")
-                + "; " + tier_rule(self.cutoffs_)
+                + "; " + tier_rule(self.cutoffs_, self.reachable_score_)
                 + ("; an account with a disqualifier is never A" if getattr(self, "disqualifiers_", None) else "")
             ),
         }

@@ -178,6 +178,8 @@ def _infer_one(
         return "id", "the account key or a result of the value rule"
     if column in _FROM_DEALS_DATES:
         return "date", "date of a deal"
+    if column == "n_quarters_existed":
+        return "behaviour", "quarters of the window the account existed in (from its dates and deals)"
     if column in _FROM_DEALS:
         return "behaviour", "computed from the account's deals"
     if column in _DERIVED_WHO:

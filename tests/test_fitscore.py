@@ -172,6 +172,8 @@ def test_equal_cut_offs_collapse_to_two_tiers(accounts):
     assert list(tier_table(scorer, frame, best)["tier"]) == ["A", "C"]
     three = FitScorer(traits=[WHOLESALER, MID_SIZE]).fit(frame, best)
     assert three.n_tiers_ == 3 and "3 tiers" in three.to_dict()["how"]
+    none = FitScorer(traits=[]).fit(frame, best)
+    assert none.n_tiers_ == 1 and "1 tier" in none.to_dict()["how"]
 
 
 def test_an_account_with_a_disqualifier_is_never_tier_a(accounts):
