@@ -168,6 +168,19 @@ def _spend_correlation(values: pd.Series, won_value: pd.Series | None) -> float:
     return float(x[both].rank().corr(won_value[both].rank()))
 
 
+def _spend_explained(values: pd.Series, won_value: pd.Series | None) -> float:
+    """Share of the rank variance of won value its levels explain (epsilon squared; NaN if unknown)."""
+    if won_value is None:
+        return float("nan")
+    both = values.notna() & won_value.notna()
+    if both.sum() < 10 or values[both].nunique() < 2:
+        return float("nan")
+    ranks = won_value[both].rank()
+    means = ranks.groupby(values[both].astype(str)).transform("mean")
+    total = float(((ranks - ranks.mean()) ** 2).sum())
+    return float(((means - ranks.mean()) ** 2).sum() / total) if total > 0 else float("nan")
+
+
 def _infer_one(
     column: str, series: pd.Series, *, won_value: pd.Series | None, target: np.ndarray | None,
     account_ids: pd.Index | None = None,
@@ -229,6 +242,10 @@ def _infer_one(
         return "who", f"number ({n_distinct:,} distinct values)"
     if pd.api.types.is_bool_dtype(series.dtype):
         return "who", "yes/no account attribute"
+    share = _spend_explained(series, won_value)
+    if share >= SPEND_RESTATEMENT**2:
+        return "behaviour", (f"restates spend: its levels explain {share:.0%} of the rank "
+                             "variance of won value (a band of spend)")
     return "who", f"category with {n_distinct:,} levels"
 
 

@@ -25,6 +25,7 @@ def _features(n: int = 60) -> pd.DataFrame:
             "churn": rng.choice(["yes", "no"], n),
             "total_charges_band": np.round(won_value * 1.5 + 3, 0),
             "tenure": rng.integers(1, 72, n),
+            "charges_band": pd.cut(won_value, [0, 300, 700, 1200, np.inf], labels=["low", "mid", "high", "top"]).astype(str),
             "notes": [f"customer number {i} said many different things about the product" for i in range(n)],
             "region": ["north"] * n,
             "won_deals": rng.integers(0, 5, n),
@@ -41,6 +42,7 @@ def test_roles_are_inferred_with_reasons():
     assert role["signup"] == "date"
     assert role["churn"] == "outcome"
     assert role["total_charges_band"] == "behaviour"  # restates won value
+    assert role["charges_band"] == "behaviour"  # a band of spend, as text
     assert role["tenure"] == "who"  # a prefix does not make a column behaviour
     assert role["notes"] == "ignore"
     assert role["region"] == "ignore"  # constant
