@@ -100,7 +100,7 @@ def test_validate_maven_example_names_the_real_problems():
 def test_validate_prints_each_column_role_with_its_reason(tmp_path):
     config = _project(tmp_path, "deal_id,account_id,close_date,amount\nD1,A1,2026-01-05,100\n")
     raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["inputs"]["accounts"]["roles"] = {"country": "ignore"}
+    raw["inputs"]["accounts"]["roles"] = {"country": "ignore", "contry": "who"}
     config.write_text(yaml.safe_dump(raw), encoding="utf-8")
     result = CliRunner().invoke(app, ["validate", "--config", str(config)])
     assert result.exit_code == 0, result.output
@@ -108,3 +108,4 @@ def test_validate_prints_each_column_role_with_its_reason(tmp_path):
     assert "accounts: column roles" in out
     assert "account_id" in out and "country" in out
     assert re.search(r"country │ ignore \(config\) │ set in the config", out)
+    assert "roles set for contry, not a column of accounts" in out
