@@ -344,6 +344,20 @@ def _disqualifiers(negative: pd.DataFrame | None, selection: Mapping, limit: int
     return items
 
 
+def _weaker_fit(selection: Mapping, limit: int) -> list[dict]:
+    """Who-traits clearly rarer among the best customers than among the rest, strongest first."""
+    items = []
+    rows = sorted(selection.get("weaker_fit") or [], key=lambda r: r.get("lift", 1.0))
+    for row in rows[:limit]:
+        entry = {"id": str(row["id"]), "label": str(row.get("label") or row["id"])}
+        for column in ("lift", "lift_low", "lift_high", "q_value", "points", "reason"):
+            value = row.get(column)
+            if value is not None and not _is_missing(value):
+                entry[column] = value if isinstance(value, str) else float(value)
+        items.append(entry)
+    return items
+
+
 def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
     """Buying-behaviour traits that mark the best customers (shown, never scored)."""
     items = []
@@ -512,7 +526,9 @@ def build_card_context(
     step1_quarter = step1.get("quarter") if isinstance(step1, Mapping) else None
     quarter = str(selection.get("quarter") or step1_quarter or folder.name)
     # without a selected trait every account scores 0: there are no tiers to explain
-    tiers = (selection.get("tier_cutoffs") or {}) if selection.get("selected") else {}
+    tiers = dict((selection.get("tier_cutoffs") or {}) if selection.get("selected") else {})
+    if "A" in tiers and "B" in tiers and tiers["B"] >= tiers["A"]:
+        tiers.pop("B")  # equal cut-offs: B would hold nobody, so the card shows A and C
     return {
         "title": "Ideal Customer Profile",
         "project": config.name,
@@ -521,6 +537,7 @@ def build_card_context(
         "n_accounts": int(len(features)),
         "n_best": int(len(best_ids)),
         "tiers": dict(tiers),
+        "n_tiers": len(tiers) + 1 if tiers else 1,
         "traits": field(selected_traits(selection), source="selection.json"),
         "why": field(why, source="selection.json, coded_answers.parquet"),
         "insufficient": field(insufficient, source="selection.json"),
@@ -535,6 +552,7 @@ def build_card_context(
         "disqualifiers": field(
             _disqualifiers(negative, selection, max_items), source="negative_icp.parquet"
         ),
+        "weaker_fit": field(_weaker_fit(selection, max_items), source="selection.json"),
         "personas": personas or [],
         "persona_fields": dict(PERSONA_FIELDS),
         "provenance": _provenance(folder, config, quarter, artifacts, today or dt.date.today()),

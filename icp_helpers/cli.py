@@ -67,6 +67,33 @@ def validate(
         _fail(exc)
         return
     print_summary(project, console=console)
+    _print_roles(project)
+
+
+def _print_roles(project) -> None:
+    """Each column's role and the reason, before anything runs."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .roles import config_roles, project_roles
+
+    for table, roles in project_roles(project).items():
+        grid = Table(title=escape(f"{table}: column roles"), title_justify="left", header_style="bold")
+        for name in ("column", "role", "reason"):
+            grid.add_column(name)
+        for row in roles.itertuples(index=False):
+            source = " (config)" if row.source == "config" else ""
+            grid.add_row(escape(str(row.column)), f"{row.role}{source}", escape(row.reason))
+        console.print(grid)
+        unknown = sorted(set(config_roles(project.config, table)) - set(roles["column"]))
+        if unknown:
+            console.print(
+                f"  [yellow]warning:[/] roles set for {escape(', '.join(unknown))}, not a column of "
+                f"{table} as mapped; they apply only to a computed feature of that name",
+                highlight=False,
+            )
+    console.print("Only who columns become selectable traits; set a role with "
+                  "`roles: {column: role}` under the input in the config.", highlight=False)
 
 
 @app.command()

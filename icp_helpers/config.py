@@ -132,6 +132,21 @@ class InputSpec(_Section):
         description="deals only: rows are order lines; lines sharing deal_id are summed "
         "into one deal (amount and quantity summed, line count kept as items)",
     )
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="column (as mapped) -> role: who, behaviour, outcome, id, date or ignore; "
+        "overrides the inferred role (only who columns become selectable traits)",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = ("who", "behaviour", "outcome", "id", "date", "ignore")
+        bad = {column: role for column, role in value.items() if role not in allowed}
+        if bad:
+            shown = ", ".join(f"{column}: {role!r}" for column, role in bad.items())
+            raise ValueError(f"unknown role(s) {shown}; allowed: {', '.join(allowed)}")
+        return value
 
     @field_validator("preset")
     @classmethod
@@ -189,6 +204,12 @@ class BestCustomerRule(_Section):
     count: int | None = Field(None, gt=0, description="best cohort as a count (overrides share)")
     shortlist_size: int = Field(8, ge=5, le=10, description="accounts on the interview shortlist")
     min_deals: int = Field(1, ge=0, description="accounts need this many won deals in the window")
+    include_inactive: bool = Field(
+        False,
+        description="compare the best customers with every other account, including those "
+        "without a won deal in the window; by default only active accounts are compared and "
+        "the cohort share is of active accounts",
+    )
 
 
 class GroupsConfig(_Section):
@@ -218,6 +239,22 @@ class TraitSelectionConfig(_Section):
         "null resamples every account",
     )
     random_state: int = 0
+    min_lift: float = Field(
+        1.2,
+        gt=1,
+        description="the lower end of a selected trait's 95% lift interval must reach this; "
+        "a trait whose upper end is at most 1/min_lift marks weaker fit",
+    )
+    confirm_leakage: list[str] = Field(
+        default_factory=list,
+        description="trait ids flagged as possible leakage (near-perfect separation) that "
+        "are real traits and may be selected",
+    )
+    weaker_fit_points: bool = Field(
+        False,
+        description="weaker-fit traits (clearly under-represented among the best customers) "
+        "carry negative points in the fit score",
+    )
     score_behaviour: bool = Field(
         False,
         description="also select and score buying-behaviour traits (basket size, recency, "

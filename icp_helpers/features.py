@@ -41,11 +41,16 @@ Counts use deals closed inside the window unless stated otherwise.
     Share of won deals that are multi-item, i.e. more than one line item
     (``items > 1``) or more than one unit (``quantity > 1``), whichever the
     deals have; ``multi_item_buyer`` is ``multi_item_share >= 0.5``.
-``n_active_quarters``, ``deal_frequency``
+``n_quarters_existed``, ``deal_frequency``
     Quarters of the window the account existed in (from the quarter of
     its ``customer since`` date, see tenure, to the last quarter; all of them
-    when unknown), and won deals per such quarter. Dividing by the active
-    quarters keeps new customers comparable with old ones.
+    when unknown), and won deals per such quarter. Dividing by the quarters
+    it existed keeps new customers comparable with old ones. An account
+    without any deal existed in every quarter of the window: this counts
+    existence, not activity.
+``n_quarters_with_purchase``
+    Quarters of the window in which the account won at least one deal
+    (0 for an account without deals): activity.
 ``first_deal``, ``last_deal``
     First deal of any stage and last won deal before the window end (they
     may lie before the window start).
@@ -159,7 +164,8 @@ DEAL_FEATURES = (
     "spend_max",
     "multi_item_share",
     "multi_item_buyer",
-    "n_active_quarters",
+    "n_quarters_existed",
+    "n_quarters_with_purchase",
     "deal_frequency",
     "first_deal",
     "last_deal",
@@ -510,6 +516,9 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wa
         _multi=d.account_id.count(where=won & multi),
         first_deal=close.min(),
         last_deal=ibis.ifelse(won_any, close, ibis.null("timestamp")).max(),
+        _purchase_quarters=ibis.ifelse(
+            won, close.year() * 4 + close.quarter(), ibis.null("int64")
+        ).nunique(),
     )
 
     parts = {"_deals_key": per_account}
@@ -575,7 +584,8 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wa
         "spend_max": _float(out.spend_max),
         "multi_item_share": multi_share,
         "multi_item_buyer": (multi_share >= 0.5).fill_null(False),
-        "n_active_quarters": active,
+        "n_quarters_existed": active,
+        "n_quarters_with_purchase": out._purchase_quarters.fill_null(0).cast("int64"),
         "deal_frequency": _float(won_deals_n) / _float(active),
         "first_deal": out.first_deal,
         "last_deal": out.last_deal,
@@ -628,7 +638,8 @@ def _tidy(frame: pd.DataFrame, *, has_units: bool) -> pd.DataFrame:
             if column in frame and frame[column].dtype != dtype:
                 frame[column] = to(frame[column])
 
-    convert(("won_deals", "lost_deals", "n_active_quarters", "referrals", "n_contacts"), "int64",
+    convert(("won_deals", "lost_deals", "n_quarters_existed", "n_quarters_with_purchase", "referrals",
+             "n_contacts"), "int64",
             lambda values: values.astype("int64"))
     floats = (
         "lost_share", "won_value", "avg_deal_amount", "n_units", "avg_deal_size",

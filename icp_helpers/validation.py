@@ -49,10 +49,18 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
+from .best import negative_cohort
 from .config import ProjectConfig, load_config
-from .fitscore import FitScorer, assign_tiers
+from .fitscore import FitScorer
 from .quarters import Quarter, latest_complete_quarter
-from .selection import TraitSelector, selector_params
+from .roles import config_roles
+from .selection import (
+    TraitSelector,
+    disqualifier_traits,
+    negative_icp,
+    penalty_traits,
+    selector_params,
+)
 from .traits import candidate_traits, scored_kinds, trait_matrix, value_rule_columns
 
 __all__ = [
@@ -71,6 +79,8 @@ __all__ = [
     "capped_training_rows",
     "plot_lift_chart",
     "validation_markdown",
+    "cannot_validate_reason",
+    "validation_warnings",
 ]
 
 #: Training accounts per fold of the black box at most: a stated sample for
@@ -375,13 +385,25 @@ def select_and_score(
     kinds = scored_kinds(settings.score_behaviour)
     candidates = [
         t
-        for t in candidate_traits(features, exclude=value_rule_columns(config.best_customers))
+        for t in candidate_traits(features, exclude=value_rule_columns(config.best_customers),
+                                  roles=config_roles(config))
         if t.kind in kinds
     ]
     selector = TraitSelector(traits=candidates, select_kinds=kinds, **selector_params(settings)).fit(
         trait_matrix(features, candidates), is_best
     )
-    scorer = FitScorer(traits=selector.traits_, kinds=kinds, method=method).fit(features, is_best)
+    negative = None
+    is_negative = negative_cohort(features)["is_negative"].to_numpy(dtype=bool)
+    if is_negative.any():
+        negative = negative_icp(
+            trait_matrix(features, candidates), is_negative, traits=candidates,
+            best_evidence=selector.evidence_, **selector_params(settings),
+        )
+    penalties = penalty_traits(selector, negative, kinds=kinds) if settings.weaker_fit_points else []
+    scorer = FitScorer(
+        traits=selector.traits_, kinds=kinds, method=method, penalties=penalties,
+        disqualifiers=disqualifier_traits(negative, candidates),
+    ).fit(features, is_best)
     return selector, scorer
 
 
@@ -425,14 +447,21 @@ def run_backtest(
 
     past = account_features(deals, accounts, contacts, quarter=s, lookback_quarters=lookback,
                             backend=backend)
-    best_past = value_scores(past, rule=rule)["is_best"].to_numpy(dtype=bool)
-    selector, scorer = select_and_score(past, best_past, config=config, method=method)
+    past_scores = value_scores(past, rule=rule)
+    best_past = past_scores["is_best"].to_numpy(dtype=bool)
+    # selected and fitted on the comparison population, as step 3 does; every account is ranked
+    compared = past_scores["in_comparison"].to_numpy(dtype=bool)
+    if not compared.any():  # nobody bought before the test quarters: nothing to compare, say so below
+        compared = np.ones(len(past), dtype=bool)
+    selector, scorer = select_and_score(past[compared].reset_index(drop=True), best_past[compared],
+                                        config=config, method=method)
 
     # the outcome needs only the value rule's columns: no modes, no contacts
     later = account_features(deals, accounts, contacts, quarter=tests[-1], lookback_quarters=horizon,
                              backend=backend, columns=value_columns(rule))
-    later_best = value_scores(later, rule=rule).set_index("account_id")["is_best"]
-    y = later_best.reindex(past["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
+    later_scores = value_scores(later, rule=rule).set_index("account_id")
+    y = later_scores["is_best"].reindex(past["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
+    bought_later = later_scores["is_active"].reindex(past["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
 
     scores = pd.DataFrame(
         {
@@ -461,13 +490,17 @@ def run_backtest(
     metrics["test_quarters"] = f"{tests[0]}:{tests[-1]}" if len(tests) > 1 else str(tests[0])
     metrics["n_accounts"] = len(y)
     metrics["n_best_later"] = int(y.sum())
+    metrics["n_bought_later"] = int(bought_later.sum())
+    metrics["n_best_past"] = int(best_past.sum())
+    metrics["n_close_dates"] = int(pd.to_datetime(_column(deals, "close_date")).dt.normalize().nunique())
+    metrics["n_with_deals_past"] = int((past["won_deals"] > 0).sum()) if "won_deals" in past else len(past)
     metrics["n_traits"] = len(selector.traits_)
     metrics["traits"] = ", ".join(t.id for t in selector.traits_)
     held_out = pd.DataFrame(
         {
             "account_id": scores["account_id"],
             "fit_score": scores["fit score"].astype("int64"),
-            "tier": assign_tiers(scores["fit score"], scorer.cutoffs_).astype(str),
+            "tier": scorer._tiers(scores["fit score"].to_numpy(), past).astype(str),
             "is_best_later": y,
         }
     )
@@ -542,6 +575,52 @@ def plot_lift_chart(result: BacktestResult | pd.DataFrame, *, ax=None):
     return ax
 
 
+#: Best customers at the selection quarter below which no trait can carry evidence.
+MIN_BEST_TO_VALIDATE = 10
+#: Share of the later buyers from which "best later" is mostly "bought anything".
+MOSTLY_BUYERS = 0.8
+
+
+def _column(table, name: str) -> pd.Series:
+    """One column of a pandas frame or an Ibis table, as pandas."""
+    if isinstance(table, pd.DataFrame):
+        return table[name]
+    return table.select(name).to_pandas()[name]
+
+
+def cannot_validate_reason(metrics: pd.DataFrame, selection_quarter=None) -> str | None:
+    """Why the held-out step cannot validate the score, in words (None when it can)."""
+    m = metrics.set_index("model").loc["fit score"]
+    at = f" at {selection_quarter}" if selection_quarter is not None else ""
+    if "n_close_dates" in m and int(m["n_close_dates"]) <= 1:
+        return ("every deal carries the same close date, so there is no earlier window to "
+                "select on and no later one to test on")
+    if "n_with_deals_past" in m and int(m["n_with_deals_past"]) == 0:
+        return (f"no account won a deal in the window ending{at or ' before the test quarters'} "
+                "(no deals before the test quarter), so there is nothing to select traits on")
+    if "n_best_past" in m and int(m["n_best_past"]) < MIN_BEST_TO_VALIDATE:
+        return (f"only {int(m['n_best_past'])} best customers{at} (fewer than "
+                f"{MIN_BEST_TO_VALIDATE}): too few for any trait to carry evidence")
+    if int(m["n_best_later"]) == 0:
+        return "no account was a best customer in the test quarters"
+    return None
+
+
+def validation_warnings(metrics: pd.DataFrame) -> list[str]:
+    """Warnings about what the held-out outcome measures (empty when none)."""
+    m = metrics.set_index("model").loc["fit score"]
+    if "n_bought_later" not in m:
+        return []
+    best, bought = int(m["n_best_later"]), int(m["n_bought_later"])
+    if bought and best >= MOSTLY_BUYERS * bought:
+        return [
+            f"The later best customers are {best:,} of the {bought:,} accounts that bought in the "
+            f"test quarters ({best / bought:.0%}): \"best later\" is mostly \"bought anything\", "
+            "so this validates who buys at all more than who buys most."
+        ]
+    return []
+
+
 def validation_markdown(result: BacktestResult) -> str:
     """The backtest in words: the quarters, and the fit score against ceiling and floor."""
     m = result.metrics.set_index("model")
@@ -552,12 +631,15 @@ def validation_markdown(result: BacktestResult) -> str:
         + f" Of the {int(fit['n_accounts'])} accounts known at {result.selection_quarter}, "
         f"{int(fit['n_best_later'])} were best customers in the test quarters. "
     )
+    head = "".join(f"**Warning:** {w} " for w in validation_warnings(result.metrics)) + head
+    reason = cannot_validate_reason(result.metrics, result.selection_quarter)
+    if reason is not None and int(fit["n_traits"]) == 0:
+        return head + f"The fit score cannot be validated here: {reason}."
     if int(fit["n_traits"]) == 0:
         return head + (
             "No who-trait had enough evidence at the selection quarter, so the fit score ranks "
-            f"no account above another (AUC 0.5); the black box reaches {box['auc']:.3f} and "
-            f"past spend {spend['auc']:.3f}. What separates the later best customers here is "
-            "how they buy, not who they are."
+            f"no account above another (AUC 0.5); the black box, which sees every column "
+            f"including past purchases, reaches {box['auc']:.3f} and past spend {spend['auc']:.3f}."
         )
     return head + (
         f"The fit score ({int(fit['n_traits'])} who-traits) ranks them with AUC {fit['auc']:.3f} "

@@ -431,3 +431,20 @@ def test_without_a_selected_trait_there_are_no_examples_or_tiers(fixture_run, co
     assert context["tiers"] == {}
     page = render_card(context)
     assert "tiers:" not in page
+
+
+def test_weaker_fit_beside_the_disqualifiers_and_the_number_of_tiers(fixture_run, config):
+    run_dir, tables = fixture_run
+    selection = json.loads((run_dir / "selection.json").read_text())
+    selection["weaker_fit"] = [{"id": "industry=deli", "label": "Delis", "kind": "firmographic",
+                                "lift": 0.33, "lift_low": 0.2, "lift_high": 0.55, "q_value": 0.002}]
+    selection["tier_cutoffs"] = {"A": 10.0, "B": 10.0}
+    (run_dir / "selection.json").write_text(json.dumps(selection))
+    context = _context(run_dir, tables, config)
+    assert [d["id"] for d in context["weaker_fit"]["items"]] == ["industry=deli"]
+    # equal cut-offs: B would hold nobody, so the card shows two tiers, A and C
+    assert context["tiers"] == {"A": 10.0} and context["n_tiers"] == 2
+    for fmt in ("markdown", "html"):
+        page = render_card(context, fmt=fmt)
+        assert "Weaker fit" in page and "Delis" in page
+        assert "2 tiers" in page and "B ≥" not in page
