@@ -496,6 +496,7 @@ class RunPlan:
     reports_dir: Path
     workers: int = 1
     drift: str = "pairs"
+    incomplete: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -573,6 +574,8 @@ def check_run(
     reports_dir: str | Path | None = None,
     workers: int = 1,
     drift: str = "pairs",
+    allow_incomplete: bool = False,
+    option: str = "--quarter",
 ) -> RunPlan:
     """Check every run parameter before any kernel starts.
 
@@ -591,6 +594,11 @@ def check_run(
         Quarters run in parallel.
     drift : {"pairs", "ends", "none"}
         Drift between consecutive quarters, between the first and the last, or none.
+    allow_incomplete : bool
+        Accept the quarter of the last closed deal when the data does not reach
+        its final month (the run is marked incomplete).
+    option : str
+        The command-line option the quarters came from, named in messages.
 
     Raises
     ------
@@ -598,7 +606,6 @@ def check_run(
         One message listing every problem found.
     """
     from .config import ConfigError, load_config, resolve_config_path
-    from .quarters import QuarterError, quarter_range
 
     problems: list[str] = []
     config_file = resolve_config_path(config_path)
@@ -611,21 +618,12 @@ def check_run(
         except ConfigError as exc:
             problems.append(f"--config: {exc}")
 
-    resolved: list[str] = []
-    specs = [quarters] if isinstance(quarters, str) else list(quarters or [])
-    for spec in specs:
-        try:
-            resolved.extend(str(q) for q in quarter_range(spec))
-        except QuarterError as exc:
-            problems.append(f"--quarter: {exc}")
-    if not specs and config is not None:
-        try:
-            from .loaders import latest_quarter
+    from .quarter_checks import check_quarters
 
-            resolved.append(str(latest_quarter(config)))
-        except Exception as exc:  # a load problem names the file and column
-            problems.append(f"--quarter: cannot find the latest complete quarter: {exc}")
-    resolved = sorted(set(resolved))
+    specs = [quarters] if isinstance(quarters, str) else list(quarters or [])
+    checked = check_quarters(config, specs, option=option, allow_incomplete=allow_incomplete)
+    problems += checked.problems
+    resolved = checked.quarters
 
     folder = Path(notebooks_dir).expanduser().resolve()
     if not folder.is_dir():
@@ -649,7 +647,8 @@ def check_run(
     else:
         reports = REPORTS_DIR
     if not reports.is_dir() and not reports.parent.is_dir():
-        problems.append(f"--reports-dir: parent folder not found: {reports.parent}")
+        where = "--reports-dir" if reports_dir is not None else f"reports_dir in {config_file}"
+        problems.append(f"{where}: parent folder not found: {reports.parent}")
     if problems:
         raise RunError("\n".join(problems))
     return RunPlan(
@@ -660,6 +659,7 @@ def check_run(
         reports_dir=reports,
         workers=int(workers),
         drift=drift,
+        incomplete=checked.incomplete,
     )
 
 
@@ -832,6 +832,7 @@ def run_quarter(
     html: bool = True,
     timeout: float | None = None,
     on_event: Callable[..., None] | None = None,
+    incomplete: bool = False,
 ) -> QuarterResult:
     """Run one quarter's notebooks into a temporary folder and move it into place.
 
@@ -861,6 +862,9 @@ def run_quarter(
     on_event : callable, optional
         Called as ``on_event(event, quarter, notebook, status)`` with ``event``
         ``"start"`` or ``"end"``, for progress displays.
+    incomplete : bool
+        The data does not cover the quarter to its end (``--allow-incomplete``):
+        recorded in ``run.json`` and shown on the indexes.
     """
     from .config import load_config
     from .quarters import Quarter
@@ -925,6 +929,7 @@ def run_quarter(
     record = {
         "quarter": quarter,
         "status": status,
+        "incomplete": bool(incomplete),
         "problems": problems,
         "parameters": {
             "config_path": str(config.source),
@@ -1093,6 +1098,8 @@ def run_batch(
     html: bool = True,
     timeout: float | None = None,
     console=None,
+    allow_incomplete: bool = False,
+    option: str = "--quarter",
 ) -> BatchResult:
     """Run every quarter independently, then drift between them, then the batch index.
 
@@ -1116,6 +1123,8 @@ def run_batch(
         Which quarters to compare when more than one ran.
     console : rich.console.Console, optional
         Where to show progress; ``None`` shows none.
+    allow_incomplete, option
+        As for :func:`check_run`.
 
     Returns
     -------
@@ -1129,6 +1138,8 @@ def run_batch(
         reports_dir=reports_dir,
         workers=workers,
         drift=drift,
+        allow_incomplete=allow_incomplete,
+        option=option,
     )
     jobs = {
         q: dict(
@@ -1140,6 +1151,7 @@ def run_batch(
             expected=expected,
             html=html,
             timeout=timeout,
+            incomplete=q in plan.incomplete,
         )
         for q in plan.quarters
     }
@@ -1425,13 +1437,14 @@ def write_quarter_index(run_dir: str | Path, record: dict[str, Any]) -> Path:
     ]
     html = _jinja_env().get_template("index.html.j2").render(
         page="quarter",
-        title=f"ICP report {record['quarter']}",
+        title=f"ICP report {record['quarter']}" + (" (incomplete quarter)" if record.get("incomplete") else ""),
         record=record,
         notebooks=notebooks,
         exports=exports,
         headline=_headline(folder),
         warnings=_warnings(folder, record),
         quarters=[],
+        failed=[],
         drift=[],
     )
     path = folder / "index.html"
@@ -1458,6 +1471,8 @@ def write_batch_index(reports_dir: str | Path) -> Path:
                 "quarter": name,
                 "folder": folder.name,
                 "status": record.get("status", "unknown") if not folder.name.endswith(".failed") else "failed",
+                "incomplete": bool(record.get("incomplete")),
+                "problems": list(record.get("problems") or []),
                 "finished_at": record.get("finished_at"),
                 "best": headline["best"],
                 "n_traits": None if headline["traits"] is None else len(headline["traits"]),
@@ -1485,7 +1500,8 @@ def write_batch_index(reports_dir: str | Path) -> Path:
         exports=[],
         headline={},
         warnings=[],
-        quarters=quarters,
+        quarters=[q for q in quarters if q["status"] == "ok"],
+        failed=[q for q in quarters if q["status"] != "ok"],
         drift=drift,
     )
     reports.mkdir(parents=True, exist_ok=True)

@@ -70,7 +70,9 @@ def make_quarter_notebook(folder: Path, name: str = "01_tiny") -> None:
 def make_project(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "accounts.csv").write_text("account_id,industry,employees,country\nA1,retail,10,Italy\n")
-    (folder / "deals.csv").write_text("deal_id,account_id,close_date,amount\nD1,A1,2026-01-15,100\n")
+    (folder / "deals.csv").write_text(
+        "deal_id,account_id,close_date,amount\nD1,A1,2026-01-15,100\nD2,A1,2026-06-20,90\n"
+    )
     config = folder / "icp.yml"
     config.write_text("name: tiny\nreports_dir: reports\ninputs:\n"
                       "  accounts: {path: accounts.csv}\n  deals: {path: deals.csv}\n")
