@@ -881,9 +881,7 @@ def run_quarter(
     started_at = _now()
     t0 = time.perf_counter()
     not_applicable = {
-        name: f"needs inputs.{', inputs.'.join(missing)}, which the config does not name"
-        for name in notebooks
-        if (missing := config.missing_inputs(name))
+        name: missing for name in notebooks if (missing := config.describe_missing(name))
     }
     requested = list(notebooks)
     notebooks = tuple(n for n in notebooks if n not in not_applicable)
