@@ -156,6 +156,17 @@ def _kernel_manager_class():
             if zmq.has("curve"):
                 self.transport_encryption = "auto"
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts (SIGINT) the kernel at the start of every
+            # shutdown. When a shell message is still being handled (ipykernel arms
+            # Python's SIGINT handler for each one), the kernel logs "KeyboardInterrupt
+            # caught in kernel." on stderr of a run that succeeded. A shutdown needs no
+            # interrupt: the shutdown request goes over the control channel, and a
+            # kernel that does not stop in time is killed. Explicit interrupts still work.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
