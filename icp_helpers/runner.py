@@ -46,6 +46,7 @@ __all__ = [
     "BatchResult",
     "check_run",
     "drift_pairs",
+    "published_drift_pairs",
     "file_sha256",
     "input_hashes",
     "package_versions",
@@ -69,6 +70,38 @@ _OFFLINE_TEMPLATE = """\
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style>
+  /* Reader mode: wide tables scroll inside their box, never widen the page (phones). */
+  .jp-OutputArea-output { overflow-x: auto; max-width: 100%; }
+  .jp-RenderedImage img { max-width: 100%; height: auto; }
+  .icp-table-wrap { overflow-x: auto; max-width: 100%; }
+  table.icp-table { border-collapse: collapse; font-size: 13px; }
+  table.icp-table caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+  table.icp-table th, table.icp-table td { padding: .25rem .55rem; border-bottom: 1px solid #d1d9e0;
+    text-align: left; vertical-align: top; }
+  table.icp-table td { font-variant-numeric: tabular-nums; }
+  @media (max-width: 640px) {
+    .jp-Notebook { padding: 8px !important; }
+    body { font-size: 15px; }
+    .dt-container .dt-layout-row { display: block; }
+  }
+  @media print {
+    .jp-OutputArea-output, .icp-table-wrap { overflow: visible !important; }
+    table { font-size: 7.5pt !important; width: 100% !important; table-layout: auto; }
+    th, td { white-space: normal !important; overflow-wrap: anywhere; }
+    .jp-RenderedImage, .jp-RenderedImage img, tr { break-inside: avoid; page-break-inside: avoid; }
+    h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+    .dt-length, .dt-search, .dt-paging { display: none !important; }
+  }
+</style>
+{%- endblock extra_css -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ ((output | get_metadata('alt', 'image/png')) or 'Chart') | escape_html }}">
+</div>
+{%- endblock data_png %}
 """
 _OFFLINE_TEMPLATE_NAME = "icp_offline_report.html.j2"
 
@@ -267,10 +300,24 @@ def render_html(notebook_path: str | Path, *, html_path: str | Path | None = Non
         exclude_output_prompt=True,
         embed_images=True,
     )
+    from .reader import chart_alt_texts, page_title
+
     nb = nbformat.read(notebook_path, as_version=4)
+    chart_alt_texts(nb)
+    nb.metadata["title"] = _page_title(nb, page_title(nb, fallback=notebook_path.stem))
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook_path.stem}})
     html_path.write_text(body, encoding="utf-8")
     return html_path
+
+
+def _page_title(nb, heading: str) -> str:
+    """``<first heading> · <quarter>`` (or ``<from> to <to>``) from papermill's parameters."""
+    params = nb.metadata.get("papermill", {}).get("parameters", {}) or {}
+    if params.get("from_quarter") and params.get("to_quarter"):
+        return f"{heading} · {params['from_quarter']} to {params['to_quarter']}"
+    if params.get("quarter"):
+        return f"{heading} · {params['quarter']}"
+    return heading
 
 
 def _cell_error(nb) -> str | None:
@@ -1021,6 +1068,20 @@ def drift_pairs(quarters: list[str], *, mode: str = "pairs") -> list[tuple[str, 
     raise ValueError(f"drift mode {mode!r} is not one of {', '.join(_DRIFT_CHOICES)}")
 
 
+_DRIFT_DIR_RE = re.compile(r"^(\d{4}Q[1-4])_(\d{4}Q[1-4])$")
+
+
+def published_drift_pairs(reports_dir: str | Path) -> list[tuple[str, str]]:
+    """The quarter pairs of the drift reports published under ``<reports>/drift/``."""
+    root = Path(reports_dir) / "drift"
+    pairs = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        match = _DRIFT_DIR_RE.match(folder.name)
+        if folder.is_dir() and match:
+            pairs.append((match.group(1), match.group(2)))
+    return pairs
+
+
 def run_drift(
     config_path: str | Path,
     from_quarter: str,
@@ -1116,7 +1177,9 @@ def run_batch(
     before any kernel starts). Quarters run one after another, or with
     ``workers > 1`` in that many processes; a failing quarter does not stop the
     others. Drift runs for the quarter pairs chosen by ``drift``
-    (:func:`drift_pairs`) whose quarters both succeeded.
+    (:func:`drift_pairs`) whose quarters both succeeded, and the drift reports
+    already published that involve a quarter just rerun are run again, so they
+    never compare against a replaced report.
 
     Parameters
     ----------
@@ -1186,6 +1249,25 @@ def run_batch(
                     )
                 )
                 progress.event("end", "drift", f"{a}->{b}", drifts[-1].status)
+        # a rerun quarter makes the published drift reports that involve it stale
+        done = {(d.from_quarter, d.to_quarter) for d in drifts}
+        for a, b in published_drift_pairs(plan.reports_dir):
+            fresh = a in ok or b in ok
+            both = (plan.reports_dir / a).is_dir() and (plan.reports_dir / b).is_dir()
+            drift_notebook = plan.notebooks_dir / f"{DRIFT_NOTEBOOK}.ipynb"
+            if (a, b) in done or not fresh or not both or not drift_notebook.is_file():
+                continue
+            drifts.append(
+                run_drift(
+                    plan.config_path,
+                    a,
+                    b,
+                    reports_dir=plan.reports_dir,
+                    notebooks_dir=plan.notebooks_dir,
+                    html=html,
+                    timeout=timeout,
+                )
+            )
     index = write_batch_index(plan.reports_dir)
     return BatchResult(quarters=results, drift=drifts, index_path=index)
 
