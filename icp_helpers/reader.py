@@ -334,16 +334,19 @@ def _first_sentence(markdown: str) -> str:
     return sentence if len(sentence) <= 240 else sentence[:237].rsplit(" ", 1)[0] + "..."
 
 
-def chart_alt_texts(nb) -> int:
+def chart_alt_texts(nb, *, skip_tags: Sequence[str] = ("lab-only",)) -> int:
     """Give every chart in an executed notebook alt text from the section that shows it.
 
     The alt text is the heading above the chart and the first sentence of the
     narrative just before it ("Chart: 2. Best customers vs the rest. Share of
     ..."); an alt text already set (``metadata["image/png"]["alt"]``) is kept.
-    Returns the number of charts given one.
+    Markdown cells tagged with one of ``skip_tags`` (left out of the report)
+    are not used. Returns the number of charts given one.
     """
     heading, sentence, given = "", "", 0
     for cell in nb.cells:
+        if set(cell.get("metadata", {}).get("tags", [])) & set(skip_tags):
+            continue
         if cell.get("cell_type") == "markdown":
             found = _HEADING.findall(cell.source)
             if found:
@@ -382,6 +385,7 @@ _CHECKS = (
     ("a PosixPath repr", re.compile(r"(?:Posix|Windows)Path\(")),
     ("a raw dict repr", re.compile(r"\{\s*'[^'\n]{1,60}'\s*:\s")),
     ("chart without alt text", re.compile(r"No description has been provided")),
+    ("parameter text", re.compile(r"\b(?:config_path|run_dir|reports_dir|out_dir)\b")),
     ("a float with many decimals", re.compile(r"(?<![\w.])-?\d+\.\d{6,}(?![\w.])")),
 )
 _CELL = re.compile(r"<t[dh]\b[^>]*>(?P<text>.*?)</t[dh]>", re.DOTALL | re.IGNORECASE)

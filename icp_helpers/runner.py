@@ -31,6 +31,7 @@ from .table_cache import file_sha256
 
 __all__ = [
     "KERNEL_NAME",
+    "LAB_ONLY_TAG",
     "NotebookError",
     "NotebookResult",
     "execute_notebook",
@@ -57,6 +58,9 @@ __all__ = [
     "write_quarter_index",
     "write_batch_index",
 ]
+
+#: Cell tag of notebook cells meant for JupyterLab only (parameters, file lists): not rendered.
+LAB_ONLY_TAG = "lab-only"
 
 #: The kernelspec name notebooks declare; the runner always starts it with ``sys.executable``.
 KERNEL_NAME = "python3"
@@ -276,7 +280,10 @@ def render_html(notebook_path: str | Path, *, html_path: str | Path | None = Non
 
     Inputs and prompts are excluded, images are embedded as base64, and the
     CDN scripts of nbconvert's lab template are left out, so the page opens
-    offline and shows only narrative, tables and figures.
+    offline and shows only narrative, tables and figures. Cells tagged
+    ``lab-only`` (parameter notes, the files a step writes) are left out; each
+    chart gets alt text from its section and the page a title from the
+    notebook's first heading and quarter.
 
     Parameters
     ----------
@@ -291,6 +298,8 @@ def render_html(notebook_path: str | Path, *, html_path: str | Path | None = Non
 
     notebook_path = Path(notebook_path)
     html_path = Path(html_path) if html_path else notebook_path.with_suffix(".html")
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     exporter = HTMLExporter(
         template_name="lab",
         template_file=_OFFLINE_TEMPLATE_NAME,
@@ -300,10 +309,12 @@ def render_html(notebook_path: str | Path, *, html_path: str | Path | None = Non
         exclude_output_prompt=True,
         embed_images=True,
     )
+    # cells for whoever runs the notebook (parameters, the files a step writes) stay out of the report
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={LAB_ONLY_TAG}), enabled=True)
     from .reader import chart_alt_texts, page_title
 
     nb = nbformat.read(notebook_path, as_version=4)
-    chart_alt_texts(nb)
+    chart_alt_texts(nb, skip_tags=(LAB_ONLY_TAG,))
     nb.metadata["title"] = _page_title(nb, page_title(nb, fallback=notebook_path.stem))
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook_path.stem}})
     html_path.write_text(body, encoding="utf-8")

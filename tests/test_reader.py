@@ -97,6 +97,7 @@ def test_charts_get_alt_text_from_their_section_and_pages_a_title():
         ("<td>16763293.219999999</td>", "a float with many decimals"),
         ("<table><tr><td>...</td></tr></table>", "a table cut with an ellipsis"),
         ('<img alt="No description has been provided for this image">', "chart without alt text"),
+        ("<p><code>run_dir</code>: where results go</p>", "parameter text"),
     ],
 )
 def test_scan_finds_what_a_reader_must_not_see(snippet, what):
@@ -117,6 +118,7 @@ def test_rendered_report_has_a_title_and_alt_text(tmp_path):
     nb = new_notebook(
         cells=[
             new_markdown_cell("# Quarter drift\n\n## 2. Traits\n\nWhich traits moved."),
+            new_markdown_cell("`from_quarter`, `out_dir`: for JupyterLab users", metadata={"tags": ["lab-only"]}),
             new_code_cell("x", outputs=[new_output("display_data", data={"image/png": "iVBORw0KGgo="})]),
         ],
         metadata={"papermill": {"parameters": {"from_quarter": "2026Q2", "to_quarter": "2026Q3"}}},
@@ -126,4 +128,5 @@ def test_rendered_report_has_a_title_and_alt_text(tmp_path):
     html = render_html(path).read_text(encoding="utf-8")
     assert "<title>Quarter drift · 2026Q2 to 2026Q3</title>" in html
     assert 'alt="Chart: 2. Traits. Which traits moved."' in html
+    assert "for JupyterLab users" not in html
     assert reader.scan_html(html) == []
