@@ -48,6 +48,18 @@ _OVERFLOW_JS = (
     "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
     " - document.documentElement.clientWidth"
 )
+# A4 width less Chromium's default 10 mm margins, in CSS pixels (96 per inch).
+_A4_CONTENT_PX = round((210 - 20) / 25.4 * 96)
+# Elements a printout would cut: wider than the page, or scrolling inside their box.
+_CLIPPED_JS = """() => {
+  const width = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll('table, img, svg, pre, .jp-OutputArea-output')) {
+    const box = el.getBoundingClientRect();
+    if (box.width && (box.right > width + 1 || el.scrollWidth > el.clientWidth + 1))
+      out.push(`${el.tagName.toLowerCase()} ${Math.round(box.right)}px (${el.scrollWidth}/${el.clientWidth})`);
+  }
+  return out;
+}"""
 # Page objects of a PDF (not the /Pages tree nodes).
 _PDF_PAGE_RE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
@@ -88,6 +100,10 @@ class PageReport:
         sideways; a wide table scrolling inside its own box does not count).
     print_text : str or None
         The visible text under the print stylesheet, when a PDF was asked for.
+    print_clipped : list of str
+        Tables, outputs and images wider than an A4 page (or scrolling inside
+        their box) under the print stylesheet, when a PDF was asked for: what
+        a printout would cut off.
     """
 
     url: str
@@ -104,6 +120,7 @@ class PageReport:
     width: int = 1200
     overflow_px: int = 0
     print_text: str | None = None
+    print_clipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -280,8 +297,10 @@ def _check_page(
                 data = page.pdf(path=str(printed), format="A4", print_background=True)
                 report.pdf = printed
                 report.pdf_pages = len(_PDF_PAGE_RE.findall(data))
+                page.set_viewport_size({"width": _A4_CONTENT_PX, "height": 1000})
                 page.emulate_media(media="print")
                 report.print_text = page.inner_text("body")
+                report.print_clipped = list(page.evaluate(_CLIPPED_JS))
         finally:
             context.close()
     return report

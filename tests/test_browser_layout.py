@@ -45,7 +45,7 @@ def test_card_fits_a_phone_and_prints_on_one_page_with_every_trait(chromium, tmp
     page.write_text(render_card(context), encoding="utf-8")
     _assert_fits(page, name="card")
     printed = check_page(page, pdf=tmp_path / "card.pdf")
-    assert printed.pdf_pages == 1
+    assert printed.pdf_pages == 1 and printed.print_clipped == []
     for trait in context["traits"]["items"]:
         assert trait["label"] in printed.print_text, trait["label"]
 
@@ -70,6 +70,8 @@ def test_sample_index_card_and_reports_fit_laptop_and_phone(chromium, sample_run
     for page in pages:
         assert scan_html(page.read_text(encoding="utf-8"), name=page.name) == []
         _assert_fits(page, name=page.name)
+        printed = check_page(page, pdf=tmp_path / f"{page.stem}.pdf")
+        assert printed.print_clipped == [], (page.name, printed.print_clipped)
     printed = check_page(folder / "icp_card.html", pdf=tmp_path / "card.pdf")
     selection = json.loads((folder / "selection.json").read_text())
     assert printed.pdf_pages == 1
