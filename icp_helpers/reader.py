@@ -228,6 +228,9 @@ def show(frame: pd.DataFrame | pd.Series | Any, *, caption: str | None = None, r
     if not isinstance(frame, pd.DataFrame | pd.Series):
         return frame
     table = tidy(frame)
+    for column in table.columns[table.isna().any().to_numpy()]:
+        # a blank cell, not "<NA>" or "nan", for a missing value
+        table[column] = table[column].astype(object).where(table[column].notna(), "")
     if len(table) <= rows:
         return HTML(_static_html(table, caption))
     import itables
@@ -415,6 +418,9 @@ def scan_html(page: str, *, name: str = "") -> list[str]:
         content = html_module.unescape(_TAG.sub("", cell.group("text"))).strip()
         if content in ("…", "...") or content.endswith("…"):
             found.append(f"{name}: a table cut with an ellipsis: {cell.group(0)[:80]!r}")
+            break
+        if content in ("<NA>", "NaN", "nan", "NaT", "None"):
+            found.append(f"{name}: a missing value printed as {content!r}: {cell.group(0)[:80]!r}")
             break
     title = _TITLE.search(page)
     if title is None or re.fullmatch(r"[\w.-]+", html_module.unescape(title.group("text")).strip()):

@@ -61,6 +61,11 @@ def test_show_keeps_small_tables_static_and_every_row_of_large_ones():
     assert "DataTable" in html or "ITable" in html or "itables" in html
 
 
+def test_missing_values_show_as_blank_cells():
+    html = reader.show(pd.DataFrame({"n": [1.0, np.nan], "q_value": [0.2, np.nan], "when": [pd.NaT, pd.NaT]})).data
+    assert "NA" not in html and "nan" not in html.lower() and "NaT" not in html and "<td>1</td>" in html
+
+
 def test_facts_and_files_read_as_tables_not_reprs():
     html = reader.facts({"counts": {"best": 400, "accounts": 2000}, "pooled_kappa": np.float64(0.8739485541),
                          "kappa_low": float("nan"), "redacted": True}).data
@@ -96,6 +101,7 @@ def test_charts_get_alt_text_from_their_section_and_pages_a_title():
         ("<pre>{'accounts': 2000,\n 'best': 400}</pre>", "a raw dict repr"),
         ("<td>16763293.219999999</td>", "a float with many decimals"),
         ("<table><tr><td>...</td></tr></table>", "a table cut with an ellipsis"),
+        ("<table><tr><td>&lt;NA&gt;</td></tr></table>", "a missing value printed as"),
         ('<img alt="No description has been provided for this image">', "chart without alt text"),
         ("<p><code>run_dir</code>: where results go</p>", "parameter text"),
     ],
