@@ -46,12 +46,15 @@ from .personas import (
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "SURENESS",
+    "TIER_MEANINGS",
     "build_card_context",
     "card_iframe",
     "escape_markdown",
     "render_card",
     "selected_traits",
     "template_for",
+    "tier_guide",
     "write_card",
     "step4_record",
 ]
@@ -117,7 +120,80 @@ def _interval(low: Any, high: Any, digits: int = 1) -> str:
     return f"{float(low):.{digits}f}–{float(high):.{digits}f}"
 
 
-_FILTERS = {"pct": _pct, "num": _num, "pvalue": _pvalue, "interval": _interval}
+def _times(value: Any) -> str:
+    """A lift as readers say it: ``3×`` (one decimal below 10)."""
+    if _is_missing(value):
+        return NO_EVIDENCE
+    value = float(value)
+    if value < 1:  # a weaker-fit lift: two significant figures, so 0.04 does not read as 0
+        return f"{value:.2g}×"
+    return f"{value:.0f}×" if value >= 10 else f"{value:.1f}×".replace(".0×", "×")
+
+
+#: How sure a q-value lets us be, in words (the card's glossary explains them).
+SURENESS = ((0.001, "very sure"), (0.01, "sure"), (0.05, "fairly sure"))
+
+
+def _sureness(value: Any) -> str:
+    if _is_missing(value):
+        return "not tested"
+    for limit, words in SURENESS:
+        if float(value) < limit:
+            return words
+    return "not sure"
+
+
+_FILTERS = {
+    "pct": _pct,
+    "num": _num,
+    "pvalue": _pvalue,
+    "interval": _interval,
+    "times": _times,
+    "sureness": _sureness,
+}
+
+#: What each tier means for the people who act on it.
+TIER_MEANINGS = {
+    "A": "strong match: reach out first",
+    "B": "partial match: qualify, then nurture",
+    "C": "weak match: low priority",
+}
+
+
+def _points(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def tier_guide(tiers: Mapping[str, float], points_max: float | None) -> list[dict]:
+    """Each tier's points range and meaning, best first, the lowest tier below the last cut-off.
+
+    ``{"A": 33, "B": 16}`` with a maximum of 61 gives A 33-61, B 16-32, C 0-15
+    (whole points; with fractional points the ranges read "16 to under 33").
+    """
+    if not tiers:
+        return []
+    ordered = sorted(tiers.items(), key=lambda item: -float(item[1]))
+    whole = all(float(cut).is_integer() for _, cut in ordered) and (
+        points_max is None or float(points_max).is_integer()
+    )
+    names = [name for name, _ in ordered]
+    if set(names) <= {"A", "B"}:
+        lowest = "C"  # also when equal cut-offs collapsed B: the scorer's lowest tier is C
+    else:
+        lowest = chr(ord(max(names)) + 1) if all(len(n) == 1 for n in names) else "rest"
+    guide, upper = [], points_max
+    for name, cut in [*ordered, (lowest, 0.0)]:
+        cut = float(cut)
+        if upper is None:
+            points = f"{_points(cut)} or more"
+        elif whole:
+            top = upper if name == names[0] else upper - 1
+            points = f"{_points(cut)}–{_points(top)}" if top > cut else _points(cut)
+        else:
+            points = f"{_points(cut)} to {'' if name == names[0] else 'under '}{_points(upper)}"
+        guide.append({"tier": name, "points": points, "meaning": TIER_MEANINGS.get(name, "")})
+        upper = cut
+    return guide
 
 
 def _environment(fmt: Format, folder: Path) -> Environment:
@@ -379,9 +455,17 @@ def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit:
     pool = scored[isin(scored["account_id"], best_ids)] if best_ids else scored
     # an account with no ICP trait matches nothing: it is no example of the profile
     pool = pool[pd.to_numeric(pool["fit_score"], errors="coerce") > 0]
-    pool = pool.sort_values(["fit_score", "account_id"], ascending=[False, True]).head(limit)
-    items = []
+    pool = pool.sort_values(["fit_score", "account_id"], ascending=[False, True])
+    items, seen = [], set()
     for _, row in pool.iterrows():
+        if len(items) >= limit:
+            break
+        # two accounts of one name (branches, a re-created record) are one example to a reader
+        shown = names.get(row["account_id"])
+        key = str(shown).strip().casefold() if shown is not None and not _is_missing(shown) else row["account_id"]
+        if key in seen:
+            continue
+        seen.add(key)
         matched = row.get("matched_traits")
         if isinstance(matched, str):
             matched = [m for m in matched.split("; ") if m]
@@ -398,6 +482,22 @@ def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit:
             }
         )
     return items
+
+
+def _distinct_items(persona: Mapping[str, Any]) -> dict:
+    """A persona whose lists name each entry once (two accounts of one name are one example)."""
+    out = dict(persona)
+    for key, value in persona.items():
+        if isinstance(value, Mapping) and isinstance(value.get("items"), list):
+            seen, items = set(), []
+            for item in value["items"]:
+                text = item.get("short") if isinstance(item, Mapping) else item
+                marker = str(text).strip().casefold()
+                if marker not in seen:
+                    seen.add(marker)
+                    items.append(item)
+            out[key] = {**value, "items": items}
+    return out
 
 
 def _input_rows(run_dir: Path) -> dict[str, dict]:
@@ -529,7 +629,12 @@ def build_card_context(
     tiers = dict((selection.get("tier_cutoffs") or {}) if selection.get("selected") else {})
     if "A" in tiers and "B" in tiers and tiers["B"] >= tiers["A"]:
         tiers.pop("B")  # equal cut-offs: B would hold nobody, so the card shows A and C
+    traits = selected_traits(selection)
+    # penalties (negative points) lower a score but never raise the top of the scale
+    points_max = sum(max(float(t["points"]), 0.0) for t in traits if t["scored"]) if tiers else None
     return {
+        "points_max": points_max,
+        "tier_guide": tier_guide(tiers, points_max),
         "title": "Ideal Customer Profile",
         "project": config.name,
         "quarter": quarter,
@@ -538,7 +643,7 @@ def build_card_context(
         "n_best": int(len(best_ids)),
         "tiers": dict(tiers),
         "n_tiers": len(tiers) + 1 if tiers else 1,
-        "traits": field(selected_traits(selection), source="selection.json"),
+        "traits": field(traits, source="selection.json"),
         "why": field(why, source="selection.json, coded_answers.parquet"),
         "insufficient": field(insufficient, source="selection.json"),
         "pains": field(mentions(CODE_PREFIXES["pain_point"]), source="coded_answers.parquet"),
@@ -553,7 +658,7 @@ def build_card_context(
             _disqualifiers(negative, selection, max_items), source="negative_icp.parquet"
         ),
         "weaker_fit": field(_weaker_fit(selection, max_items), source="selection.json"),
-        "personas": personas or [],
+        "personas": [_distinct_items(p) for p in personas or []],
         "persona_fields": dict(PERSONA_FIELDS),
         "provenance": _provenance(folder, config, quarter, artifacts, today or dt.date.today()),
     }

@@ -120,6 +120,14 @@ def run(
         typer.Option(help="where the run folders go (default: the config's reports folder)"),
     ] = None,
     notebooks_dir: Annotated[Path, typer.Option(help="folder holding the notebooks")] = NOTEBOOKS_DIR,
+    allow_incomplete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomplete",
+            help="run the quarter of the last closed deal although the data does not reach "
+            "its final month; the report is marked incomplete",
+        ),
+    ] = False,
 ) -> None:
     """Execute the notebooks for one quarter or a range and render the HTML reports.
 
@@ -143,6 +151,8 @@ def run(
             reports_dir=reports_dir,
             notebooks_dir=notebooks_dir,
             console=err_console,
+            allow_incomplete=allow_incomplete,
+            option="--quarters" if quarters else "--quarter",
         )
     except RunError as exc:
         _fail(exc)

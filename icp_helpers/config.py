@@ -368,16 +368,36 @@ class ProjectConfig(_Section):
         return value
 
     def missing_inputs(self, notebook: str) -> list[str]:
-        """The tables of :data:`NOTEBOOK_INPUTS` that ``notebook`` needs and this config lacks."""
-        return [t for t in NOTEBOOK_INPUTS.get(notebook, ()) if t not in self.inputs]
+        """The tables of :data:`NOTEBOOK_INPUTS` that ``notebook`` needs and this config lacks.
+
+        Lead scoring also needs what the leads did: an ``activities`` event log,
+        or per-lead count columns (``lead_scoring.counts_input``).
+        """
+        missing = [t for t in NOTEBOOK_INPUTS.get(notebook, ()) if t not in self.inputs]
+        if (
+            notebook == "05_lead_scoring"
+            and "activities" not in self.inputs
+            and not self.lead_scoring.counts_input
+        ):
+            missing.append("activities")
+        return missing
+
+    def describe_missing(self, notebook: str) -> str:
+        """``needs inputs.x, inputs.y, which the config does not name`` (``""`` when nothing is)."""
+        missing = self.missing_inputs(notebook)
+        if not missing:
+            return ""
+        text = f"needs inputs.{', inputs.'.join(missing)}"
+        if "activities" in missing and notebook == "05_lead_scoring":
+            text += " (or lead_scoring.counts_input: true with the leads' count columns)"
+        return text + ", which the config does not name"
 
     def require(self, notebook: str) -> None:
         """Raise :class:`ConfigError` naming the tables ``notebook`` needs but the config lacks."""
-        missing = self.missing_inputs(notebook)
+        missing = self.describe_missing(notebook)
         if missing:
             raise ConfigError(
-                f"{self.source}: {notebook} needs inputs.{', inputs.'.join(missing)}, "
-                "which this config does not name; add them, or leave this notebook out "
+                f"{self.source}: {notebook} {missing}; add them, or leave this notebook out "
                 "(icp run does so by itself)"
             )
 

@@ -77,6 +77,7 @@ __all__ = [
     "write_quarantine",
     "print_summary",
     "latest_quarter",
+    "closed_deal_dates",
     "spelling_warnings",
     "merge_case_variants",
 ]
@@ -1475,6 +1476,18 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
     Reads only the close date and stage columns of the deals files when it
     can; open deals are ignored because their close date is an expectation.
     """
+    dates = closed_deal_dates(config)
+    if dates.empty:
+        raise LoadError("deals: no won or lost deal has a readable close_date")
+    return latest_complete_quarter(dates["close_date"])
+
+
+def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.DataFrame:
+    """``close_date`` and ``stage`` (``won``/``lost``) of every closed deal with a readable date.
+
+    Reads only those columns of the deals files when it can, so checking a
+    quarter against the data costs a fraction of a full load.
+    """
     if not isinstance(config, ProjectConfig):
         config = load_config(config)
     spec = config.inputs.get("deals")
@@ -1487,7 +1500,8 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
     if spec.derive.keys() & wanted or spec.defaults.keys() & wanted:
         deals = load_table(config, "deals").frame
         closed = deals[deals["stage"].isin(["won", "lost"])]
-        return latest_complete_quarter(closed["close_date"].dropna())
+        closed = closed[["close_date", "stage"]].dropna(subset=["close_date"])
+        return closed.reset_index(drop=True)
     dates = []
     preset = _preset_section(config, spec, "deals")
     for path in config.input_paths("deals"):
@@ -1513,11 +1527,15 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
         if "is_won" in frame or "is_closed" in frame:
             _stage_from_flags(frame, _Table("deals"))
             stage = frame["stage"]
-        dates.append(parsed.values[stage.isin(["won", "lost"]).to_numpy()])
-    values = pd.concat(dates).dropna() if dates else pd.Series([], dtype="datetime64[ns]")
-    if values.empty:
-        raise LoadError("deals: no won or lost deal has a readable close_date")
-    return latest_complete_quarter(values)
+        closed = stage.isin(["won", "lost"]).to_numpy()
+        dates.append(
+            pd.DataFrame(
+                {"close_date": parsed.values[closed], "stage": stage.to_numpy()[closed]}
+            )
+        )
+    if not dates:
+        return pd.DataFrame({"close_date": pd.Series([], dtype="datetime64[ns]"), "stage": []})
+    return pd.concat(dates, ignore_index=True).dropna(subset=["close_date"])
 
 
 def _headers(path: Path, spec: InputSpec) -> list[str]:
