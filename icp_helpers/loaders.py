@@ -6,8 +6,11 @@ canonical tables of ``docs/architecture.md``. For each table it
 1. reads every file as text (CSV with detected encoding and delimiter,
    XLSX, YAML for the codebook) or typed (Parquet), remembering the row
    number a user sees in the file: the header is row 1, so the first data
-   row is row 2 (the line of a CSV unless a cell spans lines; the sheet row
-   of an XLSX; the record number of a Parquet file);
+   row is row 2 (the physical line a CSV record starts on, also after a
+   cell that spans lines, see ``csv_records.py``; the sheet row of an XLSX;
+   the record number of a Parquet file). A CSV whose stray quote would merge
+   lines that look like records into one cell is refused, naming the lines;
+   a carriage return inside a line stays in its cell;
 2. maps the export's column names (``columns``, then the ``preset``, then
    headers that are a canonical name in other spelling, e.g. ``Close Date``);
 3. parses each canonical column (``schema.py``), applies ``defaults``,
@@ -43,6 +46,7 @@ import pandera.pandas as pa
 import yaml
 
 from .config import PRESETS_DIR, TABLES, ConfigError, InputSpec, ProjectConfig, load_config
+from .csv_records import count_lines, line_stats, record_starts, swallowed_records
 from .frames import duplicated as repeats
 from .quarters import Quarter, latest_complete_quarter
 from .schema import (
@@ -289,6 +293,16 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> Raw
             f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once; "
             "later copies are read as '<name>.1'"
         )
+    counts = count_lines(path, encoding=encoding)
+    stats = None
+    if counts.bare_cr:
+        # a carriage return inside a line is a line break typed in a cell: kept in the cell
+        # (records end at line feeds only), never read as the end of a record
+        stats = line_stats(path, encoding=encoding, delimiter=delimiter)
+        notes.append(
+            f"{path.name}: {_places(np.flatnonzero(stats.bare_cr) + 1, 'line')} hold a carriage "
+            "return inside a cell; it is kept in the cell, not read as a new row"
+        )
     try:
         frame = pd.read_csv(
             path,
@@ -300,20 +314,112 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> Raw
             na_values=[""],
             skip_blank_lines=False,
             index_col=False,
+            **({"lineterminator": "\n"} if counts.bare_cr else {}),
         )
     except pd.errors.EmptyDataError:
         raise LoadError(
             f"{path}: the file is empty (expected a header row and data rows)"
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except pd.errors.ParserError as exc:
+        stats = stats or line_stats(path, encoding=encoding, delimiter=delimiter, cr_only=counts.cr_only)
+        raise LoadError(_parser_message(path, exc, stats, encoding, delimiter)) from None
+    except (UnicodeDecodeError, ValueError) as exc:
         shown = "TAB" if delimiter == "\t" else repr(delimiter)
         raise LoadError(
             f"{path}: cannot be read as CSV ({encoding}, separator {shown}): {exc}".strip()
         ) from None
+    if counts.bare_cr and frame.shape[1]:
+        # records end at LF: the CR of a CRLF line end stays on the last cell of each line
+        last, first = frame.columns[-1], frame.columns[0]
+        frame[last] = frame[last].str.removesuffix("\r").replace("", np.nan)
+        frame[first] = frame[first].replace("\r", np.nan)
     frame.columns = [str(c).strip().lstrip("\ufeff").strip() for c in frame.columns]
-    rows = np.arange(2, len(frame) + 2)
+    if counts.lines == len(frame) + 1:
+        rows = np.arange(2, len(frame) + 2)
+    else:  # a cell spans lines: number every record by the line it starts on
+        stats = stats or line_stats(path, encoding=encoding, delimiter=delimiter, cr_only=counts.cr_only)
+        rows = _record_lines(path, frame, stats, encoding=encoding, delimiter=delimiter, notes=notes)
     shown = "TAB" if delimiter == "\t" else delimiter
     return _finish_raw(frame, rows, path, "csv", f"{encoding}, '{shown}'", notes)
+
+
+def _places(lines, unit: str, n: int = 5) -> str:
+    """``line 4``, ``lines 4, 9 and 12`` or ``lines 4, 9, ... (120 in all)``."""
+    lines = [int(x) for x in lines]
+    if len(lines) == 1:
+        return f"{unit} {lines[0]:,}"
+    shown = ", ".join(f"{x:,}" for x in lines[:n])
+    more = f", ... ({len(lines):,} in all)" if len(lines) > n else ""
+    return f"{unit}s {shown}{more}"
+
+
+def _swallowed_message(path: Path, spans: list[tuple[int, int]]) -> str:
+    shown = "; ".join(f"a quote opened on line {a:,} closes only on line {b:,}" for a, b in spans[:3])
+    more = f" ({len(spans):,} such places)" if len(spans) > 3 else ""
+    return (
+        f"{path}: unbalanced quotes: {shown}{more}. The lines in between look like rows of their "
+        "own and would be merged into one cell, so the file was not read. Remove the stray quote "
+        'character or double it ("") inside a quoted cell, then load it again.'
+    )
+
+
+def _parser_message(path: Path, exc: Exception, stats, encoding: str, delimiter: str) -> str:
+    """The parser's complaint in physical lines (it counts records, which differ after a multi-line cell)."""
+    starts = record_starts(stats)
+    text = str(exc)
+    shown = "TAB" if delimiter == "\t" else repr(delimiter)
+    eof = re.search(r"EOF inside string starting at row (\d+)", text)
+    if eof:
+        record = int(eof.group(1))
+        line = int(starts[min(record, len(starts) - 1)]) if len(starts) else record + 1
+        return (
+            f"{path}: line {line:,} opens a quoted cell (a \" character) that is never closed, so "
+            "every line after it would be read into one cell; the file was not read. Remove the "
+            'stray quote or close it, and double any quote inside a quoted cell ("").'
+        )
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields:
+        expected, record, seen = (int(g) for g in fields.groups())
+        width = expected
+        spans = swallowed_records(stats, starts, width=width)
+        if spans:
+            return _swallowed_message(path, spans)
+        line = int(starts[record - 1]) if 0 < record <= len(starts) else record
+        return (
+            f"{path}: line {line:,} has {seen} fields where the header has {expected} (separator "
+            f"{shown}); a separator inside an unquoted value, or a stray quote on or before that "
+            "line. Quote the value or fix the line."
+        )
+    return f"{path}: cannot be read as CSV ({encoding}, separator {shown}): {text}".strip()
+
+
+def _record_lines(path: Path, frame: pd.DataFrame, stats, *, encoding: str, delimiter: str, notes) -> np.ndarray:
+    """The physical line of every data record; refuses records that swallow whole rows."""
+    starts = record_starts(stats)
+    if len(starts) != len(frame) + 1:
+        # quotes inside unquoted values (12" pipe) mislead the parity: ask the csv module
+        starts = _csv_record_starts(path, encoding=encoding, delimiter=delimiter)
+    spans = swallowed_records(stats, starts, width=frame.shape[1])
+    if spans:
+        raise LoadError(_swallowed_message(path, spans))
+    if len(starts) != len(frame) + 1:
+        notes.append(
+            f"{path.name}: the records could not be matched to lines; row numbers in messages "
+            "count records, not lines"
+        )
+        return np.arange(2, len(frame) + 2)
+    return np.asarray(starts[1:], dtype=np.int64)
+
+
+def _csv_record_starts(path: Path, *, encoding: str, delimiter: str) -> np.ndarray:
+    """Record start lines as the csv module reads them (rare files with stray literal quotes)."""
+    starts, line = [], 1
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        for _record in reader:
+            starts.append(line)
+            line = reader.line_num + 1
+    return np.asarray(starts, dtype=np.int64)
 
 
 def _finish_raw(frame, rows, path, kind, detail, notes) -> RawFile:

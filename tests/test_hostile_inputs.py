@@ -1,0 +1,163 @@
+"""Broken and hostile inputs: every row is counted, every message names the file and lines.
+
+Each test builds its own small files; none relies on a stored corpus.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from icp_helpers.loaders import LoadError, load_project, load_table, read_file
+
+
+def write_project(tmp_path: Path, files: dict, inputs: dict, **extra) -> Path:
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+    config = {"data_dir": ".", "cache_tables": False, "inputs": inputs, **extra}
+    path = tmp_path / "icp.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def accounts_csv(n: int = 30, *, names: dict[int, str] | None = None, eol: str = "\n") -> str:
+    """``n`` accounts; ``names`` replaces the name on a given physical line."""
+    names = names or {}
+    lines = ["account_id,name,industry,employees,country"]
+    for i in range(1, n + 1):
+        line = len(lines) + 1
+        lines.append(f"A{i},{names.get(line, f'Account {i}')},retail,{10 + i},Italy")
+    return eol.join(lines) + eol
+
+
+def deals_csv(accounts: int = 30, *, extra: list[str] = ()) -> str:
+    lines = ["deal_id,account_id,close_date,amount"]
+    for i in range(1, accounts + 1):
+        lines.append(f"D{i},A{i},2025-0{1 + i % 6}-15,{100 + i}")
+    lines.extend(extra)
+    return "\n".join(lines) + "\n"
+
+
+def reconciled(summary: dict) -> bool:
+    return summary["rows_read"] == summary["rows_used"] + summary["rows_quarantined"]
+
+
+# --------------------------------------------------------------------------- quotes and lines
+
+
+def test_a_stray_quote_that_swallows_rows_refuses_the_file_naming_both_lines(tmp_path):
+    text = accounts_csv(30, names={10: '"Acme', 20: 'Bolt"'})
+    config = write_project(tmp_path, {"accounts.csv": text}, {"accounts": {"path": "accounts.csv"}})
+    with pytest.raises(LoadError) as info:
+        load_table(config, "accounts")
+    message = str(info.value)
+    assert "accounts.csv" in message
+    assert "line 10" in message and "line 20" in message
+    assert "unbalanced quotes" in message
+
+
+def test_a_quote_never_closed_names_the_line_it_opens_on(tmp_path):
+    text = accounts_csv(12, names={7: '"Acme'})
+    config = write_project(tmp_path, {"accounts.csv": text}, {"accounts": {"path": "accounts.csv"}})
+    with pytest.raises(LoadError, match=r"accounts\.csv: line 7 opens a quoted cell"):
+        load_table(config, "accounts")
+
+
+def test_quarantine_rows_are_physical_lines_after_a_multi_line_cell(tmp_path):
+    deals = (
+        "deal_id,account_id,close_date,amount,note\n"
+        'D1,A1,2025-01-15,100,"first line\nsecond line\nthird line"\n'  # lines 2-4
+        "D2,A2,2025-02-15,200,ok\n"  # line 5
+        "D3,A3,2025-02-15,-5,negative\n"  # line 6
+        'D4,A4,2025-03-15,300,"a\r\nb"\n'  # lines 7-8
+        "D5,A5,2025-03-15,oops,bad amount\n"  # line 9
+    )
+    config = write_project(
+        tmp_path,
+        {"accounts.csv": accounts_csv(5), "deals.csv": deals},
+        {"accounts": {"path": "accounts.csv"}, "deals": {"path": "deals.csv"}},
+    )
+    loaded = load_project(config).tables["deals"]
+    quarantine = loaded.quarantine.set_index("deal_id")
+    assert quarantine.loc["D3", "source_row"] == 6
+    assert quarantine.loc["D5", "source_row"] == 9
+    assert loaded.summary["rows_read"] == 5 and reconciled(loaded.summary)
+    assert loaded.frame.set_index("deal_id").loc["D1", "note"].split() == [
+        "first",
+        "line",
+        "second",
+        "line",
+        "third",
+        "line",
+    ]
+
+
+def test_a_bare_carriage_return_stays_inside_its_cell(tmp_path):
+    text = accounts_csv(4, names={3: "Acme\rCorp"}, eol="\r\n")
+    config = write_project(tmp_path, {"accounts.csv": text}, {"accounts": {"path": "accounts.csv"}})
+    loaded = load_table(config, "accounts")
+    assert loaded.summary["rows_read"] == 4 and reconciled(loaded.summary)
+    assert loaded.frame["account_id"].tolist() == ["A1", "A2", "A3", "A4"]
+    assert loaded.frame["country"].tolist() == ["Italy"] * 4  # no CR left on the last cell
+    assert any("line 3" in w and "carriage return" in w for w in loaded.summary["warnings"])
+
+
+def test_classic_mac_line_ends_still_read_line_by_line(tmp_path):
+    text = accounts_csv(5, eol="\r")
+    config = write_project(tmp_path, {"accounts.csv": text}, {"accounts": {"path": "accounts.csv"}})
+    loaded = load_table(config, "accounts")
+    assert loaded.summary["rows_read"] == 5 and reconciled(loaded.summary)
+    assert not loaded.summary["warnings"] or all(
+        "carriage" not in w for w in loaded.summary["warnings"]
+    )
+
+
+def test_a_literal_inch_quote_inside_a_value_keeps_line_numbers(tmp_path):
+    text = (
+        "account_id,name,industry,employees,country\n"
+        'A1,12" pipes,retail,10,Italy\n'
+        'A2,"two\nlines",retail,x,Italy\n'
+        "A3,Third,retail,-4,Italy\n"
+    )
+    raw = read_file(_write(tmp_path / "a.csv", text))
+    assert raw.rows.tolist() == [2, 3, 5]
+
+
+def test_a_field_count_error_is_reported_at_its_physical_line(tmp_path):
+    text = (
+        "account_id,name,industry,employees,country\n"
+        'A1,"two\nlines",retail,10,Italy\n'
+        "A2,Beta,retail,10,Italy,extra,more\n"
+    )
+    with pytest.raises(LoadError, match=r"line 4 has 7 fields where the header has 5"):
+        read_file(_write(tmp_path / "a.csv", text))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def test_utf16_file_with_a_multi_line_cell_numbers_lines(tmp_path):
+    text = 'account_id,name,industry,employees,country\nA1,"x\ny",retail,10,Italy\nA2,B,retail,1,Italy\n'
+    path = tmp_path / "a.csv"
+    path.write_bytes(text.encode("utf-16"))
+    assert read_file(path).rows.tolist() == [2, 4]
+
+
+def test_large_files_without_multi_line_cells_take_the_counting_path_only(tmp_path, monkeypatch):
+    import icp_helpers.loaders as loaders
+
+    def fail(*args, **kwargs):
+        raise AssertionError("per-line statistics computed for a plain file")
+
+    monkeypatch.setattr(loaders, "line_stats", fail)
+    raw = read_file(_write(tmp_path / "a.csv", accounts_csv(2000)))
+    assert len(raw.frame) == 2000 and raw.rows[-1] == 2001
