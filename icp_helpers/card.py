@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from .artifacts import read_json, read_table
@@ -45,6 +47,7 @@ from .personas import (
 )
 
 __all__ = [
+    "TemplateSecurityError",
     "DEFAULT_TEMPLATES",
     "build_card_context",
     "card_iframe",
@@ -121,8 +124,10 @@ _FILTERS = {"pct": _pct, "num": _num, "pvalue": _pvalue, "interval": _interval}
 
 
 def _environment(fmt: Format, folder: Path) -> Environment:
+    # sandboxed: a template is shared and copied like a config, so it is data, not code
+    # (no attribute walks to __globals__, no calls that change objects)
     if fmt == "html":
-        env = Environment(
+        env = ImmutableSandboxedEnvironment(
             loader=FileSystemLoader(str(folder)),
             # on for every template name, including a user's *.j2 or *.txt
             autoescape=select_autoescape(default_for_string=True, default=True),
@@ -131,7 +136,7 @@ def _environment(fmt: Format, folder: Path) -> Environment:
             lstrip_blocks=True,
         )
     else:
-        env = Environment(
+        env = ImmutableSandboxedEnvironment(
             loader=FileSystemLoader(str(folder)),
             autoescape=False,  # HTML escaping is wrong for Markdown; finalize escapes instead
             finalize=escape_markdown,
@@ -142,6 +147,10 @@ def _environment(fmt: Format, folder: Path) -> Environment:
         )
     env.filters.update(_FILTERS)
     return env
+
+
+class TemplateSecurityError(ValueError):
+    """A card template that reaches outside its values (attributes of Python internals, calls)."""
 
 
 def template_for(config: ProjectConfig | None, fmt: Format = "html") -> Path:
@@ -174,7 +183,13 @@ def render_card(context: Mapping[str, Any], *, template: str | Path | None = Non
     if not path.is_file():
         raise FileNotFoundError(f"{path}: card template not found")
     env = _environment(fmt, path.parent)
-    return env.get_template(path.name).render(**context)
+    try:
+        return env.get_template(path.name).render(**context)
+    except SecurityError as exc:
+        raise TemplateSecurityError(
+            f"{path}: the card template tries something templates may not do ({exc}); "
+            "templates can show the card's values, loop and format them, not reach into Python"
+        ) from None
 
 
 def card_iframe(card_html: str, *, height: int = 1600) -> str:

@@ -114,7 +114,8 @@ class InputSpec(_Section):
     derive: dict[str, str] = Field(
         default_factory=dict,
         description="canonical column -> expression over the mapped columns, e.g. "
-        "amount: quantity * unit_price (pandas eval syntax)",
+        "amount: quantity * unit_price (the expression language of the README: columns, "
+        "literals, arithmetic, comparisons, text joined with +, index, raw(column), functions)",
     )
     defaults: dict[str, str | int | float | bool] = Field(
         default_factory=dict,

@@ -47,6 +47,7 @@ import yaml
 
 from .config import PRESETS_DIR, TABLES, ConfigError, InputSpec, ProjectConfig, load_config
 from .csv_records import count_lines, line_stats, record_starts, swallowed_records
+from .expressions import ExpressionError, evaluate
 from .formulas import safe_frame
 from .frames import duplicated as repeats
 from .quarters import Quarter, latest_complete_quarter
@@ -862,35 +863,25 @@ def _parse_canonical(
     frame[column.name] = parsed.values
 
 
-_NAME_RE = re.compile(r"`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def _derive(frame: pd.DataFrame, spec: InputSpec, work: _Table, parsed: set[str]) -> None:
+def _derive(
+    frame: pd.DataFrame, spec: InputSpec, work: _Table, raw: pd.DataFrame | None = None
+) -> None:
+    """Columns computed by ``derive`` expressions (:mod:`icp_helpers.expressions`: data, not code)."""
     for target, expression in spec.derive.items():
-        names = {a or b for a, b in _NAME_RE.findall(expression)} & set(frame.columns)
-        context = pd.DataFrame(index=frame.index)
-        for name in names:
-            values = frame[name]
-            if name not in parsed and (values.dtype == object or values.dtype == TEXT_DTYPE):
-                text = clean_text(values)
-                numbers = pd.to_numeric(text, errors="coerce")
-                if text.notna().any() and numbers.notna().sum() >= 0.5 * text.notna().sum():
-                    work.problem(f"non-numeric {name}", text.notna() & numbers.isna())
-                    values = numbers.astype("float64")
-                else:
-                    values = text
-            context[name] = values
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 becomes NaN, reported below
-                result = context.eval(expression, engine="python")
-        except Exception as exc:  # eval raises anything the expression can
+            result = evaluate(expression, frame, raw=raw, on_problem=work.problem)
+        except ExpressionError as exc:
+            raise LoadError(
+                f"inputs.{work.table}.derive.{target}: cannot evaluate {exc}. Expressions may use "
+                "column names, "
+                "literals, arithmetic, comparisons and the documented functions (README, derive)"
+            ) from None
+        except Exception as exc:  # a value the expression cannot handle (e.g. text / text)
             raise LoadError(
                 f"inputs.{work.table}.derive.{target}: cannot evaluate {expression!r} "
-                f"({type(exc).__name__}: {exc}). Columns available: {', '.join(map(str, frame.columns))}"
+                f"({type(exc).__name__}: {exc}). Columns available: "
+                f"{', '.join(map(str, frame.columns))}"
             ) from None
-        if not isinstance(result, pd.Series):
-            result = pd.Series(result, index=frame.index)
         frame[target] = result
 
 
@@ -1084,7 +1075,7 @@ def load_table(
         _parse_canonical(frame, column, config=config, spec=spec, work=work, origin=origin)
     parsed = {c.name for c in canonical}
     if spec.derive:
-        _derive(frame, spec, work, parsed)
+        _derive(frame, spec, work, raw)
         for name in spec.derive:
             column = work.spec.column(name)
             if column is not None:

@@ -247,3 +247,90 @@ def test_scored_exports_guard_headers_after_leading_spaces(tmp_path):
     assert "'  =1+1" in text and "' =2+2" in text and "-5" in text
     cells = [c for row in load_workbook(written["xlsx"]).active.iter_rows() for c in row]
     assert not any(c.data_type == "f" for c in cells)
+
+
+# --------------------------------------------------------------------------- configs are data
+
+
+def test_a_card_template_cannot_reach_python(tmp_path):
+    from icp_helpers.card import TemplateSecurityError, render_card
+
+    template = tmp_path / "card.html.j2"
+    template.write_text("{{ cycler.__init__.__globals__.os.popen('id').read() }}", encoding="utf-8")
+    with pytest.raises(TemplateSecurityError, match=r"card\.html\.j2: the card template tries"):
+        render_card({}, template=template)
+    template.write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}", encoding="utf-8")
+    with pytest.raises(TemplateSecurityError):
+        render_card({}, template=template, fmt="markdown")
+
+
+ORDERS = (
+    "order_id,customer,order_date,order_time,quantity,unit_price,country,city\n"
+    "1,C1,2025-03-04,14:05,2,10.5,IT,Rome\n"
+    "2,C2,2025-03-05,09:30,1,0123,DE,Bonn\n"
+)
+
+
+def _deals_with(tmp_path: Path, derive: dict, **columns) -> Path:
+    accounts = "account_id,industry,employees,country\nC1,retail,5,IT\nC2,retail,7,DE\n"
+    return write_project(
+        tmp_path,
+        {"accounts.csv": accounts, "orders.csv": ORDERS},
+        {
+            "accounts": {"path": "accounts.csv"},
+            "deals": {
+                "path": "orders.csv",
+                "columns": {"customer": "account_id", "order_id": "deal_id", **columns},
+                "derive": derive,
+            },
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "quantity.__class__.__init__.__globals__['os'].system('touch {marker}')",
+        "__import__('os').system('touch {marker}')",
+        "[c for c in ().__class__.__base__.__subclasses__()]",
+        "(lambda: 1)()",
+        "quantity, unit_price",
+        "open('{marker}', 'w')",
+    ],
+)
+def test_a_derive_expression_is_data_not_code(tmp_path, expression):
+    marker = tmp_path / "pwned"
+    expression = expression.format(marker=marker)
+    config = _deals_with(tmp_path, {"amount": expression, "close_date": "order_date"})
+    with pytest.raises(LoadError) as info:
+        load_project(config)
+    assert "inputs.deals.derive.amount: cannot evaluate" in str(info.value)
+    assert repr(expression) in str(info.value)
+    assert not marker.exists()
+
+
+def test_derive_joins_text_uses_literals_index_and_raw_date_text(tmp_path):
+    derive = {
+        "amount": "quantity * unit_price",
+        "close_date": "raw(order_date) + ' ' + raw(order_time)",
+        "shop": "country + '_' + city",
+        "code": "'#' + unit_price",
+        "position": "index + 1",
+        "big": "'yes' if quantity * unit_price > 20 else 'no'",
+    }
+    loaded = load_project(_deals_with(tmp_path, derive)).deals.set_index("deal_id")
+    assert loaded["amount"].tolist() == [21.0, 123.0]
+    assert loaded["close_date"].dt.hour.tolist() == [14, 9]
+    assert loaded["shop"].tolist() == ["IT_Rome", "DE_Bonn"]
+    assert loaded["code"].tolist() == ["#10.5", "#0123"]  # joined as text, spelled as read
+    assert loaded["position"].tolist() == [1, 2]
+    assert loaded["big"].tolist() == ["yes", "yes"]
+
+
+def test_the_expression_language_refuses_unknown_functions_by_name():
+    from icp_helpers.expressions import ExpressionError, evaluate
+
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    with pytest.raises(ExpressionError, match=r"'eval\(a\)': only these functions may be called"):
+        evaluate("eval(a)", frame)
+    assert evaluate("max(a, 1.5) + abs(-1)", frame).tolist() == [2.5, 3.0]
