@@ -8,6 +8,7 @@ relative to the file itself, so it works from any working directory.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +28,7 @@ __all__ = [
     "NOTEBOOK_INPUTS",
     "TABLES",
     "ConfigError",
+    "LimitsConfig",
     "InputSpec",
     "ProjectConfig",
     "load_config",
@@ -110,6 +112,11 @@ class InputSpec(_Section):
     )
     date_format: str | None = Field(
         None, description="strptime format for every date column of this input, e.g. %d.%m.%Y"
+    )
+    decimal_separator: Literal[".", ","] | None = Field(
+        None,
+        description="the decimal separator of this input's numbers ('.' or ','); detected per "
+        "column when omitted, and values such as 1.234 that could be either are reported",
     )
     derive: dict[str, str] = Field(
         default_factory=dict,
@@ -293,6 +300,54 @@ class ExportsConfig(_Section):
     )
 
 
+class LimitsConfig(_Section):
+    """Bounds that keep a broken or hostile input from hanging a run or filling a report."""
+
+    max_columns: int = Field(
+        2_000, ge=1, description="columns per input table at most (a wider file is refused)"
+    )
+    max_cell_chars: int = Field(
+        100_000,
+        ge=1,
+        description="characters per cell before a warning names the cell (the data is kept; "
+        "an XLSX cell is cut at Excel's 32,767 characters and says so)",
+    )
+    yaml_max_aliases: int = Field(
+        100,
+        ge=0,
+        description="YAML aliases (*name) per file at most, in every YAML the project reads "
+        "(config, codebook, presets, transcript front matter): a guard against alias bombs",
+    )
+    max_number: float = Field(
+        1e15,
+        gt=0,
+        description="numbers larger than this (in absolute value) are set aside as implausible "
+        "(a typo or an overflow; sums of them would become infinite)",
+    )
+    date_min: dt.date = Field(
+        dt.date(1900, 1, 1), description="dates before this are set aside as implausible"
+    )
+    date_max: dt.date | None = Field(
+        None,
+        description="dates after this are set aside as implausible (default: one year after today)",
+    )
+    cell_timeout_s: float | None = Field(
+        1800,
+        gt=0,
+        description="seconds a notebook cell may run in icp run before the step fails naming "
+        "the cell (null: no limit); icp run --cell-timeout overrides it",
+    )
+
+    def latest_date(self) -> dt.date:
+        """``date_max``, else one year after today."""
+        if self.date_max is not None:
+            return self.date_max
+        today = dt.date.today()
+        return today.replace(year=today.year + 1) if (today.month, today.day) != (2, 29) else (
+            today.replace(year=today.year + 1, day=28)
+        )
+
+
 class ProjectConfig(_Section):
     """A validated project config; paths are absolute after :func:`load_config`."""
 
@@ -317,6 +372,7 @@ class ProjectConfig(_Section):
     lead_scoring: LeadScoringConfig = Field(default_factory=LeadScoringConfig)
     templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
     exports: ExportsConfig = Field(default_factory=ExportsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
 
     #: Set by :func:`load_config`: the file this config was read from.
     source: str | None = None

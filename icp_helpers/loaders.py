@@ -830,17 +830,22 @@ def _parse_canonical(
     origin: pd.DataFrame,
 ) -> None:
     raw = frame[column.name]
+    limits = config.limits
     parsed: Parsed = parse_column(
         raw,
         column,
         aliases=config.aliases.get(column.name),
         dayfirst=spec.dayfirst,
         date_format=spec.date_format,
+        decimal=spec.decimal_separator,
+        max_number=limits.max_number,
+        earliest=limits.date_min,
+        latest=limits.latest_date(),
     )
     bad = parsed.bad
     if bad.any():
         usable = int(parsed.values.notna().sum())
-        if usable == 0:
+        if usable == 0 and not _implausible_only(parsed):
             origin_name = work.back.get(column.name)
             source = f" (from {origin_name!r})" if origin_name else ""
             files = sorted(set(origin.loc[bad[bad].index, "source_file"]))
@@ -856,11 +861,39 @@ def _parse_canonical(
                 f"{work.table}.{column.name}: {share:.0%} of the values could not be read; "
                 "check the column mapping or the date/number format"
             )
-    for reason, mask in parsed.problems.items():
-        work.problem(reason, mask)
+    if _secondary(work.table, column):
+        # a bad optional field is left empty: the row (an account with its deals) stays
+        for reason, mask in parsed.problems.items():
+            if mask.any():
+                index = mask[mask].index
+                work.warnings.append(
+                    f"{work.table}.{column.name}: {_rows(len(index))} left empty ({reason}; the "
+                    f"rows are kept): {work.where(index, origin, raw)}"
+                )
+    else:
+        for reason, mask in parsed.problems.items():
+            work.problem(reason, mask)
     if parsed.note:
         work.warnings.append(f"{work.table}.{column.name}: {parsed.note}")
     frame[column.name] = parsed.values
+
+
+def _implausible_only(parsed: Parsed) -> bool:
+    """Every bad value parsed but lies outside the plausible range (set aside, not a format error)."""
+    return all(
+        not mask.any() for reason, mask in parsed.problems.items() if not reason.startswith("implausib")
+    )
+
+
+def _secondary(table: str, column: ColumnSpec) -> bool:
+    """An optional field (or a firmographic an account may lack): a bad value blanks the cell.
+
+    Setting the row aside would lose more than the field: an account with an
+    impossible ``churned_date`` would take its deals with it.
+    """
+    if column.not_null:
+        return False
+    return not column.required or table in ("accounts", "prospects", "customers")
 
 
 def _derive(
@@ -1605,6 +1638,8 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
             column="close_date",
             dayfirst=spec.dayfirst,
             date_format=spec.date_format,
+            earliest=config.limits.date_min,
+            latest=config.limits.latest_date(),
         )
         stage = (
             normalise_stage(frame["stage"])

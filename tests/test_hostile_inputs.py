@@ -193,10 +193,8 @@ def test_quarantine_files_guard_headers_and_cells(tmp_path):
     from icp_helpers.loaders import write_quarantine
 
     header = "account_id,name,industry,employees,country,=1+1\n"
-    rows = "".join(
-        f"A{i},{text},retail,bad,Italy,{text}\n" for i, text in enumerate(DANGEROUS[1:5])
-    )
-    rows += "A9,Fine,retail,12,Italy,ok\n"
+    rows = "A0,Fine,retail,12,Italy,ok\n"  # the later rows repeat its id: set aside
+    rows += "".join(f"A0,{text},retail,3,Italy,{text}\n" for text in DANGEROUS[1:5])
     config = write_project(
         tmp_path, {"accounts.csv": header + rows}, {"accounts": {"path": "accounts.csv"}}
     )
@@ -334,3 +332,108 @@ def test_the_expression_language_refuses_unknown_functions_by_name():
     with pytest.raises(ExpressionError, match=r"'eval\(a\)': only these functions may be called"):
         evaluate("eval(a)", frame)
     assert evaluate("max(a, 1.5) + abs(-1)", frame).tolist() == [2.5, 3.0]
+
+
+# --------------------------------------------------------------------------- numbers and dates
+
+
+def _deals_project(
+    tmp_path: Path, deals: str, accounts: str | None = None, *, deals_spec=None, **extra
+) -> Path:
+    return write_project(
+        tmp_path,
+        {"accounts.csv": accounts or accounts_csv(5), "deals.csv": deals},
+        {
+            "accounts": {"path": "accounts.csv"},
+            "deals": {"path": "deals.csv", **(deals_spec or {})},
+        },
+        **extra,
+    )
+
+
+def test_overflowing_amounts_are_set_aside_and_sums_stay_finite(tmp_path):
+    deals = (
+        "deal_id,account_id,close_date,amount\n"
+        "D1,A1,2025-01-15,1e308\n"
+        "D2,A2,2025-01-16,1e308\n"
+        "D3,A3,2025-01-17,250\n"
+        "D4,A4,2025-01-18,inf\n"
+    )
+    loaded = load_project(_deals_project(tmp_path, deals)).tables["deals"]
+    quarantine = loaded.quarantine.set_index("deal_id")
+    assert quarantine.loc["D1", "reason"] == "implausibly large amount"
+    assert quarantine.loc["D1", "source_row"] == 2 and quarantine.loc["D2", "source_row"] == 3
+    assert quarantine.loc["D4", "reason"] == "non-numeric amount"
+    assert loaded.frame["amount"].sum() == 250
+    assert loaded.summary["rows_read"] == 4 and reconciled(loaded.summary)
+
+
+def test_an_ambiguous_thousands_separator_is_reported_and_settable(tmp_path):
+    deals = (
+        "deal_id,account_id,close_date,amount\n"
+        "D1,A1,2025-01-15,1.234\n"
+        "D2,A2,2025-01-16,€1.234\n"
+        "D3,A3,2025-01-17,250\n"
+    )
+    loaded = load_project(_deals_project(tmp_path / "a", deals)).tables["deals"]
+    assert loaded.frame["amount"].tolist() == [1.234, 1.234, 250.0]  # one reading for both
+    assert any("'1.234'" in w and "decimal_separator" in w for w in loaded.summary["warnings"])
+    config = _deals_project(tmp_path / "b", deals, deals_spec={"decimal_separator": ","})
+    assert load_project(config).deals["amount"].tolist() == [1234.0, 1234.0, 250.0]
+
+
+def test_a_column_that_shows_its_decimal_comma_decides_the_ambiguous_values(tmp_path):
+    deals = (
+        'deal_id,account_id,close_date,amount\nD1,A1,2025-01-15,"1.234"\nD2,A2,2025-01-16,"12,50"\n'
+    )
+    loaded = load_project(_deals_project(tmp_path, deals)).tables["deals"]
+    assert loaded.frame["amount"].tolist() == [1234.0, 12.5]
+    assert any("decimal comma" in w for w in loaded.summary["warnings"])
+
+
+def test_far_future_and_ancient_dates_are_set_aside(tmp_path):
+    from icp_helpers.loaders import latest_quarter
+
+    deals = (
+        "deal_id,account_id,close_date,amount\n"
+        "D1,A1,2025-01-15,100\n"
+        "D2,A2,2100-06-30,100\n"
+        "D3,A3,1899-12-31,100\n"
+        "D4,A4,2025-06-15,100\n"
+    )
+    config = _deals_project(tmp_path, deals)
+    loaded = load_project(config).tables["deals"]
+    quarantine = loaded.quarantine.set_index("deal_id")
+    assert set(quarantine.index) == {"D2", "D3"}
+    assert quarantine.loc["D2", "reason"].startswith(
+        "implausible close_date (before 1900-01-01 or after"
+    )
+    assert quarantine.loc["D3", "source_row"] == 4
+    assert reconciled(loaded.summary)
+    assert str(latest_quarter(config)) == "2025Q2"
+
+
+def test_the_plausible_date_range_is_configurable(tmp_path):
+    deals = "deal_id,account_id,close_date,amount\nD1,A1,2025-01-15,100\nD2,A2,2031-06-30,100\n"
+    config = _deals_project(tmp_path, deals, limits={"date_max": "2035-12-31"})
+    assert load_project(config).tables["deals"].summary["rows_quarantined"] == 0
+
+
+def test_a_bad_churned_date_blanks_the_field_and_keeps_the_account_and_its_deals(tmp_path):
+    accounts = (
+        "account_id,name,industry,employees,country,churned_date\n"
+        "A1,Alpha,retail,10,Italy,\n"
+        "A2,Beta,retail,12,Italy,2026-02-30\n"
+        "A3,Gamma,retail,14,Italy,2024-05-01\n"
+    )
+    deals = "".join(f"D{i},A2,2025-0{i}-15,100\n" for i in range(1, 7))
+    deals = "deal_id,account_id,close_date,amount\n" + deals
+    project = load_project(_deals_project(tmp_path, deals, accounts))
+    accounts_loaded = project.tables["accounts"]
+    assert accounts_loaded.summary["rows_quarantined"] == 0
+    assert pd.isna(project.accounts.set_index("account_id").loc["A2", "churned_date"])
+    assert any(
+        "churned_date" in w and "line 3" in w and "2026-02-30" in w
+        for w in accounts_loaded.summary["warnings"]
+    )
+    assert project.tables["deals"].summary["rows_used"] == 6  # no deal orphaned
