@@ -437,3 +437,35 @@ def test_a_bad_churned_date_blanks_the_field_and_keeps_the_account_and_its_deals
         for w in accounts_loaded.summary["warnings"]
     )
     assert project.tables["deals"].summary["rows_used"] == 6  # no deal orphaned
+
+
+# --------------------------------------------------------------------------- quarantine reaches the run
+
+
+def test_every_notebook_that_loads_tables_writes_their_quarantine():
+    import json
+
+    from icp_helpers.config import NOTEBOOKS_DIR
+
+    for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        if "load_project(" in code:
+            assert "write_quarantine(project, run.run_dir)" in code, path.name
+
+
+def test_quarantined_prospects_reach_the_summary_the_index_reads(tmp_path):
+    from icp_helpers.loaders import write_quarantine
+    from icp_helpers.runner import _warnings
+
+    prospects = "prospect_id,industry,employees,country\nP1,retail,5,Italy\nP1,retail,7,Italy\nP2,deli,3,Spain\n"
+    config = write_project(
+        tmp_path, {"prospects.csv": prospects}, {"prospects": {"path": "prospects.csv"}}
+    )
+    project = load_project(config, tables=["prospects"])
+    run = tmp_path / "run"
+    write_quarantine(project, run)
+    quarantine = pd.read_csv(run / "quarantine" / "prospects.csv")
+    assert quarantine["source_row"].tolist() == [3]
+    found = _warnings(run, {})
+    assert any(w.startswith("prospects: 1 of 3 rows set aside") for w in found)
