@@ -93,6 +93,14 @@ def run(
         typer.Option(help="where the run folders go (default: the config's reports folder)"),
     ] = None,
     notebooks_dir: Annotated[Path, typer.Option(help="folder holding the notebooks")] = NOTEBOOKS_DIR,
+    cell_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="seconds one notebook cell may run before the step fails naming the cell "
+            "(default: limits.cell_timeout_s of the config)",
+            min=0.001,
+        ),
+    ] = None,
 ) -> None:
     """Execute the notebooks for one quarter or a range and render the HTML reports.
 
@@ -116,6 +124,7 @@ def run(
             reports_dir=reports_dir,
             notebooks_dir=notebooks_dir,
             console=err_console,
+            timeout=cell_timeout,
         )
     except RunError as exc:
         _fail(exc)

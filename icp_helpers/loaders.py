@@ -51,6 +51,7 @@ from .expressions import ExpressionError, evaluate
 from .formulas import safe_frame
 from .frames import duplicated as repeats
 from .quarters import Quarter, latest_complete_quarter
+from .regexes import PatternError, compile_pattern
 from .schema import (
     TABLE_SPECS,
     TEXT_DTYPE,
@@ -1006,9 +1007,10 @@ def _clean_extras(frame: pd.DataFrame, config: ProjectConfig, work: _Table, skip
 
 
 def _compiles(pattern: str) -> bool:
+    """Whether a codebook pattern compiles for the linear-time engine the coder uses."""
     try:
-        re.compile(pattern)
-    except re.error:
+        compile_pattern(pattern)
+    except PatternError:
         return False
     return True
 

@@ -271,6 +271,19 @@ def _cell_error(nb) -> str | None:
     return None
 
 
+def _timeout_error(nb, timeout: float | None) -> str | None:
+    """``"cell N (first line) ran longer than ..."`` for the cell the timeout interrupted."""
+    for index, cell in enumerate(nb.cells):
+        if any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
+            lines = [line for line in cell.get("source", "").splitlines() if line.strip()]
+            first = lines[0][:80] if lines else ""
+            return (
+                f"cell {index} ({first!r}) ran longer than the cell timeout of {timeout:g} s "
+                "(limits.cell_timeout_s in the config, or icp run --cell-timeout)"
+            )
+    return None
+
+
 def execute_notebook(
     name: str,
     *,
@@ -348,6 +361,7 @@ def _execute(
     started_at = _now()
     t0 = time.perf_counter()
     error: str | None = None
+    timed_out = False
     try:
         pm.execute_notebook(
             str(source),
@@ -366,8 +380,11 @@ def _execute(
         if not output.is_file():
             raise
         error = f"{type(exc).__name__}: {exc}"
+        timed_out = type(exc).__name__ == "CellTimeoutError"
 
     nb = nbformat.read(output, as_version=4)
+    if timed_out:
+        error = _timeout_error(nb, timeout) or error
     error = error or _cell_error(nb)
     kernel_s, execution_s = _timings(nb)
     render_s = None
@@ -857,7 +874,7 @@ def run_quarter(
     html : bool
         Render each executed notebook to HTML.
     timeout : float, optional
-        Seconds one cell may run.
+        Seconds one cell may run; default ``limits.cell_timeout_s`` of the config.
     on_event : callable, optional
         Called as ``on_event(event, quarter, notebook, status)`` with ``event``
         ``"start"`` or ``"end"``, for progress displays.
@@ -867,6 +884,8 @@ def run_quarter(
 
     quarter = str(Quarter.parse(quarter))
     config = load_config(config_path)
+    if timeout is None:
+        timeout = config.limits.cell_timeout_s
     reports = Path(reports_dir).resolve() if reports_dir else config.reports_path
     target = reports / quarter
     partial = reports / f".{quarter}.partial"

@@ -469,3 +469,87 @@ def test_quarantined_prospects_reach_the_summary_the_index_reads(tmp_path):
     assert quarantine["source_row"].tolist() == [3]
     found = _warnings(run, {})
     assert any(w.startswith("prospects: 1 of 3 rows set aside") for w in found)
+
+
+# --------------------------------------------------------------------------- patterns and timeouts
+
+
+def _coder(patterns):
+    from icp_helpers.coding import RuleCoder
+
+    book = pd.DataFrame(
+        [
+            {
+                "code": f"pain:p{i}",
+                "dimension": "pain_point",
+                "description": "",
+                "keywords": [],
+                "patterns": [p],
+            }
+            for i, p in enumerate(patterns)
+        ]
+    )
+    return RuleCoder(book, dimension_questions={}).fit()
+
+
+def test_a_catastrophic_backtracking_pattern_runs_in_linear_time():
+    coder = _coder([r"^(\w|\w)+$", r"(a+)+b"])
+    assert coder.code_text("a" * 40 + "!") == {}
+    assert coder.code_text("a" * 40 + "b") == {"pain:p0": "a" * 40 + "b", "pain:p1": "a" * 40 + "b"}
+
+
+def test_patterns_keep_unicode_word_classes_and_boundaries():
+    coder = _coder([r"\bتاخیر\b", r"\w+ly\b"])
+    assert coder.code_text("ارسال با تاخیر بود") == {"pain:p0": "تاخیر"}
+    assert coder.code_text("ارسال با تاخیرها بود") == {}
+    assert coder.code_text("we order weekly") == {"pain:p1": "weekly"}
+
+
+def test_a_pattern_the_linear_engine_cannot_run_is_refused_with_the_reason():
+    from icp_helpers.coding import CodebookError
+
+    with pytest.raises(CodebookError, match=r"pain:p0.*lookahead and lookbehind are not supported"):
+        _coder([r"(?<!not )late"])
+
+
+def test_a_cell_that_runs_too_long_fails_its_step_naming_the_cell(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from icp_helpers.runner import run_quarter
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        "account_id,industry,employees,country\nA1,retail,10,Italy\n"
+    )
+    (folder / "deals.csv").write_text(
+        "deal_id,account_id,close_date,amount\nD1,A1,2026-01-15,100\n"
+    )
+    config = folder / "icp.yml"
+    config.write_text(
+        "reports_dir: reports\nlimits: {cell_timeout_s: 2}\ninputs:\n"
+        "  accounts: {path: accounts.csv}\n  deals: {path: deals.csv}\n"
+    )
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                'config_path: str = ""\nquarter: str = ""\nrun_dir: str = ""',
+                metadata={"tags": ["parameters"]},
+            ),
+            new_code_cell("import time\ntime.sleep(60)  # a runaway step"),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, notebooks / "01_slow.ipynb")
+    result = run_quarter(
+        config, "2026Q1", notebooks=("01_slow",), notebooks_dir=notebooks, html=False, expected={}
+    )
+    assert result.status == "failed"
+    error = result.notebooks[0].error
+    assert "('import time') ran longer than the cell timeout of 2 s" in error
+    assert "cell_timeout_s" in error
