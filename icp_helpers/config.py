@@ -13,7 +13,6 @@ import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = [
@@ -496,10 +495,14 @@ def load_config(path: str | Path | None = None, *, check_files: bool = True) -> 
     config_path = resolve_config_path(path)
     if not config_path.is_file():
         raise ConfigError(f"{config_path}: config file not found")
+    from .limits import YamlError, load_yaml  # noqa: PLC0415 - limits imports nothing of ours
+
     try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{config_path}: not valid YAML: {exc}") from None
+        raw = load_yaml(config_path.read_text(encoding="utf-8"), source=str(config_path)) or {}
+    except YamlError as exc:
+        raise ConfigError(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: cannot be read ({exc})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{config_path}: expected a mapping of keys at the top level")
     try:

@@ -160,8 +160,12 @@ def _excel_value(value: Any) -> Any:
         return value.to_pydatetime()
     if isinstance(value, dt.datetime | dt.date):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(_flatten(value)))
-    return safe_cell(text)
+    text = safe_cell(ILLEGAL_CHARACTERS_RE.sub("", str(_flatten(value))))
+    if len(text) > XLSX_MAX_CELL:
+        # Excel refuses longer cells: cut, and say so in the cell itself
+        note = f" [cut: {len(text):,} characters in all; the CSV holds the whole text]"
+        text = text[: XLSX_MAX_CELL - len(note)] + note
+    return text
 
 
 def _display_width(value: Any) -> int:
@@ -171,6 +175,9 @@ def _display_width(value: Any) -> int:
         return len(f"{value:,.2f}")
     return len(str(value))
 
+
+#: Characters per cell that Excel accepts.
+XLSX_MAX_CELL = 32_767
 
 #: Data rows per worksheet: Excel's limit of 1,048,576 rows, less the header.
 XLSX_MAX_ROWS = 1_048_575

@@ -50,6 +50,7 @@ from .csv_records import count_lines, line_stats, record_starts, swallowed_recor
 from .expressions import ExpressionError, evaluate
 from .formulas import safe_frame
 from .frames import duplicated as repeats
+from .limits import DEFAULT_MAX_ALIASES, YamlError, load_yaml, long_cells
 from .quarters import Quarter, latest_complete_quarter
 from .regexes import PatternError, compile_pattern
 from .schema import (
@@ -232,6 +233,8 @@ def read_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    max_columns: int | None = None,
+    max_aliases: int | None = DEFAULT_MAX_ALIASES,
 ) -> RawFile:
     """Read one input file as text cells with their row numbers.
 
@@ -248,21 +251,40 @@ def read_file(
         Override the detection for CSV.
     sheet : str, optional
         XLSX sheet (default: the first).
+    max_columns : int, optional
+        Refuse a CSV or XLSX with more columns (``limits.max_columns``),
+        before any work per column.
+    max_aliases : int, optional
+        YAML aliases allowed in a YAML codebook (``limits.yaml_max_aliases``).
     """
     path = Path(path)
     if not path.is_file():
         raise LoadError(f"{path}: file not found")
     kind = _sniff_kind(path)
     if kind == "xlsx":
-        return _read_xlsx(path, sheet=sheet)
-    if kind == "parquet":
-        return _read_parquet(path)
-    if kind == "yaml":
-        return _read_yaml(path)
-    return _read_csv(path, encoding=encoding, delimiter=delimiter)
+        raw = _read_xlsx(path, sheet=sheet)
+    elif kind == "parquet":
+        raw = _read_parquet(path)
+    elif kind == "yaml":
+        return _read_yaml(path, max_aliases=max_aliases)
+    else:
+        raw = _read_csv(path, encoding=encoding, delimiter=delimiter, max_columns=max_columns)
+    if max_columns is not None and raw.frame.shape[1] > max_columns:
+        raise LoadError(_too_wide(path, raw.frame.shape[1], max_columns))
+    return raw
 
 
-def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> RawFile:
+def _too_wide(path: Path, columns: int, max_columns: int) -> str:
+    return (
+        f"{path}: {columns:,} columns, more than the limit of {max_columns:,} "
+        "(limits.max_columns in the config); the file was not read. Export only the columns "
+        "the analysis needs, or raise the limit"
+    )
+
+
+def _read_csv(
+    path: Path, *, encoding: str | None, delimiter: str | None, max_columns: int | None = None
+) -> RawFile:
     notes = []
     if encoding is None:
         encoding = detect_encoding(path)
@@ -290,6 +312,8 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> Raw
     if delimiter is None:
         delimiter = detect_delimiter(head.lstrip("\ufeff"))
     header = next(csv.reader([head.lstrip("\ufeff").splitlines()[0]], delimiter=delimiter), [])
+    if max_columns is not None and len(header) > max_columns:
+        raise LoadError(_too_wide(path, len(header), max_columns))
     twice = sorted(name for name, n in Counter(h.strip() for h in header).items() if n > 1 and name)
     if twice:
         notes.append(
@@ -514,12 +538,14 @@ def _read_parquet(path: Path) -> RawFile:
     return _finish_raw(frame, np.arange(1, len(frame) + 1), path, "parquet", "parquet", [])
 
 
-def _read_yaml(path: Path) -> RawFile:
+def _read_yaml(path: Path, *, max_aliases: int | None = DEFAULT_MAX_ALIASES) -> RawFile:
     """A codebook in YAML: ``codes:`` (or a top-level list) of mappings."""
     try:
         text = path.read_text(encoding="utf-8-sig")
+        data = load_yaml(text, source=str(path), max_aliases=max_aliases)
         node = yaml.compose(text)
-        data = yaml.safe_load(text)
+    except YamlError as exc:
+        raise LoadError(str(exc)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise LoadError(f"{path}: not valid YAML: {exc}") from None
     seq = node
@@ -561,8 +587,13 @@ def _preset(name_or_path: str) -> dict:
         path = PRESETS_DIR / f"{name_or_path}.yml"
     if not path.is_file():
         raise ConfigError(f"preset {name_or_path!r}: file not found ({path})")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data.get("tables"), dict):
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"), source=f"preset {path}") or {}
+    except YamlError as exc:
+        raise ConfigError(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"preset {path}: cannot be read ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
         raise ConfigError(f"preset {path}: expected `tables:` with a section per table")
     return data
 
@@ -729,8 +760,23 @@ def _read_parts(config: ProjectConfig, table: str, spec: InputSpec, work: _Table
     if table == "deals":
         provided |= {"stage"}
     for path in config.input_paths(table):
-        raw = read_file(path, encoding=spec.encoding, delimiter=spec.delimiter, sheet=spec.sheet)
+        raw = read_file(
+            path,
+            encoding=spec.encoding,
+            delimiter=spec.delimiter,
+            sheet=spec.sheet,
+            max_columns=config.limits.max_columns,
+            max_aliases=config.limits.yaml_max_aliases,
+        )
         name = _display(config, path)
+        for column, positions in long_cells(raw.frame, max_chars=config.limits.max_cell_chars):
+            shown = ", ".join(f"{raw.unit} {raw.rows[p]:,}" for p in positions[:5])
+            more = f" and {len(positions) - 5:,} more" if len(positions) > 5 else ""
+            work.warnings.append(
+                f"{name}: column {column!r} has cells longer than {config.limits.max_cell_chars:,} "
+                f"characters (limits.max_cell_chars) at {shown}{more}; kept whole (an XLSX export "
+                "cuts such a cell at 32,767 characters and says so)"
+            )
         work.files.append(name)
         work.formats.append(f"{name} ({raw.detail})")
         work.warnings.extend(raw.warnings)

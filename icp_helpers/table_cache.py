@@ -64,6 +64,9 @@ _CODE_FILES = (
     "table_cache.py",
     "csv_records.py",
     "expressions.py",
+    "limits.py",
+    "regexes.py",
+    "formulas.py",
 )
 
 

@@ -553,3 +553,91 @@ def test_a_cell_that_runs_too_long_fails_its_step_naming_the_cell(tmp_path):
     error = result.notebooks[0].error
     assert "('import time') ran longer than the cell timeout of 2 s" in error
     assert "cell_timeout_s" in error
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_a_table_wider_than_the_limit_is_refused_before_any_column_work(tmp_path):
+    header = "account_id,industry,employees,country," + ",".join(f"c{i}" for i in range(60))
+    text = header + "\n" + "A1,retail,3,Italy," + ",".join("x" * 60) + "\n"
+    config = write_project(
+        tmp_path,
+        {"accounts.csv": text},
+        {"accounts": {"path": "accounts.csv"}},
+        limits={"max_columns": 50},
+    )
+    with pytest.raises(LoadError, match=r"accounts\.csv: 64 columns, more than the limit of 50"):
+        load_project(config)
+
+
+def test_a_very_long_cell_is_reported_kept_whole_and_cut_visibly_in_xlsx(tmp_path):
+    from openpyxl import load_workbook
+
+    from icp_helpers.export import write_scored
+
+    name = "N" * 50_000
+    text = f"account_id,name,industry,employees,country\nA1,{name},retail,3,Italy\nA2,Short,deli,4,Spain\n"
+    config = write_project(
+        tmp_path,
+        {"accounts.csv": text},
+        {"accounts": {"path": "accounts.csv"}},
+        limits={"max_cell_chars": 1000},
+    )
+    loaded = load_project(config).tables["accounts"]
+    assert loaded.frame["name"].str.len().tolist() == [50_000, 5]
+    assert any("'name'" in w and "line 2" in w and "1,000" in w for w in loaded.summary["warnings"])
+    written = write_scored(
+        loaded.frame[["account_id", "name"]], tmp_path / "out", "scored_accounts"
+    )
+    cell = load_workbook(written["xlsx"]).active["B2"].value
+    assert len(cell) <= 32_767 and cell.endswith(
+        "[cut: 50,000 characters in all; the CSV holds the whole text]"
+    )
+    assert name in written["csv"].read_text(encoding="utf-8-sig")
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(11)
+)
+
+
+def test_a_yaml_bomb_in_a_codebook_is_refused(tmp_path):
+    codebook = BOMB + "codes:\n  - code: pain:x\n    dimension: pain_point\n    description: d\n"
+    path = tmp_path / "codebook.yml"
+    path.write_text(codebook, encoding="utf-8")
+    with pytest.raises(
+        LoadError, match=r"codebook\.yml: 110 YAML aliases .*limits\.yaml_max_aliases"
+    ):
+        read_file(path)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("a: [1\n", "not valid YAML"), ("a: !!python/object/apply:os.system ['id']\n", "!!python")],
+)
+def test_a_broken_or_python_tagged_preset_is_a_clear_config_error(tmp_path, text, expected):
+    from icp_helpers.config import ConfigError
+
+    (tmp_path / "mine.yml").write_text(text, encoding="utf-8")
+    accounts = "account_id,industry,employees,country\nA1,retail,3,Italy\n"
+    config = write_project(
+        tmp_path,
+        {"accounts.csv": accounts},
+        {"accounts": {"path": "accounts.csv", "preset": "mine.yml"}},
+    )
+    with pytest.raises(ConfigError, match=expected) as info:
+        load_project(config)
+    assert "mine.yml" in str(info.value)
+
+
+def test_front_matter_with_too_many_aliases_is_refused(tmp_path):
+    from icp_helpers.transcripts import TranscriptError, read_transcripts
+
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    (folder / "t1.md").write_text(
+        f"---\n{BOMB}---\n## how_found\nA trade show.\n", encoding="utf-8"
+    )
+    with pytest.raises(TranscriptError, match=r"t1\.md \(front matter\): 110 YAML aliases"):
+        read_transcripts(folder)
