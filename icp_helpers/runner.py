@@ -502,6 +502,10 @@ class RunError(ValueError):
     """Run parameters that cannot work; raised before any kernel starts."""
 
 
+class RunLocked(RunError):
+    """Another process is running the same quarter into the same reports folder."""
+
+
 @dataclass
 class RunPlan:
     """Checked parameters of ``icp run``: what will run, where."""
@@ -818,6 +822,55 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def quarter_lock(reports: Path, quarter: str):
+    """The lock one run of ``quarter`` holds while it writes and publishes (``.<quarter>.lock``)."""
+    from filelock import FileLock
+
+    return FileLock(str(Path(reports) / f".{quarter}.lock"))
+
+
+def restore_published(reports_dir: str | Path, quarters: list[str] | None = None) -> list[str]:
+    """Finish publishes that a killed process left halfway.
+
+    Publishing moves ``<quarter>`` aside to ``.<quarter>.previous`` and the new
+    folder into place. Killed between the two moves, only the ``.previous``
+    copy is left: it is moved back (the last good report). Killed after both,
+    a stale ``.previous`` is removed. Each quarter is touched only under its
+    lock, never while a live run of it publishes.
+
+    Returns
+    -------
+    list of str
+        What was done, one line per quarter.
+    """
+    reports = Path(reports_dir)
+    done = []
+    if not reports.is_dir():
+        return done
+    for previous in sorted(reports.glob(".*.previous")):
+        quarter = previous.name[1:].removesuffix(".previous")
+        if quarters is not None and quarter not in quarters:
+            continue
+        lock = quarter_lock(reports, quarter)
+        try:
+            lock.acquire(timeout=0)
+        except Exception:  # filelock.Timeout: a run of this quarter is publishing now
+            continue
+        try:
+            target = reports / quarter
+            if not previous.exists():
+                continue
+            if target.exists():
+                shutil.rmtree(previous, ignore_errors=True)
+                done.append(f"{quarter}: removed a stale .{quarter}.previous")
+            else:
+                os.replace(previous, target)
+                done.append(f"{quarter}: restored the last published report (a publish was interrupted)")
+        finally:
+            lock.release()
+    return done
+
+
 def _replace_dir(source: Path, target: Path) -> None:
     """Move ``source`` to ``target``, keeping the old ``target`` until the move succeeded."""
     (source / ".pid").unlink(missing_ok=True)
@@ -890,7 +943,61 @@ def run_quarter(
     target = reports / quarter
     partial = reports / f".{quarter}.partial"
     failed_dir = reports / f"{quarter}.failed"
-    reports.mkdir(parents=True, exist_ok=True)
+    try:
+        reports.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"{reports}: the reports folder cannot be created ({exc.strerror})") from None
+    if not os.access(reports, os.W_OK | os.X_OK):
+        raise RunError(
+            f"{reports}: the reports folder is not writable; choose another with reports_dir "
+            "in the config or --reports-dir"
+        )
+    lock = quarter_lock(reports, quarter)
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunLocked(
+            f"{quarter} is being run by another process into {reports} (lock {lock.lock_file}); "
+            "wait for it to finish, then run again"
+        ) from None
+    try:
+        return _run_quarter_locked(
+            config,
+            quarter,
+            notebooks=notebooks,
+            notebooks_dir=notebooks_dir,
+            reports=reports,
+            target=target,
+            partial=partial,
+            failed_dir=failed_dir,
+            expected=expected,
+            html=html,
+            timeout=timeout,
+            on_event=on_event,
+        )
+    finally:
+        lock.release()
+
+
+def _run_quarter_locked(
+    config,
+    quarter: str,
+    *,
+    notebooks,
+    notebooks_dir,
+    reports: Path,
+    target: Path,
+    partial: Path,
+    failed_dir: Path,
+    expected,
+    html: bool,
+    timeout: float | None,
+    on_event,
+) -> QuarterResult:
+    """:func:`run_quarter` once the quarter's lock is held."""
+    recovered = restore_published(reports, [quarter])
     _claim(partial)
 
     started_at = _now()
@@ -958,6 +1065,7 @@ def run_quarter(
         "notebooks": [_notebook_record(r) for r in results],
         "skipped": skipped,
         "not_applicable": not_applicable,
+        "recovered": recovered,
         "started_at": started_at,
         "finished_at": _now(),
         "duration_s": round(time.perf_counter() - t0, 3),

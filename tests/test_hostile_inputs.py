@@ -641,3 +641,118 @@ def test_front_matter_with_too_many_aliases_is_refused(tmp_path):
     )
     with pytest.raises(TranscriptError, match=r"t1\.md \(front matter\): 110 YAML aliases"):
         read_transcripts(folder)
+
+
+# --------------------------------------------------------------------------- exit codes, locks, publish
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from icp_helpers.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def _small_project(tmp_path: Path, **extra) -> Path:
+    return write_project(
+        tmp_path,
+        {"accounts.csv": accounts_csv(3), "deals.csv": deals_csv(3)},
+        {"accounts": {"path": "accounts.csv"}, "deals": {"path": "deals.csv"}},
+        reports_dir="reports",
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    "inputs, expected",
+    [
+        (
+            {"deals": {"path": "deals.csv", "derive": {"amount": "amount, amount"}}},
+            "not a tuple or list",
+        ),
+        ({"accounts": {"path": "accounts.csv", "preset": "bad.yml"}}, "not valid YAML"),
+        ({"accounts": {"path": "accounts.csv", "preset": "evil.yml"}}, "!!python"),
+    ],
+)
+def test_bad_inputs_exit_2_with_one_message_and_no_traceback(tmp_path, inputs, expected):
+    (tmp_path / "bad.yml").write_text("tables: [1\n", encoding="utf-8")
+    (tmp_path / "evil.yml").write_text(
+        "tables: !!python/object/apply:os.system ['id']\n", encoding="utf-8"
+    )
+    base = {"accounts": {"path": "accounts.csv"}, "deals": {"path": "deals.csv"}}
+    config = write_project(
+        tmp_path, {"accounts.csv": accounts_csv(3), "deals.csv": deals_csv(3)}, {**base, **inputs}
+    )
+    result = _cli("validate", "--config", str(config))
+    assert result.exit_code == 2
+    assert expected in result.output and "Traceback" not in result.output
+
+
+def test_a_reports_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
+    config = _small_project(tmp_path)
+    (tmp_path / "reports").write_text("a file where the folder should be", encoding="utf-8")
+    result = _cli("run", "--config", str(config), "--quarter", "2025Q2")
+    assert result.exit_code == 2
+    assert "reports folder cannot be created" in result.output and "Traceback" not in result.output
+
+
+def test_a_second_run_of_a_locked_quarter_refuses_with_exit_3(tmp_path):
+    import subprocess
+    import sys
+
+    config = _small_project(tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from icp_helpers.runner import quarter_lock; "
+            f"lock = quarter_lock({str(reports)!r}, '2025Q2'); lock.acquire(); "
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = _cli("run", "--config", str(config), "--quarter", "2025Q2")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 3
+    assert "2025Q2 is being run by another process" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_publish_killed_between_its_two_moves_is_restored_by_validate(tmp_path):
+    import subprocess
+    import sys
+
+    config = _small_project(tmp_path)
+    reports = tmp_path / "reports"
+    (reports / "2025Q2").mkdir(parents=True)
+    (reports / "2025Q2" / "index.html").write_text("the last good report", encoding="utf-8")
+    (reports / ".2025Q2.partial").mkdir()
+    (reports / ".2025Q2.partial" / "index.html").write_text("the new report", encoding="utf-8")
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "import icp_helpers.runner as runner\n"
+        "real = os.replace\n"
+        "def replace(a, b):\n"
+        "    real(a, b)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)  # killed right after the first move\n"
+        "runner.os.replace = replace\n"
+        "reports = Path(sys.argv[1])\n"
+        "runner._replace_dir(reports / '.2025Q2.partial', reports / '2025Q2')\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script, str(reports)], check=False)
+    assert killed.returncode == -9
+    assert not (reports / "2025Q2").exists() and (reports / ".2025Q2.previous").is_dir()
+    result = _cli("validate", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert "restored the last published report" in result.output
+    assert (reports / "2025Q2" / "index.html").read_text(encoding="utf-8") == "the last good report"
+    assert not (reports / ".2025Q2.previous").exists()
