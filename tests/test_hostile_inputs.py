@@ -756,3 +756,41 @@ def test_a_publish_killed_between_its_two_moves_is_restored_by_validate(tmp_path
     assert "restored the last published report" in result.output
     assert (reports / "2025Q2" / "index.html").read_text(encoding="utf-8") == "the last good report"
     assert not (reports / ".2025Q2.previous").exists()
+
+
+# --------------------------------------------------------------------------- markdown from data
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[click](javascript:alert('md'))",
+        '<a href="javascript:alert(1)">click</a>',
+        "[click](JaVaScRiPt:alert(1))",
+        "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        '<img src=x onerror="alert(1)">',
+        "<script>alert(1)</script>",
+    ],
+)
+def test_markdown_from_data_has_no_live_unsafe_link(text):
+    from icp_helpers.safe_markdown import Markdown
+
+    html = Markdown(f"Codebook example: {text}")._repr_html_().lower()
+    assert 'href="javascript' not in html and 'href="data:' not in html
+    assert "<script" not in html and "onerror" not in html
+
+
+def test_markdown_keeps_ordinary_formatting_and_web_links():
+    from icp_helpers.safe_markdown import Markdown
+
+    html = Markdown("**bold** and [site](https://example.com)")._repr_html_()
+    assert "<strong>bold</strong>" in html and 'href="https://example.com"' in html
+
+
+def test_no_notebook_renders_data_through_ipython_markdown():
+    from icp_helpers.config import NOTEBOOKS_DIR
+
+    for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        assert "from IPython.display import Markdown" not in text, path.name
+        assert "HTML, Markdown" not in text, path.name
