@@ -102,7 +102,9 @@ class InputSpec(_Section):
     sheet: str | None = Field(None, description="XLSX sheet name (default: the first)")
     encoding: str | None = Field(None, description="CSV encoding; detected when omitted")
     delimiter: str | None = Field(
-        None, description="CSV field separator; detected (comma, semicolon, tab, pipe) when omitted"
+        None,
+        description="CSV field separator, one character or `whitespace` (columns aligned with "
+        "runs of spaces); detected (comma, semicolon, tab, pipe, ~, ^, whitespace) when omitted",
     )
     dayfirst: bool | None = Field(
         None,
@@ -155,8 +157,12 @@ class InputSpec(_Section):
     @field_validator("delimiter")
     @classmethod
     def _one_character(cls, value: str | None) -> str | None:
+        if value == "whitespace":
+            return value
         if value is not None and len(value.replace("\\t", "\t")) != 1:
-            raise ValueError(f"a delimiter is one character, got {value!r}")
+            raise ValueError(
+                f"a delimiter is one character or `whitespace` (runs of spaces), got {value!r}"
+            )
         return None if value is None else value.replace("\\t", "\t")
 
     def paths(self) -> list[str]:

@@ -105,7 +105,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITERS = (",", ";", "\t", "|", "~", "^")
+#: The ``delimiter`` that means "runs of spaces or tabs" (columns aligned with spaces).
+WHITESPACE = "whitespace"
 _EXPECTED = {
     "number": "numbers such as 1234.5, 1,234.50 or $1 234",
     "int": "whole numbers such as 250",
@@ -194,8 +196,10 @@ def _looks_binary(text: str) -> bool:
 
 
 def detect_delimiter(text: str) -> str:
-    """The field separator of CSV text: the candidate (``, ; TAB |``) that splits
-    the header into most columns while keeping the row widths consistent."""
+    """The field separator of CSV text: the candidate (``, ; TAB | ~ ^``) that splits
+    the header into most columns while keeping the row widths consistent; else
+    ``"whitespace"`` when runs of spaces split every line into the same number
+    of columns (an aligned text export), else ``,``."""
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     best, best_score = ",", (0.0, 1)
     for delimiter in _DELIMITERS:
@@ -205,7 +209,21 @@ def detect_delimiter(text: str) -> str:
         score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
         if score > best_score:
             best, best_score = delimiter, score
+    if best_score[1] < 2 and lines:
+        widths = [len(line.split()) for line in lines]
+        if widths[0] >= 2 and all(w == widths[0] for w in widths):
+            return WHITESPACE
     return best
+
+
+def _pandas_sep(delimiter: str) -> str:
+    return r"\s+" if delimiter == WHITESPACE else delimiter
+
+
+def _header_cells(line: str, delimiter: str) -> list[str]:
+    if delimiter == WHITESPACE:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter), [])
 
 
 def _sniff_kind(path: Path) -> str:
@@ -311,7 +329,7 @@ def _read_csv(
         )
     if delimiter is None:
         delimiter = detect_delimiter(head.lstrip("\ufeff"))
-    header = next(csv.reader([head.lstrip("\ufeff").splitlines()[0]], delimiter=delimiter), [])
+    header = _header_cells(head.lstrip("\ufeff").splitlines()[0], delimiter)
     if max_columns is not None and len(header) > max_columns:
         raise LoadError(_too_wide(path, len(header), max_columns))
     twice = sorted(name for name, n in Counter(h.strip() for h in header).items() if n > 1 and name)
@@ -333,7 +351,7 @@ def _read_csv(
     try:
         frame = pd.read_csv(
             path,
-            sep=delimiter,
+            sep=_pandas_sep(delimiter),
             encoding=encoding,
             encoding_errors="strict",
             dtype=str,
@@ -367,6 +385,13 @@ def _read_csv(
         stats = stats or line_stats(path, encoding=encoding, delimiter=delimiter, cr_only=counts.cr_only)
         rows = _record_lines(path, frame, stats, encoding=encoding, delimiter=delimiter, notes=notes)
     shown = "TAB" if delimiter == "\t" else delimiter
+    if len(frame.columns) == 1 and delimiter != WHITESPACE:
+        guess = _separator_guess(str(frame.columns[0]))
+        if guess:
+            notes.append(
+                f"{path.name}: the header reads as one column ({str(frame.columns[0])[:80]!r}); "
+                f"the columns look separated by {guess}: set delimiter for this input"
+            )
     return _finish_raw(frame, rows, path, "csv", f"{encoding}, '{shown}'", notes)
 
 
@@ -438,10 +463,25 @@ def _record_lines(path: Path, frame: pd.DataFrame, stats, *, encoding: str, deli
     return np.asarray(starts[1:], dtype=np.int64)
 
 
+def _separator_guess(header: str) -> str | None:
+    """The character that most likely separates the columns of a header read as one column."""
+    counts = Counter(ch for ch in header if not (ch.isalnum() or ch in "_-.'\"()"))
+    if not counts:
+        return None
+    char, n = counts.most_common(1)[0]
+    if char == " " and n < 2:
+        return None  # one space is a two-word name, not a separator
+    if char == " ":
+        return "spaces (delimiter: whitespace)"
+    return f"{char!r} (delimiter: {char!r})"
+
+
 def _csv_record_starts(path: Path, *, encoding: str, delimiter: str) -> np.ndarray:
     """Record start lines as the csv module reads them (rare files with stray literal quotes)."""
     starts, line = [], 1
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        if delimiter == WHITESPACE:
+            return np.arange(1, sum(1 for _ in fh) + 1)
         reader = csv.reader(fh, delimiter=delimiter)
         for _record in reader:
             starts.append(line)
@@ -824,6 +864,11 @@ def _missing_message(name, table, missing, headers, spec: InputSpec, unmatched) 
         f"({table} need {needs}, after inputs.{table}.columns and preset mapping)."
     ]
     lines.append(f"The file's columns are: {', '.join(headers) if headers else '(none)'}.")
+    if len(headers) == 1 and (guess := _separator_guess(headers[0])):
+        lines.append(
+            f"The header reads as one column, so the separator was not recognised: the columns "
+            f"look separated by {guess}; set inputs.{table}.delimiter."
+        )
     for column in missing:
         close = difflib.get_close_matches(
             column, headers, n=1, cutoff=0.5
@@ -1715,7 +1760,7 @@ def _headers(path: Path, spec: InputSpec) -> list[str]:
         with open(path, encoding=encoding, newline="") as fh:
             head = fh.read(1 << 16).lstrip("\ufeff")
         delimiter = spec.delimiter or detect_delimiter(head)
-        row = next(csv.reader(head.splitlines()[:1], delimiter=delimiter), [])
+        row = _header_cells(head.splitlines()[0], delimiter) if head.strip() else []
         return [h.strip() for h in row]
     return list(read_file(path, sheet=spec.sheet).frame.columns)
 
@@ -1731,7 +1776,7 @@ def _read_columns(path: Path, spec: InputSpec, columns: list[str]) -> pd.DataFra
         delimiter = spec.delimiter or detect_delimiter(head)
         frame = pd.read_csv(
             path,
-            sep=delimiter,
+            sep=_pandas_sep(delimiter),
             encoding=encoding,
             dtype=str,
             keep_default_na=False,

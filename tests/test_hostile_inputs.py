@@ -794,3 +794,50 @@ def test_no_notebook_renders_data_through_ipython_markdown():
         text = path.read_text(encoding="utf-8")
         assert "from IPython.display import Markdown" not in text, path.name
         assert "HTML, Markdown" not in text, path.name
+
+
+# --------------------------------------------------------------------------- separators
+
+
+def test_columns_aligned_with_spaces_are_detected(tmp_path):
+    text = (
+        "account_id   industry   employees  country\n"
+        "A1           retail     10         Italy\n"
+        "\n"
+        "A2           deli       250        Spain\n"
+    )
+    raw = read_file(_write(tmp_path / "a.txt", text))
+    assert list(raw.frame.columns) == ["account_id", "industry", "employees", "country"]
+    assert raw.frame["country"].tolist() == ["Italy", "Spain"] and raw.rows.tolist() == [2, 4]
+
+
+@pytest.mark.parametrize("separator", ["~", "^", ":"])
+def test_other_separators_are_detected_or_settable(tmp_path, separator):
+    text = separator.join(["account_id", "industry", "employees", "country"]) + "\n"
+    text += separator.join(["A1", "retail", "10", "Italy"]) + "\n"
+    config = write_project(
+        tmp_path,
+        {"accounts.csv": text},
+        {"accounts": {"path": "accounts.csv", **({"delimiter": ":"} if separator == ":" else {})}},
+    )
+    assert load_project(config).accounts["country"].tolist() == ["Italy"]
+
+
+def test_a_header_read_as_one_column_says_so_and_names_the_separator(tmp_path):
+    text = "account_id:industry:employees:country\nA1:retail:10:Italy\n"
+    config = write_project(tmp_path, {"accounts.csv": text}, {"accounts": {"path": "accounts.csv"}})
+    with pytest.raises(LoadError) as info:
+        load_project(config)
+    message = str(info.value)
+    assert "header reads as one column" in message
+    assert "':' (delimiter: ':')" in message and "inputs.accounts.delimiter" in message
+
+
+def test_whitespace_is_a_settable_delimiter(tmp_path):
+    text = "account_id industry employees country\nA1 retail 10 Italy\n"
+    config = write_project(
+        tmp_path,
+        {"accounts.csv": text},
+        {"accounts": {"path": "accounts.csv", "delimiter": "whitespace"}},
+    )
+    assert load_project(config).accounts["employees"].tolist() == [10]
