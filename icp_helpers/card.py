@@ -374,6 +374,15 @@ def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
     return items
 
 
+#: Characters of a name shown on the card; a name pasted with a whole document must not break the page.
+_MAX_NAME = 120
+
+
+def _short(value: Any, limit: int = _MAX_NAME) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int) -> list[dict]:
     if scored is None or scored.empty or "fit_score" not in scored:
         return []
@@ -390,7 +399,7 @@ def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit:
         items.append(
             {
                 "account_id": str(row["account_id"]),
-                "name": str(name) if name is not None and not _is_missing(name) else str(row["account_id"]),
+                "name": _short(name) if name is not None and not _is_missing(name) else str(row["account_id"]),
                 "industry": None if _is_missing(row.get("industry")) else str(row.get("industry")),
                 "country": None if _is_missing(row.get("country")) else str(row.get("country")),
                 "fit_score": float(row["fit_score"]),

@@ -841,3 +841,13 @@ def test_whitespace_is_a_settable_delimiter(tmp_path):
         {"accounts": {"path": "accounts.csv", "delimiter": "whitespace"}},
     )
     assert load_project(config).accounts["employees"].tolist() == [10]
+
+
+def test_a_huge_account_name_is_shortened_on_the_card():
+    from icp_helpers.card import _examples
+
+    scored = pd.DataFrame(
+        {"account_id": ["A1"], "fit_score": [3.0], "tier": ["A"], "matched_traits": ["x"]}
+    )
+    items = _examples(scored, {"A1"}, {"A1": "N" * 10_000_000}, 5)
+    assert len(items[0]["name"]) == 120 and items[0]["name"].endswith("…")
