@@ -1010,6 +1010,37 @@ def _derive(
         frame[target] = result
 
 
+def _expected_close_dates(frame: pd.DataFrame, raw: pd.DataFrame, work: _Table, spec: InputSpec) -> None:
+    """An open deal's close date is an expectation: a date past the plausible range stays.
+
+    Only won and lost deals need a close date that has happened; an open
+    deal expected to close in two years is not a typo.
+    """
+    reason = next((r for r, _ in work.problems if r.startswith("implausible close_date")), None)
+    if reason is None:
+        return
+    rows = np.concatenate([idx for r, idx in work.problems if r == reason])
+    open_rows = rows[(frame.loc[rows, "stage"] == "open").to_numpy()]
+    if not len(open_rows):
+        return
+    if "close_date" not in raw.columns:
+        return
+    again = parse_datetimes(
+        raw.loc[open_rows, "close_date"],
+        column="close_date",
+        dayfirst=spec.dayfirst,
+        date_format=spec.date_format,
+    ).values
+    future = again.notna() & (again > pd.Timestamp.now())
+    keep = again.index[future.to_numpy()]
+    if not len(keep):
+        return
+    frame.loc[keep, "close_date"] = again[keep]
+    work.problems = [
+        (r, idx if r != reason else np.setdiff1d(idx, keep.to_numpy())) for r, idx in work.problems
+    ]
+
+
 def _stage_from_flags(frame: pd.DataFrame, work: _Table) -> None:
     """Salesforce's Won/Closed checkboxes decide the stage when the export has them."""
     flags = {}
@@ -1211,6 +1242,8 @@ def load_table(
         _stage_from_flags(frame, work)
         if "stage" not in frame.columns:  # exports of completed orders have no stage
             frame["stage"] = pd.Series("won", index=frame.index, dtype=TEXT_DTYPE)
+        if "close_date" in frame.columns and "close_date" not in spec.derive:
+            _expected_close_dates(frame, raw, work, spec)
         parsed |= {"stage", *(f for f in _STAGE_FLAGS if f in frame.columns)}
     for column in work.spec.columns:
         if column.kind == "category" and column.name in frame.columns:

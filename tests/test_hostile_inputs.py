@@ -851,3 +851,18 @@ def test_a_huge_account_name_is_shortened_on_the_card():
     )
     items = _examples(scored, {"A1"}, {"A1": "N" * 10_000_000}, 5)
     assert len(items[0]["name"]) == 120 and items[0]["name"].endswith("…")
+
+
+def test_an_open_deal_may_expect_to_close_after_the_plausible_range(tmp_path):
+    deals = (
+        "deal_id,account_id,close_date,amount,stage\n"
+        "D1,A1,2025-01-15,100,won\n"
+        "D2,A2,2100-06-30,100,open\n"
+        "D3,A3,2100-06-30,100,won\n"
+        "D4,A4,1850-01-01,100,open\n"
+    )
+    loaded = load_project(_deals_project(tmp_path, deals)).tables["deals"]
+    assert sorted(loaded.quarantine["deal_id"]) == ["D3", "D4"]
+    kept = loaded.frame.set_index("deal_id")
+    assert kept.loc["D2", "close_date"] == pd.Timestamp("2100-06-30")
+    assert reconciled(loaded.summary)
