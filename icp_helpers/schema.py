@@ -422,8 +422,12 @@ def parse_numbers(
     values = pd.to_numeric(text, errors="coerce").astype("float64")
     note = None
     retry = text.notna() & values.isna()
-    plain_dot = values.notna() & text.str.contains(".", regex=False).fillna(False)
-    ambiguous_plain = plain_dot & text.str.fullmatch(_AMBIGUOUS, na=False)
+    # 1.234 and -1.234: only short numbers below 1,000 can be ambiguous; the text
+    # pattern is checked on those few cells, not on every amount
+    ambiguous_plain = pd.Series(False, index=text.index)
+    short = (values.abs() < 1000) & text.str.len().between(5, 6)
+    if short.any():
+        ambiguous_plain[short] = text[short].str.fullmatch(_AMBIGUOUS, na=False).to_numpy(bool)
     messy = None
     if retry.any():
         # slow path only for the cells plain parsing could not read
@@ -433,6 +437,7 @@ def parse_numbers(
     n_ambiguous = int(ambiguous_plain.sum()) + (int(ambiguous_messy.sum()) if messy is not None else 0)
     chosen = decimal
     if chosen is None and n_ambiguous:
+        plain_dot = values.notna() & text.str.contains(".", regex=False).fillna(False)
         dot = bool((plain_dot & ~ambiguous_plain).any())
         comma = False
         if messy is not None:
