@@ -42,6 +42,7 @@ class ExpressionError(ValueError):
 
 _BACKTICK_RE = re.compile(r"`([^`]+)`")
 _MAX_LENGTH = 2_000
+_MAX_DEPTH = 100
 
 
 @dataclass
@@ -272,7 +273,25 @@ def _parse(expression: str) -> tuple[ast.Expression, dict[str, str]]:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"{expression!r} is not a valid expression ({exc.msg})") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"{expression[:60]!r}...: nested too deeply") from None
+    depth = _depth(tree.body)
+    if depth > _MAX_DEPTH:
+        raise ExpressionError(
+            f"{expression[:60]!r}...: nested {depth} levels deep (at most {_MAX_DEPTH}); "
+            "split it into several derived columns"
+        )
     return tree, quoted
+
+
+def _depth(node: ast.AST) -> int:
+    """Nesting depth of an expression tree, without recursion (a chain a+a+...+a is deep)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(current))
+    return deepest
 
 
 def names_in(expression: str) -> set[str]:

@@ -866,3 +866,13 @@ def test_an_open_deal_may_expect_to_close_after_the_plausible_range(tmp_path):
     kept = loaded.frame.set_index("deal_id")
     assert kept.loc["D2", "close_date"] == pd.Timestamp("2100-06-30")
     assert reconciled(loaded.summary)
+
+
+def test_a_deeply_nested_expression_is_refused_not_a_recursion_error():
+    from icp_helpers.expressions import ExpressionError, evaluate
+
+    frame = pd.DataFrame({"a": [1.0]})
+    with pytest.raises(ExpressionError, match=r"nested 1000 levels deep \(at most 100\)"):
+        evaluate("+".join(["a"] * 999), frame)
+    with pytest.raises(ExpressionError, match="levels deep"):
+        evaluate("-" * 1999 + "a", frame)
