@@ -452,6 +452,8 @@ def _record_lines(path: Path, frame: pd.DataFrame, stats, *, encoding: str, deli
         # quotes inside unquoted values (12" pipe) mislead the parity: ask the csv module
         starts = _csv_record_starts(path, encoding=encoding, delimiter=delimiter)
     spans = swallowed_records(stats, starts, width=frame.shape[1])
+    if spans and len(starts) == len(frame) + 1:
+        spans = _holding_records(frame, starts, spans, delimiter=delimiter)
     if spans:
         raise LoadError(_swallowed_message(path, spans))
     if len(starts) != len(frame) + 1:
@@ -461,6 +463,44 @@ def _record_lines(path: Path, frame: pd.DataFrame, stats, *, encoding: str, deli
         )
         return np.arange(2, len(frame) + 2)
     return np.asarray(starts[1:], dtype=np.int64)
+
+
+def _shape(text: str) -> str:
+    """``A123`` -> ``a9``: the look of an id, to recognise one at the start of a swallowed line."""
+    return re.sub(r"\d+", "9", re.sub(r"[^\W\d_]+", "a", text.strip()))
+
+
+def _holding_records(frame: pd.DataFrame, starts: np.ndarray, spans, *, delimiter: str) -> list:
+    """The spans whose multi-line cell holds lines that look like the file's own records.
+
+    A note or an interview answer across lines may hold commas; a record a
+    stray quote swallowed also starts with a value shaped like the first
+    column of the other records (``A123``), and has the header's width.
+    """
+    if not len(frame) or frame.shape[1] < 2:
+        return spans
+    sample = frame.iloc[:1000, 0].dropna().astype(str)
+    shapes = Counter(_shape(v) for v in sample)
+    common = {s for s, n in shapes.items() if n >= 0.2 * max(len(sample), 1)}
+    width = frame.shape[1]
+    kept = []
+    for first, last in spans:
+        record = int(np.searchsorted(starts, first))
+        if record == 0 or record - 1 >= len(frame):
+            kept.append((first, last))
+            continue
+        inner = [
+            line
+            for value in frame.iloc[record - 1]
+            if isinstance(value, str) and "\n" in value
+            for line in value.replace("\r\n", "\n").split("\n")[1:]
+        ]
+        if any(
+            line.count(delimiter) >= width - 1 and _shape(line.split(delimiter)[0]) in common
+            for line in inner
+        ):
+            kept.append((first, last))
+    return kept
 
 
 def _separator_guess(header: str) -> str | None:

@@ -876,3 +876,15 @@ def test_a_deeply_nested_expression_is_refused_not_a_recursion_error():
         evaluate("+".join(["a"] * 999), frame)
     with pytest.raises(ExpressionError, match="levels deep"):
         evaluate("-" * 1999 + "a", frame)
+
+
+def test_multi_line_answers_full_of_commas_are_read_not_refused(tmp_path):
+    text = (
+        "interview_id,account_id,question,answer\n"
+        'I1,A1,opinion,"Good, fast, cheap, friendly.\nSlow at times, late once, twice, maybe.\nFine."\n'
+        "I2,A2,opinion,Great\n"
+        "I3,A3,opinion,-\n"
+    )
+    raw = read_file(_write(tmp_path / "interviews.csv", text))
+    assert raw.rows.tolist() == [2, 5, 6]
+    assert raw.frame["answer"].iloc[0].startswith("Good, fast")
