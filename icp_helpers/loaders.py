@@ -344,9 +344,10 @@ def _read_csv(
         # a carriage return inside a line is a line break typed in a cell: kept in the cell
         # (records end at line feeds only), never read as the end of a record
         stats = line_stats(path, encoding=encoding, delimiter=delimiter)
+        lines = np.flatnonzero(stats.bare_cr) + 1
         notes.append(
-            f"{path.name}: {_places(np.flatnonzero(stats.bare_cr) + 1, 'line')} hold a carriage "
-            "return inside a cell; it is kept in the cell, not read as a new row"
+            f"{path.name}: {_places(lines, 'line')} {'holds' if len(lines) == 1 else 'hold'} a "
+            "carriage return inside a cell; it is kept in the cell, not read as a new row"
         )
     try:
         frame = pd.read_csv(
