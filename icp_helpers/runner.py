@@ -1153,6 +1153,8 @@ def run_drift(
     from .config import load_config
 
     config = load_config(config_path)
+    if timeout is None:
+        timeout = config.limits.cell_timeout_s
     reports = Path(reports_dir).resolve() if reports_dir else config.reports_path
     name = f"{from_quarter}_{to_quarter}"
     target = reports / "drift" / name
