@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from .artifacts import read_json, read_table
@@ -45,6 +47,7 @@ from .personas import (
 )
 
 __all__ = [
+    "TemplateSecurityError",
     "DEFAULT_TEMPLATES",
     "SURENESS",
     "TIER_MEANINGS",
@@ -197,8 +200,10 @@ def tier_guide(tiers: Mapping[str, float], points_max: float | None) -> list[dic
 
 
 def _environment(fmt: Format, folder: Path) -> Environment:
+    # sandboxed: a template is shared and copied like a config, so it is data, not code
+    # (no attribute walks to __globals__, no calls that change objects)
     if fmt == "html":
-        env = Environment(
+        env = ImmutableSandboxedEnvironment(
             loader=FileSystemLoader(str(folder)),
             # on for every template name, including a user's *.j2 or *.txt
             autoescape=select_autoescape(default_for_string=True, default=True),
@@ -207,7 +212,7 @@ def _environment(fmt: Format, folder: Path) -> Environment:
             lstrip_blocks=True,
         )
     else:
-        env = Environment(
+        env = ImmutableSandboxedEnvironment(
             loader=FileSystemLoader(str(folder)),
             autoescape=False,  # HTML escaping is wrong for Markdown; finalize escapes instead
             finalize=escape_markdown,
@@ -218,6 +223,10 @@ def _environment(fmt: Format, folder: Path) -> Environment:
         )
     env.filters.update(_FILTERS)
     return env
+
+
+class TemplateSecurityError(ValueError):
+    """A card template that reaches outside its values (attributes of Python internals, calls)."""
 
 
 def template_for(config: ProjectConfig | None, fmt: Format = "html") -> Path:
@@ -250,7 +259,13 @@ def render_card(context: Mapping[str, Any], *, template: str | Path | None = Non
     if not path.is_file():
         raise FileNotFoundError(f"{path}: card template not found")
     env = _environment(fmt, path.parent)
-    return env.get_template(path.name).render(**context)
+    try:
+        return env.get_template(path.name).render(**context)
+    except SecurityError as exc:
+        raise TemplateSecurityError(
+            f"{path}: the card template tries something templates may not do ({exc}); "
+            "templates can show the card's values, loop and format them, not reach into Python"
+        ) from None
 
 
 def card_iframe(card_html: str, *, height: int = 1600) -> str:
@@ -449,6 +464,15 @@ def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
     return items
 
 
+#: Characters of a name shown on the card; a name pasted with a whole document must not break the page.
+_MAX_NAME = 120
+
+
+def _short(value: Any, limit: int = _MAX_NAME) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int) -> list[dict]:
     if scored is None or scored.empty or "fit_score" not in scored:
         return []
@@ -473,7 +497,7 @@ def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit:
         items.append(
             {
                 "account_id": str(row["account_id"]),
-                "name": str(name) if name is not None and not _is_missing(name) else str(row["account_id"]),
+                "name": _short(name) if name is not None and not _is_missing(name) else str(row["account_id"]),
                 "industry": None if _is_missing(row.get("industry")) else str(row.get("industry")),
                 "country": None if _is_missing(row.get("country")) else str(row.get("country")),
                 "fit_score": float(row["fit_score"]),

@@ -34,12 +34,19 @@ def _main(
     _state["debug"] = debug
 
 
-def _fail(exc: Exception) -> None:
-    """Print a clear one-message error (traceback only with --debug) and exit 2."""
+#: Exit codes: 0 ok, 1 a run failed, 2 bad input, config or parameters, 3 the quarter is locked.
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def _fail(exc: Exception, *, code: int = EXIT_BAD_INPUT) -> None:
+    """Print a clear one-message error (traceback only with --debug) and exit with ``code``."""
     if _state["debug"]:
         raise exc
-    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
+    message = str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        message = f"{exc.filename}: {exc.strerror or exc}"
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=code)
 
 
 @app.command()
@@ -60,12 +67,18 @@ def validate(
 ) -> None:
     """Load and validate every input table; print the reconciled summary per table."""
     from .loaders import LoadError, load_project, print_summary
+    from .runner import restore_published
 
     try:
         project = load_project(config, cache=False)  # a fresh check of the files as they are
-    except (ConfigError, LoadError) as exc:
+    except (ConfigError, LoadError, OSError) as exc:
         _fail(exc)
         return
+    try:
+        for line in restore_published(project.config.reports_path):
+            console.print(f"[yellow]recovered:[/] {escape(line)}", highlight=False)
+    except OSError:
+        pass  # a read-only reports folder holds nothing to restore from here
     print_summary(project, console=console)
     _print_roles(project)
 
@@ -128,15 +141,26 @@ def run(
             "its final month; the report is marked incomplete",
         ),
     ] = False,
+    cell_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="seconds one notebook cell may run before the step fails naming the cell "
+            "(default: limits.cell_timeout_s of the config)",
+            min=0.001,
+        ),
+    ] = None,
 ) -> None:
     """Execute the notebooks for one quarter or a range and render the HTML reports.
 
     Each quarter lands in <reports>/<quarter>/ with index.html and run.json, and
     replaces the previous report only when complete; a failed run is kept in
-    <reports>/<quarter>.failed/. Exits 1 if anything failed, 2 on bad parameters.
+    <reports>/<quarter>.failed/. Exits 0 when every run succeeded, 1 if anything
+    failed, 2 on bad input, config or parameters, 3 when another process is
+    running the same quarter.
     """
     from . import config as settings
-    from .runner import RunError, run_batch
+    from .loaders import LoadError
+    from .runner import RunError, RunLocked, run_batch
 
     if quarter and quarters:
         _fail(RunError("give either --quarter or --quarters, not both"))
@@ -153,8 +177,12 @@ def run(
             console=err_console,
             allow_incomplete=allow_incomplete,
             option="--quarters" if quarters else "--quarter",
+            timeout=cell_timeout,
         )
-    except RunError as exc:
+    except RunLocked as exc:
+        _fail(exc, code=EXIT_LOCKED)
+        return
+    except (RunError, ConfigError, LoadError, OSError) as exc:
         _fail(exc)
         return
     console.print(_summary_table(result))

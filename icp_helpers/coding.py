@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from .regexes import PatternError, SafePattern, compile_pattern
 from .transcripts import QUESTION_KEYS
 
 __all__ = [
@@ -240,7 +241,7 @@ class CodeRule:
     code: str
     dimension: str
     keywords: re.Pattern | None
-    patterns: tuple[re.Pattern, ...] = ()
+    patterns: tuple[SafePattern, ...] = ()
     questions: tuple[str, ...] | None = None
 
 
@@ -267,62 +268,15 @@ def _as_list(value) -> list[str]:
     return [str(value)]
 
 
-def _unbounded(items) -> bool:
-    """Whether a parsed regex contains an unbounded repeat."""
-    from re import _constants as c  # noqa: PLC0415 - the parser's own opcodes
-
-    for op, av in items:
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            if av[1] == c.MAXREPEAT or _unbounded(av[2]):
-                return True
-        elif op is c.SUBPATTERN and _unbounded(av[3]):
-            return True
-        elif op is c.BRANCH and any(_unbounded(b) for b in av[1]):
-            return True
-    return False
-
-
-def _nested_repeat(items) -> bool:
-    """Whether an unbounded repeat contains another unbounded repeat, e.g. ``(a+)+``.
-
-    Such a pattern can take exponential time on text that almost matches;
-    possessive quantifiers (``a++``) and atomic groups are not flagged.
-    """
-    from re import _constants as c  # noqa: PLC0415
-
-    for op, av in items:
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            if av[1] == c.MAXREPEAT and _unbounded(av[2]):
-                return True
-            if _nested_repeat(av[2]):
-                return True
-        elif op is c.SUBPATTERN and _nested_repeat(av[3]):
-            return True
-        elif op is c.BRANCH and any(_nested_repeat(b) for b in av[1]):
-            return True
-    return False
-
-
-def _compile_pattern(code: str, pattern: str, problems: list[str]) -> re.Pattern | None:
+def _compile_pattern(code: str, pattern: str, problems: list[str]) -> SafePattern | None:
+    """A codebook pattern compiled for RE2: matching time is linear whatever the pattern."""
     source = pattern.translate(_TRANSLATE)
     try:
-        compiled = re.compile(source, re.IGNORECASE)
-    except re.error as exc:
+        compiled = compile_pattern(source)
+    except PatternError as exc:
         problems.append(
-            f"code {code!r}: pattern {pattern!r} is not a valid regular expression "
-            f"({exc.msg} at position {exc.pos})"
-        )
-        return None
-    try:
-        from re import _parser  # noqa: PLC0415 - CPython's own regex parser
-
-        nested = _nested_repeat(_parser.parse(source, re.IGNORECASE))
-    except Exception:  # another Python: skip the check rather than refuse the pattern
-        nested = False
-    if nested:
-        problems.append(
-            f"code {code!r}: pattern {pattern!r} nests repeats such as (a+)+, which can take "
-            "exponential time; drop the inner repeat or make it possessive (a++)"
+            f"code {code!r}: pattern {pattern!r} is not a valid regular expression for the "
+            f"linear-time engine (RE2): {exc}"
         )
         return None
     if compiled.match("") is not None:

@@ -422,6 +422,8 @@ def write_traits_document(
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from .formulas import safe_cell
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = [c for c in _XLSX_COLUMNS if c in table.columns]
@@ -444,7 +446,7 @@ def write_traits_document(
                 value = value.item()
             if column == "defines_best":
                 value = "yes" if value else ""
-            values.append(value)
+            values.append(safe_cell(value))
         ws.append(values)
         row = ws.max_row
         shares = record[columns.index("kind")] != "numeric"
@@ -467,11 +469,11 @@ def write_traits_document(
     ws.auto_filter.ref = ws.dimensions
 
     about = wb.create_sheet("read me")
-    about.append([title])
+    about.append([safe_cell(title)])
     about["A1"].font = Font(bold=True, size=14)
     about.append([])
     for label, text in [*notes, *_README_ROWS]:
-        about.append([label, text])
+        about.append([safe_cell(label), safe_cell(text)])
         about.cell(row=about.max_row, column=1).font = Font(bold=True)
         about.cell(row=about.max_row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
     about.column_dimensions["A"].width = 26

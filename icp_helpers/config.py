@@ -8,11 +8,11 @@ relative to the file itself, so it works from any working directory.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "NOTEBOOK_INPUTS",
     "TABLES",
     "ConfigError",
+    "LimitsConfig",
     "InputSpec",
     "ProjectConfig",
     "load_config",
@@ -101,7 +102,9 @@ class InputSpec(_Section):
     sheet: str | None = Field(None, description="XLSX sheet name (default: the first)")
     encoding: str | None = Field(None, description="CSV encoding; detected when omitted")
     delimiter: str | None = Field(
-        None, description="CSV field separator; detected (comma, semicolon, tab, pipe) when omitted"
+        None,
+        description="CSV field separator, one character or `whitespace` (columns aligned with "
+        "runs of spaces); detected (comma, semicolon, tab, pipe, ~, ^, whitespace) when omitted",
     )
     dayfirst: bool | None = Field(
         None,
@@ -111,10 +114,16 @@ class InputSpec(_Section):
     date_format: str | None = Field(
         None, description="strptime format for every date column of this input, e.g. %d.%m.%Y"
     )
+    decimal_separator: Literal[".", ","] | None = Field(
+        None,
+        description="the decimal separator of this input's numbers ('.' or ','); detected per "
+        "column when omitted, and values such as 1.234 that could be either are reported",
+    )
     derive: dict[str, str] = Field(
         default_factory=dict,
         description="canonical column -> expression over the mapped columns, e.g. "
-        "amount: quantity * unit_price (pandas eval syntax)",
+        "amount: quantity * unit_price (the expression language of the README: columns, "
+        "literals, arithmetic, comparisons, text joined with +, index, raw(column), functions)",
     )
     defaults: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
@@ -163,8 +172,12 @@ class InputSpec(_Section):
     @field_validator("delimiter")
     @classmethod
     def _one_character(cls, value: str | None) -> str | None:
+        if value == "whitespace":
+            return value
         if value is not None and len(value.replace("\\t", "\t")) != 1:
-            raise ValueError(f"a delimiter is one character, got {value!r}")
+            raise ValueError(
+                f"a delimiter is one character or `whitespace` (runs of spaces), got {value!r}"
+            )
         return None if value is None else value.replace("\\t", "\t")
 
     def paths(self) -> list[str]:
@@ -329,6 +342,54 @@ class ExportsConfig(_Section):
     )
 
 
+class LimitsConfig(_Section):
+    """Bounds that keep a broken or hostile input from hanging a run or filling a report."""
+
+    max_columns: int = Field(
+        2_000, ge=1, description="columns per input table at most (a wider file is refused)"
+    )
+    max_cell_chars: int = Field(
+        100_000,
+        ge=1,
+        description="characters per cell before a warning names the cell (the data is kept; "
+        "an XLSX cell is cut at Excel's 32,767 characters and says so)",
+    )
+    yaml_max_aliases: int = Field(
+        100,
+        ge=0,
+        description="YAML aliases (*name) per file at most, in every YAML the project reads "
+        "(config, codebook, presets, transcript front matter): a guard against alias bombs",
+    )
+    max_number: float = Field(
+        1e15,
+        gt=0,
+        description="numbers larger than this (in absolute value) are set aside as implausible "
+        "(a typo or an overflow; sums of them would become infinite)",
+    )
+    date_min: dt.date = Field(
+        dt.date(1900, 1, 1), description="dates before this are set aside as implausible"
+    )
+    date_max: dt.date | None = Field(
+        None,
+        description="dates after this are set aside as implausible (default: one year after today)",
+    )
+    cell_timeout_s: float | None = Field(
+        1800,
+        gt=0,
+        description="seconds a notebook cell may run in icp run before the step fails naming "
+        "the cell (null: no limit); icp run --cell-timeout overrides it",
+    )
+
+    def latest_date(self) -> dt.date:
+        """``date_max``, else one year after today."""
+        if self.date_max is not None:
+            return self.date_max
+        today = dt.date.today()
+        return today.replace(year=today.year + 1) if (today.month, today.day) != (2, 29) else (
+            today.replace(year=today.year + 1, day=28)
+        )
+
+
 class ProjectConfig(_Section):
     """A validated project config; paths are absolute after :func:`load_config`."""
 
@@ -353,6 +414,7 @@ class ProjectConfig(_Section):
     lead_scoring: LeadScoringConfig = Field(default_factory=LeadScoringConfig)
     templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
     exports: ExportsConfig = Field(default_factory=ExportsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
 
     #: Set by :func:`load_config`: the file this config was read from.
     source: str | None = None
@@ -496,10 +558,14 @@ def load_config(path: str | Path | None = None, *, check_files: bool = True) -> 
     config_path = resolve_config_path(path)
     if not config_path.is_file():
         raise ConfigError(f"{config_path}: config file not found")
+    from .limits import YamlError, load_yaml  # noqa: PLC0415 - limits imports nothing of ours
+
     try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{config_path}: not valid YAML: {exc}") from None
+        raw = load_yaml(config_path.read_text(encoding="utf-8"), source=str(config_path)) or {}
+    except YamlError as exc:
+        raise ConfigError(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: cannot be read ({exc})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{config_path}: expected a mapping of keys at the top level")
     try:

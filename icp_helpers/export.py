@@ -6,9 +6,9 @@ matches and misses (:func:`score_table`, through the
 seller sees why an account is an A. The tables are
 written as CSV and XLSX. Spreadsheets execute cells that start like a
 formula, and names, industries or job titles come from a CRM export that
-anyone could have typed into, so every text cell that begins with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return is neutralised with a leading
-apostrophe (OWASP "CSV injection"); numbers stay numbers.
+anyone could have typed into, so every header and text cell goes through the
+formula guard of :mod:`icp_helpers.formulas` (OWASP "CSV injection");
+numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from openpyxl.utils import get_column_letter
 
 from .artifacts import read_json, read_table
 from .fitscore import FitScorer, rows_as_lists
+from .formulas import _FORMULA_PATTERN, FORMULA_PREFIXES, safe_cell
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -52,9 +53,6 @@ __all__ = [
     "score_prospects",
 ]
 
-#: Leading characters that make a spreadsheet treat a cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 #: Tier labels, best first.
 TIERS = ("A", "B", "C")
 
@@ -63,28 +61,6 @@ LIST_SEPARATOR = "; "
 
 _MAX_WIDTH = 60
 _WIDTH_SAMPLE_ROWS = 500
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise a text cell a spreadsheet would run as a formula.
-
-    Text that begins with one of :data:`FORMULA_PREFIXES` gets a leading
-    apostrophe; every other value, including numbers (negative ones too),
-    booleans, dates and missing values, is returned unchanged.
-
-    Parameters
-    ----------
-    value : object
-        One cell.
-
-    Returns
-    -------
-    object
-        ``"'" + value`` for dangerous text, else ``value``.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _flatten(value: Any) -> Any:
@@ -122,7 +98,12 @@ def _guarded(frame: pd.DataFrame, *, text_as_objects: bool) -> pd.DataFrame:
             at_once = _is_text(dtype)
         if at_once:
             # a text column at once instead of cell by cell; only lists need the cells
-            danger = column.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool).to_numpy()
+            danger = (
+                column.str.contains(_FORMULA_PATTERN, regex=True)
+                .fillna(False)
+                .astype(bool)
+                .to_numpy()
+            )
             values = column.copy()
             if danger.any():
                 values[danger] = "'" + column[danger]
@@ -179,8 +160,12 @@ def _excel_value(value: Any) -> Any:
         return value.to_pydatetime()
     if isinstance(value, dt.datetime | dt.date):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(_flatten(value)))
-    return safe_cell(text)
+    text = safe_cell(ILLEGAL_CHARACTERS_RE.sub("", str(_flatten(value))))
+    if len(text) > XLSX_MAX_CELL:
+        # Excel refuses longer cells: cut, and say so in the cell itself
+        note = f" [cut: {len(text):,} characters in all; the CSV holds the whole text]"
+        text = text[: XLSX_MAX_CELL - len(note)] + note
+    return text
 
 
 def _display_width(value: Any) -> int:
@@ -190,6 +175,9 @@ def _display_width(value: Any) -> int:
         return len(f"{value:,.2f}")
     return len(str(value))
 
+
+#: Characters per cell that Excel accepts.
+XLSX_MAX_CELL = 32_767
 
 #: Data rows per worksheet: Excel's limit of 1,048,576 rows, less the header.
 XLSX_MAX_ROWS = 1_048_575

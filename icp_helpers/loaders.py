@@ -6,8 +6,11 @@ canonical tables of ``docs/architecture.md``. For each table it
 1. reads every file as text (CSV with detected encoding and delimiter,
    XLSX, YAML for the codebook) or typed (Parquet), remembering the row
    number a user sees in the file: the header is row 1, so the first data
-   row is row 2 (the line of a CSV unless a cell spans lines; the sheet row
-   of an XLSX; the record number of a Parquet file);
+   row is row 2 (the physical line a CSV record starts on, also after a
+   cell that spans lines, see ``csv_records.py``; the sheet row of an XLSX;
+   the record number of a Parquet file). A CSV whose stray quote would merge
+   lines that look like records into one cell is refused, naming the lines;
+   a carriage return inside a line stays in its cell;
 2. maps the export's column names (``columns``, then the ``preset``, then
    headers that are a canonical name in other spelling, e.g. ``Close Date``);
 3. parses each canonical column (``schema.py``), applies ``defaults``,
@@ -43,8 +46,13 @@ import pandera.pandas as pa
 import yaml
 
 from .config import PRESETS_DIR, TABLES, ConfigError, InputSpec, ProjectConfig, load_config
+from .csv_records import count_lines, line_stats, record_starts, swallowed_records
+from .expressions import ExpressionError, evaluate
+from .formulas import safe_frame
 from .frames import duplicated as repeats
+from .limits import DEFAULT_MAX_ALIASES, YamlError, load_yaml, long_cells
 from .quarters import Quarter, latest_complete_quarter
+from .regexes import PatternError, compile_pattern
 from .schema import (
     TABLE_SPECS,
     TEXT_DTYPE,
@@ -98,7 +106,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITERS = (",", ";", "\t", "|", "~", "^")
+#: The ``delimiter`` that means "runs of spaces or tabs" (columns aligned with spaces).
+WHITESPACE = "whitespace"
 _EXPECTED = {
     "number": "numbers such as 1234.5, 1,234.50 or $1 234",
     "int": "whole numbers such as 250",
@@ -187,8 +197,10 @@ def _looks_binary(text: str) -> bool:
 
 
 def detect_delimiter(text: str) -> str:
-    """The field separator of CSV text: the candidate (``, ; TAB |``) that splits
-    the header into most columns while keeping the row widths consistent."""
+    """The field separator of CSV text: the candidate (``, ; TAB | ~ ^``) that splits
+    the header into most columns while keeping the row widths consistent; else
+    ``"whitespace"`` when runs of spaces split every line into the same number
+    of columns (an aligned text export), else ``,``."""
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     best, best_score = ",", (0.0, 1)
     for delimiter in _DELIMITERS:
@@ -198,7 +210,21 @@ def detect_delimiter(text: str) -> str:
         score = (sum(w == widths[0] for w in widths) / len(widths), widths[0])
         if score > best_score:
             best, best_score = delimiter, score
+    if best_score[1] < 2 and lines:
+        widths = [len(line.split()) for line in lines]
+        if widths[0] >= 2 and all(w == widths[0] for w in widths):
+            return WHITESPACE
     return best
+
+
+def _pandas_sep(delimiter: str) -> str:
+    return r"\s+" if delimiter == WHITESPACE else delimiter
+
+
+def _header_cells(line: str, delimiter: str) -> list[str]:
+    if delimiter == WHITESPACE:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter), [])
 
 
 def _sniff_kind(path: Path) -> str:
@@ -226,6 +252,8 @@ def read_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    max_columns: int | None = None,
+    max_aliases: int | None = DEFAULT_MAX_ALIASES,
 ) -> RawFile:
     """Read one input file as text cells with their row numbers.
 
@@ -242,21 +270,40 @@ def read_file(
         Override the detection for CSV.
     sheet : str, optional
         XLSX sheet (default: the first).
+    max_columns : int, optional
+        Refuse a CSV or XLSX with more columns (``limits.max_columns``),
+        before any work per column.
+    max_aliases : int, optional
+        YAML aliases allowed in a YAML codebook (``limits.yaml_max_aliases``).
     """
     path = Path(path)
     if not path.is_file():
         raise LoadError(f"{path}: file not found")
     kind = _sniff_kind(path)
     if kind == "xlsx":
-        return _read_xlsx(path, sheet=sheet)
-    if kind == "parquet":
-        return _read_parquet(path)
-    if kind == "yaml":
-        return _read_yaml(path)
-    return _read_csv(path, encoding=encoding, delimiter=delimiter)
+        raw = _read_xlsx(path, sheet=sheet)
+    elif kind == "parquet":
+        raw = _read_parquet(path)
+    elif kind == "yaml":
+        return _read_yaml(path, max_aliases=max_aliases)
+    else:
+        raw = _read_csv(path, encoding=encoding, delimiter=delimiter, max_columns=max_columns)
+    if max_columns is not None and raw.frame.shape[1] > max_columns:
+        raise LoadError(_too_wide(path, raw.frame.shape[1], max_columns))
+    return raw
 
 
-def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> RawFile:
+def _too_wide(path: Path, columns: int, max_columns: int) -> str:
+    return (
+        f"{path}: {columns:,} columns, more than the limit of {max_columns:,} "
+        "(limits.max_columns in the config); the file was not read. Export only the columns "
+        "the analysis needs, or raise the limit"
+    )
+
+
+def _read_csv(
+    path: Path, *, encoding: str | None, delimiter: str | None, max_columns: int | None = None
+) -> RawFile:
     notes = []
     if encoding is None:
         encoding = detect_encoding(path)
@@ -283,17 +330,30 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> Raw
         )
     if delimiter is None:
         delimiter = detect_delimiter(head.lstrip("\ufeff"))
-    header = next(csv.reader([head.lstrip("\ufeff").splitlines()[0]], delimiter=delimiter), [])
+    header = _header_cells(head.lstrip("\ufeff").splitlines()[0], delimiter)
+    if max_columns is not None and len(header) > max_columns:
+        raise LoadError(_too_wide(path, len(header), max_columns))
     twice = sorted(name for name, n in Counter(h.strip() for h in header).items() if n > 1 and name)
     if twice:
         notes.append(
             f"{path.name}: column(s) {', '.join(map(repr, twice))} appear more than once; "
             "later copies are read as '<name>.1'"
         )
+    counts = count_lines(path, encoding=encoding)
+    stats = None
+    if counts.bare_cr:
+        # a carriage return inside a line is a line break typed in a cell: kept in the cell
+        # (records end at line feeds only), never read as the end of a record
+        stats = line_stats(path, encoding=encoding, delimiter=delimiter)
+        lines = np.flatnonzero(stats.bare_cr) + 1
+        notes.append(
+            f"{path.name}: {_places(lines, 'line')} {'holds' if len(lines) == 1 else 'hold'} a "
+            "carriage return inside a cell; it is kept in the cell, not read as a new row"
+        )
     try:
         frame = pd.read_csv(
             path,
-            sep=delimiter,
+            sep=_pandas_sep(delimiter),
             encoding=encoding,
             encoding_errors="strict",
             dtype=str,
@@ -301,20 +361,174 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> Raw
             na_values=[""],
             skip_blank_lines=False,
             index_col=False,
+            **({"lineterminator": "\n"} if counts.bare_cr else {}),
         )
     except pd.errors.EmptyDataError:
         raise LoadError(
             f"{path}: the file is empty (expected a header row and data rows)"
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except pd.errors.ParserError as exc:
+        stats = stats or line_stats(path, encoding=encoding, delimiter=delimiter, cr_only=counts.cr_only)
+        raise LoadError(_parser_message(path, exc, stats, encoding, delimiter)) from None
+    except (UnicodeDecodeError, ValueError) as exc:
         shown = "TAB" if delimiter == "\t" else repr(delimiter)
         raise LoadError(
             f"{path}: cannot be read as CSV ({encoding}, separator {shown}): {exc}".strip()
         ) from None
+    if counts.bare_cr and frame.shape[1]:
+        # records end at LF: the CR of a CRLF line end stays on the last cell of each line
+        last, first = frame.columns[-1], frame.columns[0]
+        frame[last] = frame[last].str.removesuffix("\r").replace("", np.nan)
+        frame[first] = frame[first].replace("\r", np.nan)
     frame.columns = [str(c).strip().lstrip("\ufeff").strip() for c in frame.columns]
-    rows = np.arange(2, len(frame) + 2)
+    if counts.lines == len(frame) + 1:
+        rows = np.arange(2, len(frame) + 2)
+    else:  # a cell spans lines: number every record by the line it starts on
+        stats = stats or line_stats(path, encoding=encoding, delimiter=delimiter, cr_only=counts.cr_only)
+        rows = _record_lines(path, frame, stats, encoding=encoding, delimiter=delimiter, notes=notes)
     shown = "TAB" if delimiter == "\t" else delimiter
+    if len(frame.columns) == 1 and delimiter != WHITESPACE:
+        guess = _separator_guess(str(frame.columns[0]))
+        if guess:
+            notes.append(
+                f"{path.name}: the header reads as one column ({str(frame.columns[0])[:80]!r}); "
+                f"the columns look separated by {guess}: set delimiter for this input"
+            )
     return _finish_raw(frame, rows, path, "csv", f"{encoding}, '{shown}'", notes)
+
+
+def _places(lines, unit: str, n: int = 5) -> str:
+    """``line 4``, ``lines 4, 9 and 12`` or ``lines 4, 9, ... (120 in all)``."""
+    lines = [int(x) for x in lines]
+    if len(lines) == 1:
+        return f"{unit} {lines[0]:,}"
+    shown = ", ".join(f"{x:,}" for x in lines[:n])
+    more = f", ... ({len(lines):,} in all)" if len(lines) > n else ""
+    return f"{unit}s {shown}{more}"
+
+
+def _swallowed_message(path: Path, spans: list[tuple[int, int]]) -> str:
+    shown = "; ".join(f"a quote opened on line {a:,} closes only on line {b:,}" for a, b in spans[:3])
+    more = f" ({len(spans):,} such places)" if len(spans) > 3 else ""
+    return (
+        f"{path}: unbalanced quotes: {shown}{more}. The lines in between look like rows of their "
+        "own and would be merged into one cell, so the file was not read. Remove the stray quote "
+        'character or double it ("") inside a quoted cell, then load it again.'
+    )
+
+
+def _parser_message(path: Path, exc: Exception, stats, encoding: str, delimiter: str) -> str:
+    """The parser's complaint in physical lines (it counts records, which differ after a multi-line cell)."""
+    starts = record_starts(stats)
+    text = str(exc)
+    shown = "TAB" if delimiter == "\t" else repr(delimiter)
+    eof = re.search(r"EOF inside string starting at row (\d+)", text)
+    if eof:
+        record = int(eof.group(1))
+        line = int(starts[min(record, len(starts) - 1)]) if len(starts) else record + 1
+        return (
+            f"{path}: line {line:,} opens a quoted cell (a \" character) that is never closed, so "
+            "every line after it would be read into one cell; the file was not read. Remove the "
+            'stray quote or close it, and double any quote inside a quoted cell ("").'
+        )
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields:
+        expected, record, seen = (int(g) for g in fields.groups())
+        width = expected
+        spans = swallowed_records(stats, starts, width=width)
+        if spans:
+            return _swallowed_message(path, spans)
+        line = int(starts[record - 1]) if 0 < record <= len(starts) else record
+        return (
+            f"{path}: line {line:,} has {seen} fields where the header has {expected} (separator "
+            f"{shown}); a separator inside an unquoted value, or a stray quote on or before that "
+            "line. Quote the value or fix the line."
+        )
+    return f"{path}: cannot be read as CSV ({encoding}, separator {shown}): {text}".strip()
+
+
+def _record_lines(path: Path, frame: pd.DataFrame, stats, *, encoding: str, delimiter: str, notes) -> np.ndarray:
+    """The physical line of every data record; refuses records that swallow whole rows."""
+    starts = record_starts(stats)
+    if len(starts) != len(frame) + 1:
+        # quotes inside unquoted values (12" pipe) mislead the parity: ask the csv module
+        starts = _csv_record_starts(path, encoding=encoding, delimiter=delimiter)
+    spans = swallowed_records(stats, starts, width=frame.shape[1])
+    if spans and len(starts) == len(frame) + 1:
+        spans = _holding_records(frame, starts, spans, delimiter=delimiter)
+    if spans:
+        raise LoadError(_swallowed_message(path, spans))
+    if len(starts) != len(frame) + 1:
+        notes.append(
+            f"{path.name}: the records could not be matched to lines; row numbers in messages "
+            "count records, not lines"
+        )
+        return np.arange(2, len(frame) + 2)
+    return np.asarray(starts[1:], dtype=np.int64)
+
+
+def _shape(text: str) -> str:
+    """``A123`` -> ``a9``: the look of an id, to recognise one at the start of a swallowed line."""
+    return re.sub(r"\d+", "9", re.sub(r"[^\W\d_]+", "a", text.strip()))
+
+
+def _holding_records(frame: pd.DataFrame, starts: np.ndarray, spans, *, delimiter: str) -> list:
+    """The spans whose multi-line cell holds lines that look like the file's own records.
+
+    A note or an interview answer across lines may hold commas; a record a
+    stray quote swallowed also starts with a value shaped like the first
+    column of the other records (``A123``), and has the header's width.
+    """
+    if not len(frame) or frame.shape[1] < 2:
+        return spans
+    sample = frame.iloc[:1000, 0].dropna().astype(str)
+    shapes = Counter(_shape(v) for v in sample)
+    common = {s for s, n in shapes.items() if n >= 0.2 * max(len(sample), 1)}
+    width = frame.shape[1]
+    kept = []
+    for first, last in spans:
+        record = int(np.searchsorted(starts, first))
+        if record == 0 or record - 1 >= len(frame):
+            kept.append((first, last))
+            continue
+        inner = [
+            line
+            for value in frame.iloc[record - 1]
+            if isinstance(value, str) and "\n" in value
+            for line in value.replace("\r\n", "\n").split("\n")[1:]
+        ]
+        if any(
+            line.count(delimiter) >= width - 1 and _shape(line.split(delimiter)[0]) in common
+            for line in inner
+        ):
+            kept.append((first, last))
+    return kept
+
+
+def _separator_guess(header: str) -> str | None:
+    """The character that most likely separates the columns of a header read as one column."""
+    counts = Counter(ch for ch in header if not (ch.isalnum() or ch in "_-.'\"()"))
+    if not counts:
+        return None
+    char, n = counts.most_common(1)[0]
+    if char == " " and n < 2:
+        return None  # one space is a two-word name, not a separator
+    if char == " ":
+        return "spaces (delimiter: whitespace)"
+    return f"{char!r} (delimiter: {char!r})"
+
+
+def _csv_record_starts(path: Path, *, encoding: str, delimiter: str) -> np.ndarray:
+    """Record start lines as the csv module reads them (rare files with stray literal quotes)."""
+    starts, line = [], 1
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        if delimiter == WHITESPACE:
+            return np.arange(1, sum(1 for _ in fh) + 1)
+        reader = csv.reader(fh, delimiter=delimiter)
+        for _record in reader:
+            starts.append(line)
+            line = reader.line_num + 1
+    return np.asarray(starts, dtype=np.int64)
 
 
 def _finish_raw(frame, rows, path, kind, detail, notes) -> RawFile:
@@ -406,12 +620,14 @@ def _read_parquet(path: Path) -> RawFile:
     return _finish_raw(frame, np.arange(1, len(frame) + 1), path, "parquet", "parquet", [])
 
 
-def _read_yaml(path: Path) -> RawFile:
+def _read_yaml(path: Path, *, max_aliases: int | None = DEFAULT_MAX_ALIASES) -> RawFile:
     """A codebook in YAML: ``codes:`` (or a top-level list) of mappings."""
     try:
         text = path.read_text(encoding="utf-8-sig")
+        data = load_yaml(text, source=str(path), max_aliases=max_aliases)
         node = yaml.compose(text)
-        data = yaml.safe_load(text)
+    except YamlError as exc:
+        raise LoadError(str(exc)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise LoadError(f"{path}: not valid YAML: {exc}") from None
     seq = node
@@ -453,8 +669,13 @@ def _preset(name_or_path: str) -> dict:
         path = PRESETS_DIR / f"{name_or_path}.yml"
     if not path.is_file():
         raise ConfigError(f"preset {name_or_path!r}: file not found ({path})")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data.get("tables"), dict):
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"), source=f"preset {path}") or {}
+    except YamlError as exc:
+        raise ConfigError(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"preset {path}: cannot be read ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
         raise ConfigError(f"preset {path}: expected `tables:` with a section per table")
     return data
 
@@ -621,8 +842,23 @@ def _read_parts(config: ProjectConfig, table: str, spec: InputSpec, work: _Table
     if table == "deals":
         provided |= {"stage"}
     for path in config.input_paths(table):
-        raw = read_file(path, encoding=spec.encoding, delimiter=spec.delimiter, sheet=spec.sheet)
+        raw = read_file(
+            path,
+            encoding=spec.encoding,
+            delimiter=spec.delimiter,
+            sheet=spec.sheet,
+            max_columns=config.limits.max_columns,
+            max_aliases=config.limits.yaml_max_aliases,
+        )
         name = _display(config, path)
+        for column, positions in long_cells(raw.frame, max_chars=config.limits.max_cell_chars):
+            shown = ", ".join(f"{raw.unit} {raw.rows[p]:,}" for p in positions[:5])
+            more = f" and {len(positions) - 5:,} more" if len(positions) > 5 else ""
+            work.warnings.append(
+                f"{name}: column {column!r} has cells longer than {config.limits.max_cell_chars:,} "
+                f"characters (limits.max_cell_chars) at {shown}{more}; kept whole (an XLSX export "
+                "cuts such a cell at 32,767 characters and says so)"
+            )
         work.files.append(name)
         work.formats.append(f"{name} ({raw.detail})")
         work.warnings.extend(raw.warnings)
@@ -670,6 +906,11 @@ def _missing_message(name, table, missing, headers, spec: InputSpec, unmatched) 
         f"({table} need {needs}, after inputs.{table}.columns and preset mapping)."
     ]
     lines.append(f"The file's columns are: {', '.join(headers) if headers else '(none)'}.")
+    if len(headers) == 1 and (guess := _separator_guess(headers[0])):
+        lines.append(
+            f"The header reads as one column, so the separator was not recognised: the columns "
+            f"look separated by {guess}; set inputs.{table}.delimiter."
+        )
     for column in missing:
         close = difflib.get_close_matches(
             column, headers, n=1, cutoff=0.5
@@ -723,17 +964,22 @@ def _parse_canonical(
     origin: pd.DataFrame,
 ) -> None:
     raw = frame[column.name]
+    limits = config.limits
     parsed: Parsed = parse_column(
         raw,
         column,
         aliases=config.aliases.get(column.name),
         dayfirst=spec.dayfirst,
         date_format=spec.date_format,
+        decimal=spec.decimal_separator,
+        max_number=limits.max_number,
+        earliest=limits.date_min,
+        latest=limits.latest_date(),
     )
     bad = parsed.bad
     if bad.any():
         usable = int(parsed.values.notna().sum())
-        if usable == 0:
+        if usable == 0 and not _implausible_only(parsed):
             origin_name = work.back.get(column.name)
             source = f" (from {origin_name!r})" if origin_name else ""
             files = sorted(set(origin.loc[bad[bad].index, "source_file"]))
@@ -749,43 +995,92 @@ def _parse_canonical(
                 f"{work.table}.{column.name}: {share:.0%} of the values could not be read; "
                 "check the column mapping or the date/number format"
             )
-    for reason, mask in parsed.problems.items():
-        work.problem(reason, mask)
+    if _secondary(work.table, column):
+        # a bad optional field is left empty: the row (an account with its deals) stays
+        for reason, mask in parsed.problems.items():
+            if mask.any():
+                index = mask[mask].index
+                work.warnings.append(
+                    f"{work.table}.{column.name}: {_rows(len(index))} left empty ({reason}; the "
+                    f"rows are kept): {work.where(index, origin, raw)}"
+                )
+    else:
+        for reason, mask in parsed.problems.items():
+            work.problem(reason, mask)
     if parsed.note:
         work.warnings.append(f"{work.table}.{column.name}: {parsed.note}")
     frame[column.name] = parsed.values
 
 
-_NAME_RE = re.compile(r"`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*)")
+def _implausible_only(parsed: Parsed) -> bool:
+    """Every bad value parsed but lies outside the plausible range (set aside, not a format error)."""
+    return all(
+        not mask.any() for reason, mask in parsed.problems.items() if not reason.startswith("implausib")
+    )
 
 
-def _derive(frame: pd.DataFrame, spec: InputSpec, work: _Table, parsed: set[str]) -> None:
+def _secondary(table: str, column: ColumnSpec) -> bool:
+    """An optional field (or a firmographic an account may lack): a bad value blanks the cell.
+
+    Setting the row aside would lose more than the field: an account with an
+    impossible ``churned_date`` would take its deals with it.
+    """
+    if column.not_null:
+        return False
+    return not column.required or table in ("accounts", "prospects", "customers")
+
+
+def _derive(
+    frame: pd.DataFrame, spec: InputSpec, work: _Table, raw: pd.DataFrame | None = None
+) -> None:
+    """Columns computed by ``derive`` expressions (:mod:`icp_helpers.expressions`: data, not code)."""
     for target, expression in spec.derive.items():
-        names = {a or b for a, b in _NAME_RE.findall(expression)} & set(frame.columns)
-        context = pd.DataFrame(index=frame.index)
-        for name in names:
-            values = frame[name]
-            if name not in parsed and (values.dtype == object or values.dtype == TEXT_DTYPE):
-                text = clean_text(values)
-                numbers = pd.to_numeric(text, errors="coerce")
-                if text.notna().any() and numbers.notna().sum() >= 0.5 * text.notna().sum():
-                    work.problem(f"non-numeric {name}", text.notna() & numbers.isna())
-                    values = numbers.astype("float64")
-                else:
-                    values = text
-            context[name] = values
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 becomes NaN, reported below
-                result = context.eval(expression, engine="python")
-        except Exception as exc:  # eval raises anything the expression can
+            result = evaluate(expression, frame, raw=raw, on_problem=work.problem)
+        except ExpressionError as exc:
+            raise LoadError(
+                f"inputs.{work.table}.derive.{target}: cannot evaluate {exc}. Expressions may use "
+                "column names, "
+                "literals, arithmetic, comparisons and the documented functions (README, derive)"
+            ) from None
+        except Exception as exc:  # a value the expression cannot handle (e.g. text / text)
             raise LoadError(
                 f"inputs.{work.table}.derive.{target}: cannot evaluate {expression!r} "
-                f"({type(exc).__name__}: {exc}). Columns available: {', '.join(map(str, frame.columns))}"
+                f"({type(exc).__name__}: {exc}). Columns available: "
+                f"{', '.join(map(str, frame.columns))}"
             ) from None
-        if not isinstance(result, pd.Series):
-            result = pd.Series(result, index=frame.index)
         frame[target] = result
+
+
+def _expected_close_dates(frame: pd.DataFrame, raw: pd.DataFrame, work: _Table, spec: InputSpec) -> None:
+    """An open deal's close date is an expectation: a date past the plausible range stays.
+
+    Only won and lost deals need a close date that has happened; an open
+    deal expected to close in two years is not a typo.
+    """
+    reason = next((r for r, _ in work.problems if r.startswith("implausible close_date")), None)
+    if reason is None:
+        return
+    rows = np.concatenate([idx for r, idx in work.problems if r == reason])
+    open_rows = rows[(frame.loc[rows, "stage"] == "open").to_numpy()]
+    if not len(open_rows):
+        return
+    if "close_date" not in raw.columns:
+        return
+    again = parse_datetimes(
+        raw.loc[open_rows, "close_date"],
+        column="close_date",
+        dayfirst=spec.dayfirst,
+        date_format=spec.date_format,
+    ).values
+    future = again.notna() & (again > pd.Timestamp.now())
+    keep = again.index[future.to_numpy()]
+    if not len(keep):
+        return
+    frame.loc[keep, "close_date"] = again[keep]
+    work.problems = [
+        (r, idx if r != reason else np.setdiff1d(idx, keep.to_numpy())) for r, idx in work.problems
+    ]
 
 
 def _stage_from_flags(frame: pd.DataFrame, work: _Table) -> None:
@@ -876,9 +1171,10 @@ def _clean_extras(frame: pd.DataFrame, config: ProjectConfig, work: _Table, skip
 
 
 def _compiles(pattern: str) -> bool:
+    """Whether a codebook pattern compiles for the linear-time engine the coder uses."""
     try:
-        re.compile(pattern)
-    except re.error:
+        compile_pattern(pattern)
+    except PatternError:
         return False
     return True
 
@@ -978,7 +1274,7 @@ def load_table(
         _parse_canonical(frame, column, config=config, spec=spec, work=work, origin=origin)
     parsed = {c.name for c in canonical}
     if spec.derive:
-        _derive(frame, spec, work, parsed)
+        _derive(frame, spec, work, raw)
         for name in spec.derive:
             column = work.spec.column(name)
             if column is not None:
@@ -988,6 +1284,8 @@ def load_table(
         _stage_from_flags(frame, work)
         if "stage" not in frame.columns:  # exports of completed orders have no stage
             frame["stage"] = pd.Series("won", index=frame.index, dtype=TEXT_DTYPE)
+        if "close_date" in frame.columns and "close_date" not in spec.derive:
+            _expected_close_dates(frame, raw, work, spec)
         parsed |= {"stage", *(f for f in _STAGE_FLAGS if f in frame.columns)}
     for column in work.spec.columns:
         if column.kind == "category" and column.name in frame.columns:
@@ -1398,6 +1696,9 @@ def load_project(
 def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
     """Write ``quarantine/<table>.csv`` for every loaded table and ``quarantine/summary.csv``.
 
+    Headers and cells go through the formula guard (:mod:`icp_helpers.formulas`):
+    quarantined cells are exactly the raw values nobody checked.
+
     A table without quarantined rows still gets its (header-only) file, so a
     missing file always means the table was not loaded.
     """
@@ -1406,7 +1707,7 @@ def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
     written = []
     for table, frame in project.quarantine.items():
         path = folder / f"{table}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        safe_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         written.append(path)
     summary = project.summary.copy()
     for column in ("files", "formats", "warnings"):
@@ -1423,7 +1724,7 @@ def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
         summary = pd.concat([earlier, summary.astype(str)], ignore_index=True)
     order = {table: i for i, table in enumerate(TABLES)}
     summary = summary.sort_values("table", key=lambda col: col.map(order)).reset_index(drop=True)
-    summary.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    safe_frame(summary).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     written.append(path)
     return written
 
@@ -1518,6 +1819,8 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
             column="close_date",
             dayfirst=spec.dayfirst,
             date_format=spec.date_format,
+            earliest=config.limits.date_min,
+            latest=config.limits.latest_date(),
         )
         stage = (
             normalise_stage(frame["stage"])
@@ -1549,7 +1852,7 @@ def _headers(path: Path, spec: InputSpec) -> list[str]:
         with open(path, encoding=encoding, newline="") as fh:
             head = fh.read(1 << 16).lstrip("\ufeff")
         delimiter = spec.delimiter or detect_delimiter(head)
-        row = next(csv.reader(head.splitlines()[:1], delimiter=delimiter), [])
+        row = _header_cells(head.splitlines()[0], delimiter) if head.strip() else []
         return [h.strip() for h in row]
     return list(read_file(path, sheet=spec.sheet).frame.columns)
 
@@ -1565,7 +1868,7 @@ def _read_columns(path: Path, spec: InputSpec, columns: list[str]) -> pd.DataFra
         delimiter = spec.delimiter or detect_delimiter(head)
         frame = pd.read_csv(
             path,
-            sep=delimiter,
+            sep=_pandas_sep(delimiter),
             encoding=encoding,
             dtype=str,
             keep_default_na=False,

@@ -340,6 +340,19 @@ def _cell_error(nb) -> str | None:
     return None
 
 
+def _timeout_error(nb, timeout: float | None) -> str | None:
+    """``"cell N (first line) ran longer than ..."`` for the cell the timeout interrupted."""
+    for index, cell in enumerate(nb.cells):
+        if any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
+            lines = [line for line in cell.get("source", "").splitlines() if line.strip()]
+            first = lines[0][:80] if lines else ""
+            return (
+                f"cell {index} ({first!r}) ran longer than the cell timeout of {timeout:g} s "
+                "(limits.cell_timeout_s in the config, or icp run --cell-timeout)"
+            )
+    return None
+
+
 def execute_notebook(
     name: str,
     *,
@@ -417,6 +430,7 @@ def _execute(
     started_at = _now()
     t0 = time.perf_counter()
     error: str | None = None
+    timed_out = False
     try:
         pm.execute_notebook(
             str(source),
@@ -435,8 +449,11 @@ def _execute(
         if not output.is_file():
             raise
         error = f"{type(exc).__name__}: {exc}"
+        timed_out = type(exc).__name__ == "CellTimeoutError"
 
     nb = nbformat.read(output, as_version=4)
+    if timed_out:
+        error = _timeout_error(nb, timeout) or error
     error = error or _cell_error(nb)
     kernel_s, execution_s = _timings(nb)
     render_s = None
@@ -552,6 +569,10 @@ _DRIFT_CHOICES = ("pairs", "ends", "none")
 
 class RunError(ValueError):
     """Run parameters that cannot work; raised before any kernel starts."""
+
+
+class RunLocked(RunError):
+    """Another process is running the same quarter into the same reports folder."""
 
 
 @dataclass
@@ -870,6 +891,55 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def quarter_lock(reports: Path, quarter: str):
+    """The lock one run of ``quarter`` holds while it writes and publishes (``.<quarter>.lock``)."""
+    from filelock import FileLock
+
+    return FileLock(str(Path(reports) / f".{quarter}.lock"))
+
+
+def restore_published(reports_dir: str | Path, quarters: list[str] | None = None) -> list[str]:
+    """Finish publishes that a killed process left halfway.
+
+    Publishing moves ``<quarter>`` aside to ``.<quarter>.previous`` and the new
+    folder into place. Killed between the two moves, only the ``.previous``
+    copy is left: it is moved back (the last good report). Killed after both,
+    a stale ``.previous`` is removed. Each quarter is touched only under its
+    lock, never while a live run of it publishes.
+
+    Returns
+    -------
+    list of str
+        What was done, one line per quarter.
+    """
+    reports = Path(reports_dir)
+    done = []
+    if not reports.is_dir():
+        return done
+    for previous in sorted(reports.glob(".*.previous")):
+        quarter = previous.name[1:].removesuffix(".previous")
+        if quarters is not None and quarter not in quarters:
+            continue
+        lock = quarter_lock(reports, quarter)
+        try:
+            lock.acquire(timeout=0)
+        except Exception:  # filelock.Timeout: a run of this quarter is publishing now
+            continue
+        try:
+            target = reports / quarter
+            if not previous.exists():
+                continue
+            if target.exists():
+                shutil.rmtree(previous, ignore_errors=True)
+                done.append(f"{quarter}: removed a stale .{quarter}.previous")
+            else:
+                os.replace(previous, target)
+                done.append(f"{quarter}: restored the last published report (a publish was interrupted)")
+        finally:
+            lock.release()
+    return done
+
+
 def _replace_dir(source: Path, target: Path) -> None:
     """Move ``source`` to ``target``, keeping the old ``target`` until the move succeeded."""
     (source / ".pid").unlink(missing_ok=True)
@@ -927,7 +997,7 @@ def run_quarter(
     html : bool
         Render each executed notebook to HTML.
     timeout : float, optional
-        Seconds one cell may run.
+        Seconds one cell may run; default ``limits.cell_timeout_s`` of the config.
     on_event : callable, optional
         Called as ``on_event(event, quarter, notebook, status)`` with ``event``
         ``"start"`` or ``"end"``, for progress displays.
@@ -940,11 +1010,67 @@ def run_quarter(
 
     quarter = str(Quarter.parse(quarter))
     config = load_config(config_path)
+    if timeout is None:
+        timeout = config.limits.cell_timeout_s
     reports = Path(reports_dir).resolve() if reports_dir else config.reports_path
     target = reports / quarter
     partial = reports / f".{quarter}.partial"
     failed_dir = reports / f"{quarter}.failed"
-    reports.mkdir(parents=True, exist_ok=True)
+    try:
+        reports.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"{reports}: the reports folder cannot be created ({exc.strerror})") from None
+    if not os.access(reports, os.W_OK | os.X_OK):
+        raise RunError(
+            f"{reports}: the reports folder is not writable; choose another with reports_dir "
+            "in the config or --reports-dir"
+        )
+    lock = quarter_lock(reports, quarter)
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunLocked(
+            f"{quarter} is being run by another process into {reports} (lock {lock.lock_file}); "
+            "wait for it to finish, then run again"
+        ) from None
+    try:
+        return _run_quarter_locked(
+            config,
+            quarter,
+            notebooks=notebooks,
+            notebooks_dir=notebooks_dir,
+            reports=reports,
+            target=target,
+            partial=partial,
+            failed_dir=failed_dir,
+            expected=expected,
+            html=html,
+            timeout=timeout,
+            on_event=on_event,
+        )
+    finally:
+        lock.release()
+
+
+def _run_quarter_locked(
+    config,
+    quarter: str,
+    *,
+    notebooks,
+    notebooks_dir,
+    reports: Path,
+    target: Path,
+    partial: Path,
+    failed_dir: Path,
+    expected,
+    html: bool,
+    timeout: float | None,
+    on_event,
+) -> QuarterResult:
+    """:func:`run_quarter` once the quarter's lock is held."""
+    recovered = restore_published(reports, [quarter])
     _claim(partial)
 
     started_at = _now()
@@ -1011,6 +1137,7 @@ def run_quarter(
         "notebooks": [_notebook_record(r) for r in results],
         "skipped": skipped,
         "not_applicable": not_applicable,
+        "recovered": recovered,
         "started_at": started_at,
         "finished_at": _now(),
         "duration_s": round(time.perf_counter() - t0, 3),
@@ -1112,6 +1239,8 @@ def run_drift(
     from .config import load_config
 
     config = load_config(config_path)
+    if timeout is None:
+        timeout = config.limits.cell_timeout_s
     reports = Path(reports_dir).resolve() if reports_dir else config.reports_path
     name = f"{from_quarter}_{to_quarter}"
     target = reports / "drift" / name

@@ -375,46 +375,132 @@ def _nullify(text: pd.Series) -> pd.Series:
 _THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+#: One separator followed by exactly three digits: 1.234 is 1.234 or 1234 (and 1,234 too).
+_AMBIGUOUS = r"[+-]?\d{1,3}[.,]\d{3}"
+#: Values that show the decimal point unambiguously (1,234.5; 12.5; 1,234,567) ...
+_DOT_DECIMAL = re.compile(r"^[+-]?\d{1,3}(,\d{3})+\.\d+$|^[+-]?\d*\.(\d{1,2}|\d{4,})$|^[+-]?\d{1,3}(,\d{3}){2,}$|^[+-]?\d{4,}\.\d+$")
+#: ... and the decimal comma (1.234,5; 12,5; 1.234.567).
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$|^[+-]?\d*,(\d{1,2}|\d{4,})$|^[+-]?\d{1,3}(\.\d{3}){2,}$|^[+-]?\d{4,},\d+$")
+#: Numbers larger than this are implausible in a CRM export (``limits.max_number``).
+MAX_NUMBER = 1e15
 
 
-def parse_numbers(series: pd.Series, *, column: str = "value") -> Parsed:
-    """Parse numbers; ``bad`` marks non-empty cells that are not a finite number."""
+def _read_with(messy: pd.Series, decimal: str) -> pd.Series:
+    if decimal == ",":
+        messy = messy.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        messy = messy.str.replace(",", "", regex=False)
+    return pd.to_numeric(messy, errors="coerce").astype("float64")
+
+
+def parse_numbers(
+    series: pd.Series,
+    *,
+    column: str = "value",
+    decimal: str | None = None,
+    max_number: float | None = MAX_NUMBER,
+) -> Parsed:
+    """Parse numbers; ``bad`` marks non-empty cells that are not a finite number.
+
+    The decimal separator is ``decimal`` when given, else decided per column
+    from the values that show it (``1,234.50``, ``12,5``); a value such as
+    ``1.234`` or ``€1,234`` that reads either way follows the column, or the
+    decimal point when the column does not tell, and the note says so.
+    Numbers beyond ``max_number`` in absolute value (typos, or values whose
+    sum overflows) are set aside as ``implausibly large``; infinities and
+    NaN written out are not numbers.
+    """
+    too_big = f"implausibly large {column}"
     if pd.api.types.is_bool_dtype(series.dtype):
         series = as_text(series)
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = pd.to_numeric(series, errors="coerce").astype("float64")
         bad = pd.Series(np.isinf(values.to_numpy()), index=series.index)
-        return Parsed(values.mask(bad), {f"non-numeric {column}": bad})
+        big = _too_big(values.mask(bad), max_number)
+        return Parsed(values.mask(bad | big), {f"non-numeric {column}": bad, too_big: big})
     text = _nullify(series)
     values = pd.to_numeric(text, errors="coerce").astype("float64")
+    note = None
     retry = text.notna() & values.isna()
+    # 1.234 and -1.234: only short numbers below 1,000 can be ambiguous; the text
+    # pattern is checked on those few cells, not on every amount
+    ambiguous_plain = pd.Series(False, index=text.index)
+    short = (values.abs() < 1000) & text.str.len().between(5, 6)
+    if short.any():
+        ambiguous_plain[short] = text[short].str.fullmatch(_AMBIGUOUS, na=False).to_numpy(bool)
+    messy = None
     if retry.any():
         # slow path only for the cells plain parsing could not read
         messy = text[retry].str.replace(r"[\s\u00a0\u202f'$€£¥]|(?i:usd|eur|gbp)", "", regex=True)
         messy = messy.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
-        thousands = messy.str.match(_THOUSANDS_COMMA)
-        european = messy.str.match(_THOUSANDS_DOT)
-        decimal = messy.str.match(_DECIMAL_COMMA) & ~thousands
-        messy = messy.where(~thousands, messy.str.replace(",", "", regex=False))
-        messy = messy.where(
-            ~european, messy.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        )
-        messy = messy.where(~decimal, messy.str.replace(",", ".", regex=False))
-        values.loc[retry] = pd.to_numeric(messy, errors="coerce").astype("float64")
+    ambiguous_messy = messy.str.fullmatch(_AMBIGUOUS, na=False) if messy is not None else None
+    n_ambiguous = int(ambiguous_plain.sum()) + (int(ambiguous_messy.sum()) if messy is not None else 0)
+    chosen = decimal
+    if chosen is None and n_ambiguous:
+        plain_dot = values.notna() & text.str.contains(".", regex=False).fillna(False)
+        dot = bool((plain_dot & ~ambiguous_plain).any())
+        comma = False
+        if messy is not None:
+            dot = dot or bool(messy.str.match(_DOT_DECIMAL).any())
+            comma = bool(messy.str.match(_COMMA_DECIMAL).any())
+        chosen = "." if dot and not comma else "," if comma and not dot else None
+        examples = pd.concat(
+            [text[ambiguous_plain], text[retry][ambiguous_messy] if messy is not None else text[:0]]
+        ).drop_duplicates().head(3)
+        shown = ", ".join(repr(v) for v in examples)
+        if chosen is None:
+            why = (
+                "the column uses both separators elsewhere" if dot and comma else "no other value tells"
+            )
+            note = (
+                f"{n_ambiguous:,} value(s) such as {shown} could use '.' or ',' as the decimal "
+                f"separator and {why}; read with '.' as the decimal separator (1.234 = 1.234, "
+                "1,234 = 1234). Set decimal_separator for this input if that is wrong"
+            )
+        else:
+            word = "decimal point" if chosen == "." else "decimal comma"
+            note = (
+                f"{n_ambiguous:,} value(s) such as {shown} could use '.' or ',' as the decimal "
+                f"separator; read with the {word}, as the column's other values use it (set "
+                "decimal_separator for this input to change it)"
+            )
+    if chosen == "," and ambiguous_plain.any():
+        values.loc[ambiguous_plain] = _read_with(text[ambiguous_plain], ",")
+    if messy is not None:
+        if chosen is not None:
+            values.loc[retry] = _read_with(messy, chosen)
+        else:
+            thousands = messy.str.match(_THOUSANDS_COMMA)
+            european = messy.str.match(_THOUSANDS_DOT) & ~ambiguous_messy
+            decimal_comma = messy.str.match(_DECIMAL_COMMA) & ~thousands
+            messy = messy.where(~thousands, messy.str.replace(",", "", regex=False))
+            messy = messy.where(
+                ~european,
+                messy.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+            )
+            messy = messy.where(~decimal_comma, messy.str.replace(",", ".", regex=False))
+            values.loc[retry] = pd.to_numeric(messy, errors="coerce").astype("float64")
     values = values.mask(np.isinf(values))
     bad = text.notna() & values.isna()
-    return Parsed(values, {f"non-numeric {column}": bad})
+    big = _too_big(values, max_number)
+    return Parsed(values.mask(big), {f"non-numeric {column}": bad, too_big: big}, note)
 
 
-def parse_integers(series: pd.Series, *, column: str = "value") -> Parsed:
+def _too_big(values: pd.Series, max_number: float | None) -> pd.Series:
+    if max_number is None:
+        return pd.Series(False, index=values.index)
+    return (values.abs() > max_number).fillna(False)
+
+
+def parse_integers(series: pd.Series, *, column: str = "value", **options) -> Parsed:
     """Parse whole numbers into nullable ``Int64``; fractions are marked bad."""
-    parsed = parse_numbers(series, column=column)
+    parsed = parse_numbers(series, column=column, **options)
     values = parsed.values
     fraction = values.notna() & (values != np.floor(values))
     too_big = values.abs() >= 2**53
     values = values.mask(fraction | too_big)
     problems = {**parsed.problems, f"not a whole number in {column}": fraction | too_big}
-    return Parsed(values.astype("Int64"), problems)
+    return Parsed(values.astype("Int64"), problems, parsed.note)
 
 
 # --------------------------------------------------------------------------- dates
@@ -514,6 +600,8 @@ def parse_datetimes(
     column: str = "value",
     dayfirst: bool | None = None,
     date_format: str | None = None,
+    earliest=None,
+    latest=None,
 ) -> Parsed:
     """Parse dates and datetimes with an explicit, documented strategy.
 
@@ -524,8 +612,25 @@ def parse_datetimes(
     then as numeric day/month/year or month/day/year (one order per column,
     see :func:`_numeric_dates`), then with month names (``31 Mar 2024``,
     ``Mar 31, 2024``, ``31-Mar-24``). The time of day is kept. Dates outside
-    1678-2261 (pandas' nanosecond range; in practice typos) are marked bad.
+    1678-2261 (pandas' nanosecond range; in practice typos) are marked bad;
+    dates before ``earliest`` or after ``latest`` (the config's plausible
+    range, ``limits.date_min``/``date_max``) are marked ``implausible``.
     """
+    parsed = _parse_datetimes(series, column=column, dayfirst=dayfirst, date_format=date_format)
+    if earliest is None and latest is None:
+        return parsed
+    values = parsed.values
+    low = pd.Timestamp(earliest) if earliest is not None else _DATE_MIN
+    high = pd.Timestamp(latest) + pd.Timedelta(days=1) if latest is not None else _DATE_MAX
+    outside = (values.notna() & ((values < low) | (values >= high))).fillna(False)
+    if not outside.any():
+        return parsed
+    shown_high = pd.Timestamp(latest).date() if latest is not None else high.date()
+    reason = f"implausible {column} (before {low.date()} or after {shown_high})"
+    return Parsed(values.mask(outside), {**parsed.problems, reason: outside}, parsed.note)
+
+
+def _parse_datetimes(series, *, column, dayfirst, date_format) -> Parsed:
     reason = f"unparseable {column}"
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series
@@ -656,8 +761,16 @@ def parse_column(
     aliases: dict[str, str] | None = None,
     dayfirst: bool | None = None,
     date_format: str | None = None,
+    decimal: str | None = None,
+    max_number: float | None = MAX_NUMBER,
+    earliest=None,
+    latest=None,
 ) -> Parsed:
-    """Parse one canonical column according to its kind."""
+    """Parse one canonical column according to its kind.
+
+    ``decimal`` and ``max_number`` go to :func:`parse_numbers`, ``earliest``
+    and ``latest`` (the plausible date range) to :func:`parse_datetimes`.
+    """
     name, kind = spec.name, spec.kind
     if kind == "category":
         return Parsed(map_distinct(series, lambda cells: apply_aliases(clean_text(cells), aliases)))
@@ -668,11 +781,18 @@ def parse_column(
             map_distinct(series, lambda cells: normalise_stage(apply_aliases(clean_text(cells), aliases)))
         )
     if kind == "number":
-        return parse_numbers(series, column=name)
+        return parse_numbers(series, column=name, decimal=decimal, max_number=max_number)
     if kind == "int":
-        return parse_integers(series, column=name)
+        return parse_integers(series, column=name, decimal=decimal, max_number=max_number)
     if kind == "datetime":
-        return parse_datetimes(series, column=name, dayfirst=dayfirst, date_format=date_format)
+        return parse_datetimes(
+            series,
+            column=name,
+            dayfirst=dayfirst,
+            date_format=date_format,
+            earliest=earliest,
+            latest=latest,
+        )
     if kind == "bool":
         return parse_booleans(series, column=name)
     if kind == "list":

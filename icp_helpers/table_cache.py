@@ -56,7 +56,18 @@ KEEP_PER_TABLE = 2
 #: Bumped when the layout of an entry changes.
 FORMAT = 2
 
-_CODE_FILES = ("loaders.py", "schema.py", "frames.py", "config.py", "table_cache.py")
+_CODE_FILES = (
+    "loaders.py",
+    "schema.py",
+    "frames.py",
+    "config.py",
+    "table_cache.py",
+    "csv_records.py",
+    "expressions.py",
+    "limits.py",
+    "regexes.py",
+    "formulas.py",
+)
 
 
 @cache

@@ -28,7 +28,8 @@ import unicodedata
 from pathlib import Path
 
 import pandas as pd
-import yaml
+
+from .limits import YamlError, load_yaml
 
 __all__ = [
     "QUESTION_KEYS",
@@ -112,9 +113,9 @@ def _front_matter(text: str, path: Path) -> tuple[dict, str, int]:
     if not match:
         return {}, text, 1
     try:
-        header = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise TranscriptError(f"{path}: the front matter is not valid YAML: {exc}") from None
+        header = load_yaml(match.group(1), source=f"{path} (front matter)") or {}
+    except YamlError as exc:
+        raise TranscriptError(str(exc)) from None
     if not isinstance(header, dict):
         raise TranscriptError(f"{path}: the front matter must be `key: value` lines")
     return header, text[match.end() :], text[: match.end()].count("\n") + 1

@@ -245,8 +245,8 @@ def test_broken_regex_is_reported_at_fit_with_code_and_pattern():
         coder.fit()
     message = str(info.value)
     assert "'pain:broken'" in message and "(late|slow" in message and "not a valid regular expression" in message
-    assert "'pain:slow'" in message and "exponential" in message
     assert "pain:ok" not in message
+    assert "pain:slow" not in message  # nested repeats run in linear time with RE2
 
 
 def test_codebook_shape_problems_are_named():

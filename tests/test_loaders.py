@@ -358,7 +358,7 @@ def test_missing_required_column_names_file_column_and_close_header(tmp_path):
         (b"\x00\x01\x02\x03binary\x00\xff\xfe\x00\x00\x10" * 20, "not a text file"),
         (b"PK\x03\x04 not really a workbook", "cannot be opened as an Excel workbook"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old excel", "old Excel .xls workbook"),
-        (b'deal_id,account_id,close_date,amount\nD1,A1,"2024-01-05,1\n', "cannot be read as CSV"),
+        (b'deal_id,account_id,close_date,amount\nD1,A1,"2024-01-05,1\n', "line 2 opens a quoted cell"),
     ],
 )
 def test_unreadable_file_names_the_file(tmp_path, content, expected):

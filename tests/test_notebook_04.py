@@ -129,3 +129,9 @@ def test_card_opens_in_chromium_clean_with_every_trait_label(sample_run, selecti
     recorded = json.loads((sample_run / "step4.json").read_text(encoding="utf-8"))["browser"]
     assert recorded["ok"] and recorded["screenshot"] == "card.png"
     assert (sample_run / "card.png").stat().st_size > 10_000
+
+
+def test_every_table_step_4_loads_has_its_quarantine_and_summary_row(sample_run):
+    assert (sample_run / "quarantine" / "prospects.csv").is_file()
+    summary = pd.read_csv(sample_run / "quarantine" / "summary.csv", dtype=str)
+    assert {"prospects", "leads", "activities"} <= set(summary["table"])
