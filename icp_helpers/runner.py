@@ -1048,6 +1048,7 @@ def run_quarter(
             expected=expected,
             html=html,
             timeout=timeout,
+            incomplete=incomplete,
             on_event=on_event,
         )
     finally:
@@ -1067,6 +1068,7 @@ def _run_quarter_locked(
     expected,
     html: bool,
     timeout: float | None,
+    incomplete: bool,
     on_event,
 ) -> QuarterResult:
     """:func:`run_quarter` once the quarter's lock is held."""
