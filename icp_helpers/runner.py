@@ -341,16 +341,24 @@ def _cell_error(nb) -> str | None:
 
 
 def _timeout_error(nb, timeout: float | None) -> str | None:
-    """``"cell N (first line) ran longer than ..."`` for the cell the timeout interrupted."""
-    for index, cell in enumerate(nb.cells):
-        if any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
-            lines = [line for line in cell.get("source", "").splitlines() if line.strip()]
-            first = lines[0][:80] if lines else ""
-            return (
-                f"cell {index} ({first!r}) ran longer than the cell timeout of {timeout:g} s "
-                "(limits.cell_timeout_s in the config, or icp run --cell-timeout)"
-            )
-    return None
+    """``"cell N (first line) ran longer than ..."`` for the cell the timeout stopped.
+
+    That is the last cell that started: the runner's kernel manager sends no
+    interrupt on shutdown, so the cell need not hold a KeyboardInterrupt output.
+    """
+    started = [
+        index for index, cell in enumerate(nb.cells)
+        if cell.get("cell_type") == "code" and cell.get("execution_count") is not None
+    ]
+    if not started:
+        return None
+    index = started[-1]
+    lines = [line for line in nb.cells[index].get("source", "").splitlines() if line.strip()]
+    first = lines[0][:80] if lines else ""
+    return (
+        f"cell {index} ({first!r}) ran longer than the cell timeout of {timeout:g} s "
+        "(limits.cell_timeout_s in the config, or icp run --cell-timeout)"
+    )
 
 
 def execute_notebook(
