@@ -37,14 +37,15 @@ from .personas import (
     BEHAVIOUR_COLUMNS,
     CODE_PREFIXES,
     NO_EVIDENCE,
-    PERSONA_FIELDS,
     code_label,
     code_mentions,
     field,
     format_value,
     hour_text,
     level_counts,
+    persona_fields,
 )
+from .wording import behaviour_label, profile_kind, words
 
 __all__ = [
     "TemplateSecurityError",
@@ -352,7 +353,7 @@ def _names(accounts: pd.DataFrame | None) -> Mapping:
 _MINOR_BEHAVIOUR = {"spend_min", "spend_max", "won_value", "preferred_hour"}
 
 
-def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
+def _buying(features: pd.DataFrame, best_ids: set, kind: str = "b2b") -> list[dict]:
     """Best customers' median behaviour next to the rest's, from ``features.parquet``."""
     is_best = isin(features["account_id"], best_ids)
     items = []
@@ -368,7 +369,7 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
         items.append(
             {
                 "attribute": column,
-                "label": label,
+                "label": behaviour_label(column, label, kind),
                 "minor": column in _MINOR_BEHAVIOUR,
                 "best": best_median,
                 "rest": rest_median,
@@ -394,7 +395,7 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
         items.append(
             {
                 "attribute": column,
-                "label": label,
+                "label": behaviour_label(column, label, kind),
                 "minor": column in _MINOR_BEHAVIOUR,
                 "best": str(counts.index[0]),
                 "rest": rest_top,
@@ -473,7 +474,24 @@ def _short(value: Any, limit: int = _MAX_NAME) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int) -> list[dict]:
+#: Who-columns shown beside an example customer, in order of preference, per profile kind.
+_EXAMPLE_COLUMNS = {
+    "b2b": (("industry", "Industry"), ("country", "Country")),
+    "b2c": (("age_band", "Age"), ("gender", "Gender"), ("income_band", "Income"),
+            ("marital_status", "Marital status"), ("country", "Country"), ("city", "City")),
+}
+
+
+def _example_columns(features: pd.DataFrame, kind: str) -> list[dict]:
+    """The two or three who-columns the example customers table shows."""
+    if kind != "b2c":
+        return [{"key": k, "heading": h} for k, h in _EXAMPLE_COLUMNS["b2b"]]
+    present = [(k, h) for k, h in _EXAMPLE_COLUMNS["b2c"] if k in features and features[k].notna().any()]
+    return [{"key": k, "heading": h} for k, h in present[:3]]
+
+
+def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int,
+              *, features: pd.DataFrame | None = None, columns: list[dict] | None = None) -> list[dict]:
     if scored is None or scored.empty or "fit_score" not in scored:
         return []
     pool = scored[isin(scored["account_id"], best_ids)] if best_ids else scored
@@ -505,6 +523,15 @@ def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit:
                 "matched": [str(m) for m in (matched if matched is not None else [])],
             }
         )
+    if features is not None and columns and items:
+        extra = [c["key"] for c in columns if c["key"] in features and c["key"] not in ("industry", "country")]
+        if extra:
+            lookup = features.set_index("account_id")[extra]
+            for item in items:
+                if item["account_id"] in lookup.index:
+                    row = lookup.loc[item["account_id"]]
+                    for key in extra:
+                        item[key] = None if _is_missing(row[key]) else str(row[key])
     return items
 
 
@@ -617,6 +644,8 @@ def build_card_context(
 
     best_ids = set(best.loc[best["is_best"].fillna(False).astype(bool), "account_id"])
     names = _names(accounts if accounts is not None else features)
+    kind = profile_kind(config, columns=features.columns)
+    example_columns = _example_columns(features, kind)
     artifacts = {
         "selection.json": len(selected_traits(selection)),
         "features.parquet": len(features),
@@ -672,18 +701,23 @@ def build_card_context(
         "insufficient": field(insufficient, source="selection.json"),
         "pains": field(mentions(CODE_PREFIXES["pain_point"]), source="coded_answers.parquet"),
         "needs": field(mentions(CODE_PREFIXES["need_met"]), source="coded_answers.parquet"),
-        "buying": field(_buying(features, best_ids), source="features.parquet, best_customers.parquet"),
+        "buying": field(_buying(features, best_ids, kind), source="features.parquet, best_customers.parquet"),
         "behaviour_traits": field(_behaviour_traits(selection, max_items), source="selection.json"),
         "channels": field(mentions(CODE_PREFIXES["discovery_channel"]), source="coded_answers.parquet"),
         "examples": field(
-            _examples(scored_accounts, best_ids, names, max_items), source="scored_accounts.csv"
+            _examples(scored_accounts, best_ids, names, max_items, features=features,
+                      columns=example_columns),
+            source="scored_accounts.csv",
         ),
         "disqualifiers": field(
             _disqualifiers(negative, selection, max_items), source="negative_icp.parquet"
         ),
         "weaker_fit": field(_weaker_fit(selection, max_items), source="selection.json"),
         "personas": [_distinct_items(p) for p in personas or []],
-        "persona_fields": dict(PERSONA_FIELDS),
+        "persona_fields": persona_fields(kind),
+        "profile_kind": kind,
+        "words": words(kind),
+        "example_columns": example_columns,
         "provenance": _provenance(folder, config, quarter, artifacts, today or dt.date.today()),
     }
 

@@ -58,6 +58,7 @@ from .schema import (
     TEXT_DTYPE,
     ColumnSpec,
     Parsed,
+    accounts_spec,
     apply_aliases,
     as_text,
     clean_text,
@@ -807,6 +808,7 @@ class _Table:
     def __init__(self, table: str):
         self.table = table
         self.spec = TABLE_SPECS[table]
+        self.kind: str | None = None
         self.parts: list[pd.DataFrame] = []
         self.origins: list[pd.DataFrame] = []
         self.units: dict[str, str] = {}
@@ -865,6 +867,8 @@ def _read_parts(config: ProjectConfig, table: str, spec: InputSpec, work: _Table
         mapping, unmatched = column_mapping(
             list(raw.frame.columns), table=table, columns=spec.columns, preset=preset, source=name
         )
+        if table == "accounts":
+            mapping = _consumer_mapping(config, spec, work, list(raw.frame.columns), mapping, provided)
         frame = raw.frame.rename(columns=mapping)
         if spec.distinct:
             keep = set(mapping.values()) | set(work.spec.names) | set(spec.columns.values())
@@ -896,6 +900,43 @@ def _read_parts(config: ProjectConfig, table: str, spec: InputSpec, work: _Table
         work.origins.append(
             pd.DataFrame({"source_file": name, "source_row": raw.rows}, index=frame.index)
         )
+
+
+def _consumer_mapping(
+    config: ProjectConfig, spec: InputSpec, work: _Table, headers: list[str], mapping: dict, provided: set
+) -> dict:
+    """Decide the accounts' profile kind and, for consumers, map demographic headers.
+
+    ``profile.kind`` decides; without it, accounts with neither ``industry``
+    nor ``employees`` (after mapping, ``derive`` and ``defaults``) are
+    consumers. Consumers need only ``account_id``; headers that spell a
+    demographic column (``Year_Birth`` -> ``birth_year``, ``Sex`` ->
+    ``gender``, see :data:`icp_helpers.demographics.HEADER_SYNONYMS`) are
+    mapped unless the config maps them otherwise.
+    """
+    from .demographics import HEADER_SYNONYMS
+    from .wording import infer_kind
+
+    names = {mapping.get(h, h) for h in headers} | provided
+    kind = config.profile.kind or infer_kind(names)
+    work.kind = kind
+    if kind != "b2c":
+        return mapping
+    work.spec = accounts_spec("b2c")
+    out = dict(mapping)
+    taken = set(out.values()) | {h for h in headers if h not in out}
+    canonical = set(work.spec.names)
+    for header in headers:
+        if header in out or header in canonical:
+            continue
+        snake = _snake(header)
+        target = snake if snake in canonical else next(
+            (c for c, words in HEADER_SYNONYMS.items() if snake in words), None
+        )
+        if target and target not in taken and target not in provided:
+            out[header] = target
+            taken.add(target)
+    return out
 
 
 def _missing_message(name, table, missing, headers, spec: InputSpec, unmatched) -> str:
@@ -1200,7 +1241,8 @@ def _reasons(work: _Table, index: pd.Index) -> pd.Series:
 
 def _pandera_problems(frame: pd.DataFrame, work: _Table, account_ids) -> None:
     schema = table_schema(
-        work.table, columns=list(frame.columns), account_ids=account_ids, unique=False
+        work.table, columns=list(frame.columns), account_ids=account_ids, unique=False,
+        spec=work.spec,
     )
     try:
         # inplace: nothing is coerced, so pandera's defensive copy of the frame is pure cost
@@ -1390,6 +1432,8 @@ def load_table(
         "reasons": dict(counts.most_common()),
         "warnings": list(work.warnings),
     }
+    if work.kind:
+        summary["profile_kind"] = work.kind
     return LoadedTable(frame=out, quarantine=quarantine, summary=summary)
 
 
@@ -1791,6 +1835,10 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
     """
     if not isinstance(config, ProjectConfig):
         config = load_config(config)
+    if config.is_snapshot:
+        from .snapshot import snapshot_quarter
+
+        return snapshot_quarter(load_table(config, "accounts").frame, config.snapshot)
     spec = config.inputs.get("deals")
     if spec is None:
         raise ConfigError(
