@@ -328,8 +328,8 @@ def selected_traits(selection: Mapping[str, Any]) -> list[dict]:
     out = []
     for item in [*who, *why]:
         entry = _trait_entry(item)
-        entry["evidence_type"] = "why" if entry["kind"] == "code" else "who"
-        entry["scored"] = entry["evidence_type"] == "who" and entry["points"] is not None
+        entry["evidence_type"] = {"code": "why", "behaviour": "behaviour"}.get(entry["kind"], "who")
+        entry["scored"] = entry["evidence_type"] != "why" and entry["points"] is not None
         out.append(entry)
     return out[:10]
 
@@ -353,7 +353,7 @@ def _names(accounts: pd.DataFrame | None) -> Mapping:
 _MINOR_BEHAVIOUR = {"spend_min", "spend_max", "won_value", "preferred_hour"}
 
 
-def _buying(features: pd.DataFrame, best_ids: set, kind: str = "b2b") -> list[dict]:
+def _buying(features: pd.DataFrame, best_ids: set, profile: str = "b2b") -> list[dict]:
     """Best customers' median behaviour next to the rest's, from ``features.parquet``."""
     is_best = isin(features["account_id"], best_ids)
     items = []
@@ -369,7 +369,7 @@ def _buying(features: pd.DataFrame, best_ids: set, kind: str = "b2b") -> list[di
         items.append(
             {
                 "attribute": column,
-                "label": behaviour_label(column, label, kind),
+                "label": behaviour_label(column, label, profile),
                 "minor": column in _MINOR_BEHAVIOUR,
                 "best": best_median,
                 "rest": rest_median,
@@ -395,7 +395,7 @@ def _buying(features: pd.DataFrame, best_ids: set, kind: str = "b2b") -> list[di
         items.append(
             {
                 "attribute": column,
-                "label": behaviour_label(column, label, kind),
+                "label": behaviour_label(column, label, profile),
                 "minor": column in _MINOR_BEHAVIOUR,
                 "best": str(counts.index[0]),
                 "rest": rest_top,
@@ -451,9 +451,15 @@ def _weaker_fit(selection: Mapping, limit: int) -> list[dict]:
 
 
 def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
-    """Buying-behaviour traits that mark the best customers (shown, never scored)."""
+    """Buying-behaviour traits that mark the best customers (shown, never scored).
+
+    Those selected and scored (``traits.score_behaviour``) are among the
+    priority traits already, and are not repeated here as "not scored".
+    """
     items = []
-    for row in list(selection.get("buying_behaviour") or [])[:limit]:
+    scored = {str(t.get("id")) for t in selection.get("selected") or []}
+    rows = [r for r in selection.get("buying_behaviour") or [] if str(r.get("id")) not in scored]
+    for row in rows[:limit]:
         items.append(
             {
                 "id": str(row.get("id")),
