@@ -663,7 +663,8 @@ def build_card_context(
         artifacts["negative_icp.parquet"] = len(negative)
 
     def mentions(prefix: str) -> list[dict]:
-        return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items)
+        return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items,
+                             noun=words(kind)["accounts"])
 
     why = []  # the selected interview codes, each with a quote of a best customer when there is one
     for item in selection.get("why_traits") or []:

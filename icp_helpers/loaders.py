@@ -1801,6 +1801,13 @@ def print_summary(project: Project, *, console) -> None:
         for column, n in s["filled_defaults"].items():
             grid.add_row(escape(f"  default {column} = {spec.defaults.get(column)!r}"), f"{n:,}")
         console.print(grid)
+        if s.get("profile_kind"):
+            kind = s["profile_kind"]
+            how = "profile.kind" if project.config.profile.kind else "inferred from the columns"
+            console.print(
+                f"  profile: {'consumers (b2c): customers and demographics' if kind == 'b2c' else 'companies (b2b): accounts and firmographics'} ({how})",
+                highlight=False,
+            )
         for warning in s["warnings"]:
             console.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False)
     total = sum(t.summary["rows_quarantined"] for t in project.tables.values())

@@ -191,6 +191,7 @@ def code_mentions(
     accounts: Iterable | None = None,
     preferred: Iterable | None = None,
     limit: int = 3,
+    noun: str = "accounts",
 ) -> list[dict]:
     """The most mentioned codes of a dimension among some accounts, each with a quote.
 
@@ -207,6 +208,8 @@ def code_mentions(
         Accounts whose answers are quoted first (the best customers).
     limit : int
         Codes to return.
+    noun : str
+        What the counts are of, in the statement's basis (``customers`` for consumers).
 
     Returns
     -------
@@ -243,7 +246,7 @@ def code_mentions(
                 "quote": None if row is None else _quote(row["answer"]),
                 "quote_account": None if row is None else str(row["account_id"]),
                 "quote_interview": None if row is None else str(row.get("interview_id", "")),
-                **_said(label, f"{n} of {interviewed} interviewed accounts"),
+                **_said(label, f"{n} of {interviewed} interviewed {noun}"),
             }
         )
     return out
@@ -492,7 +495,8 @@ def _persona(
         preferred = coded["account_id"][isin(coded["account_id"], best_ids)]
 
     def codes(*prefixes: str) -> list[dict]:
-        return code_mentions(coded, prefix=prefixes, preferred=preferred, limit=limit)
+        return code_mentions(coded, prefix=prefixes, preferred=preferred, limit=limit,
+                             noun=words(profile)["accounts"])
 
     prefix = CODE_PREFIXES
     needs = codes(prefix["need_met"]) + _preferences(members)
