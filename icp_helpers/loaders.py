@@ -809,6 +809,7 @@ class _Table:
         self.table = table
         self.spec = TABLE_SPECS[table]
         self.kind: str | None = None
+        self.guessed: dict[str, str] = {}  # demographic column -> the header its name suggested
         self.parts: list[pd.DataFrame] = []
         self.origins: list[pd.DataFrame] = []
         self.units: dict[str, str] = {}
@@ -936,6 +937,7 @@ def _consumer_mapping(
         if target and target not in taken and target not in provided:
             out[header] = target
             taken.add(target)
+            work.guessed[target] = header
     return out
 
 
@@ -1020,6 +1022,15 @@ def _parse_canonical(
     bad = parsed.bad
     if bad.any():
         usable = int(parsed.values.notna().sum())
+        if usable == 0 and column.name in work.guessed:
+            # a header that only looked like a demographic column (Kids: yes/no): keep it as it is
+            header = work.guessed.pop(column.name)
+            frame[header] = frame.pop(column.name)
+            work.warnings.append(
+                f"{work.table}.{header}: read as {column.name} by its name, but no value is "
+                f"{_EXPECTED.get(column.kind, column.kind).format(table=work.table)}; kept as {header!r}"
+            )
+            return
         if usable == 0 and not _implausible_only(parsed):
             origin_name = work.back.get(column.name)
             source = f" (from {origin_name!r})" if origin_name else ""

@@ -103,3 +103,15 @@ def test_wording_follows_the_kind():
     assert words("b2b")["accounts"] == "accounts" and words("b2b")["who"] == "firmographic"
     assert behaviour_label("won_value", "won value in the window", "b2c") == "total spend"
     assert behaviour_label("won_value", "won value in the window", "b2b") == "won value in the window"
+
+
+def test_a_header_that_only_looks_demographic_is_kept_as_it_is(tmp_path):
+    config = _project(tmp_path, """
+        id,Kids,Gender
+        1,yes,F
+        2,no,M
+    """)
+    loaded = load_table(config, "accounts")
+    assert "children" not in loaded.frame and loaded.frame["Kids"].tolist() == ["yes", "no"]
+    assert any("Kids: read as children by its name" in w for w in loaded.summary["warnings"])
+    assert loaded.summary["rows_quarantined"] == 0
