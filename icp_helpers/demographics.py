@@ -11,7 +11,9 @@ the raw columns into the bands a profile reads:
   bands :data:`AGE_BANDS`);
 * ``income`` -> ``income_band`` (``low``, ``mid``, ``high``: the thirds of
   the customers' incomes, with the edges in :attr:`attrs`);
-* ``children`` -> ``has_children``;
+* ``children`` -> ``has_children``; yes/no flags of a partner, dependents
+  or a senior citizen (``Partner``, ``Dependents``, ``SeniorCitizen``) are
+  read as ``has_partner``, ``has_dependents`` and ``senior``;
 * marital status spelled many ways -> ``single``, ``couple``, ``divorced``,
   ``widowed``, other values kept as written.
 
@@ -56,6 +58,9 @@ DEMOGRAPHIC_KINDS = {
     "education": "category",
     "children": "int",
     "household_size": "int",
+    "has_partner": "bool",
+    "has_dependents": "bool",
+    "senior": "bool",
     "occupation": "category",
     "city": "category",
     "region": "category",
@@ -68,7 +73,7 @@ DEMOGRAPHIC_COLUMNS = (*DEMOGRAPHIC_KINDS, "age_band", "income_band", "has_child
 #: categories and bands, not raw numbers; places are left to the trait
 #: selection, since a company's country is a firmographic too.
 DEMOGRAPHIC_BANDS = ("age_band", "gender", "income_band", "marital_status", "education",
-                     "has_children", "occupation")
+                     "has_children", "has_partner", "has_dependents", "senior", "occupation")
 
 #: Export headers (compared in snake case) that mean a demographic column.
 HEADER_SYNONYMS = {
@@ -80,6 +85,9 @@ HEADER_SYNONYMS = {
     "household_size": ("household", "hh_size", "household_members"),
     "education": ("education_level", "degree"),
     "occupation": ("job", "profession"),
+    "has_partner": ("partner", "with_partner"),
+    "has_dependents": ("dependents", "has_dependants", "dependants"),
+    "senior": ("senior_citizen", "seniorcitizen", "is_senior"),
 }
 
 #: Standard age bands: (label, lower bound inclusive, upper bound exclusive).
@@ -203,6 +211,12 @@ def add_demographics(frame: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFram
 _LEVEL_WORDS = {
     ("has_children", "True"): "with children",
     ("has_children", "False"): "no children",
+    ("has_partner", "True"): "with a partner",
+    ("has_partner", "False"): "no partner",
+    ("has_dependents", "True"): "with dependents",
+    ("has_dependents", "False"): "no dependents",
+    ("senior", "True"): "seniors",
+    ("senior", "False"): "under 65",
     ("income_band", "low"): "lower income",
     ("income_band", "mid"): "mid income",
     ("income_band", "high"): "high income",

@@ -92,7 +92,8 @@ _FIRMOGRAPHIC_COLUMNS = (
     "city",
 )
 #: What a consumer's stage of life is read from, in order.
-_LIFE_STAGE_COLUMNS = ("age_band", "marital_status", "has_children", "children", "household_size", "occupation")
+_LIFE_STAGE_COLUMNS = ("age_band", "marital_status", "has_children", "senior", "has_partner", "has_dependents",
+                       "children", "household_size", "occupation")
 
 #: Per-account behaviour columns of ``features.parquet`` summarised by their
 #: median: (column, label, format).
@@ -297,7 +298,7 @@ def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None, noun: 
         top = _share_text(counts, n, 1)[0]
         if top["share"] < MIN_LEVEL_SHARE:
             continue
-        if column in _LIFE_STAGE_COLUMNS[:3] and column not in ("age_band",):
+        if column in _LIFE_STAGE_COLUMNS[1:6]:
             continue  # told under the life stage
         nice = column.replace("_band", "").replace("_", " ")
         items.append(

@@ -172,6 +172,8 @@ _BEHAVIOUR_PREFIXES = ("avg_", "preferred_", "recency", "tenure", "lost_", "n_",
 _BEHAVIOUR_SUFFIXES = ("_share", "_days", "_count")
 #: Demographic columns whose levels read as phrases ("no children", "couples").
 _DEMOGRAPHIC_LEVEL_WORDS = ("children", "marital_status", "income_band", "has_children")
+#: Demographic yes/no flags, labelled as phrases ("with a partner", "seniors").
+_DEMOGRAPHIC_FLAG_WORDS = ("has_children", "has_partner", "has_dependents", "senior")
 _QUARTILE_NAMES = {
     "Q1": "lowest quarter",
     "Q2": "second quarter",
@@ -540,9 +542,8 @@ def candidate_traits(
             continue  # quantile bands are rebuilt from the raw number
         if _is_flag(series):
             if series.fillna(False).astype(bool).sum() >= min_count:
-                traits.append(
-                    TraitDef(id=column, label=_humanise(column), kind=kind, column=column, op="flag")
-                )
+                label = describe_level(column, True) if column in _DEMOGRAPHIC_FLAG_WORDS else _humanise(column)
+                traits.append(TraitDef(id=column, label=label, kind=kind, column=column, op="flag"))
             continue
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
             continue

@@ -115,3 +115,20 @@ def test_a_header_that_only_looks_demographic_is_kept_as_it_is(tmp_path):
     assert "children" not in loaded.frame and loaded.frame["Kids"].tolist() == ["yes", "no"]
     assert any("Kids: read as children by its name" in w for w in loaded.summary["warnings"])
     assert loaded.summary["rows_quarantined"] == 0
+
+
+def test_partner_dependents_and_senior_flags_are_demographics(tmp_path):
+    config = _project(tmp_path, """
+        id,gender,SeniorCitizen,Partner,Dependents,tenure
+        1,Female,0,Yes,No,12
+        2,Male,1,No,No,30
+        3,Female,0,Yes,Yes,2
+    """)
+    frame = load_table(config, "accounts").frame
+    assert frame["senior"].tolist() == [False, True, False]
+    assert frame["has_partner"].tolist() == [True, False, True]
+    assert frame["has_dependents"].tolist() == [False, False, True]
+    features = pd.concat([frame] * 5, ignore_index=True).assign(account_id=lambda f: [f"c{i}" for i in range(15)])
+    traits = {t.id: t for t in candidate_traits(features, min_count=3)}
+    assert traits["has_partner"].label == "with a partner" and traits["has_partner"].kind == "firmographic"
+    assert traits["senior"].label == "seniors" and traits["has_dependents"].kind == "firmographic"
