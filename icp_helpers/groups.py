@@ -548,9 +548,7 @@ def _setting_apart(profile: pd.Series, group_shares: pd.DataFrame, overall: dict
                 phrase = _plural(level)
             elif column == "employees_band":
                 phrase = _SIZE_WORDS.get(level, f"{level} employees")
-            elif column in ("preferred_weekday",):
-                phrase = f"{level} buyers"
-            elif column in ("preferred_daypart",):
+            elif column in ("preferred_weekday", "preferred_daypart"):
                 phrase = f"{level} buyers"
             if phrase.lower() not in skip.lower():
                 found.append((lift, phrase))
@@ -578,16 +576,13 @@ def _distinct_labels(labels: dict[int, str], apart: dict[int, list[str]], *, nou
 
     A bare noun ("accounts", "customers") is never a title: the group's
     distinguishing phrases replace it. Labels that still coincide take
-    further phrases until they differ, and as a last resort their rank by
-    size ("the larger", "the second largest" ...).
+    further phrases until they differ, and as a last resort their group
+    number.
     """
     out = {}
     for group, label in labels.items():
         phrases = apart.get(group, [])
-        if label.strip() == noun and phrases:
-            label = ", ".join(phrases[:3])
-        out[group] = label
-    used = {group: (3 if labels[group].strip() == noun else 0) for group in out}
+        out[group] = ", ".join(phrases[:3]) if label.strip() == noun and phrases else label
     for _ in range(6):
         clashes = [g for g in out if list(out.values()).count(out[g]) > 1]
         if not clashes:
@@ -596,14 +591,8 @@ def _distinct_labels(labels: dict[int, str], apart: dict[int, list[str]], *, nou
             phrases = [p for p in apart.get(group, []) if p not in out[group]]
             if phrases:
                 out[group] = f"{out[group]}, {phrases[0]}"
-            used[group] += 1
-    seen: dict[str, int] = {}
-    for group in sorted(out):
-        label = out[group]
-        if list(out.values()).count(label) > 1:
-            seen[label] = seen.get(label, 0) + 1
-            out[group] = f"{label} (group {group})"
-    return out
+    values = list(out.values())
+    return {g: f"{label} (group {g})" if values.count(label) > 1 else label for g, label in out.items()}
 
 
 def _describe(profile: pd.Series, group_shares: pd.DataFrame, overall: dict, has_best: bool,

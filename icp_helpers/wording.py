@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["KINDS", "infer_kind", "profile_kind", "words", "trait_kind_word", "behaviour_label"]
+__all__ = ["KINDS", "infer_kind", "profile_kind", "words", "behaviour_label"]
 
 KINDS = ("b2b", "b2c")
 
@@ -69,13 +69,6 @@ def profile_kind(config=None, *, columns: Iterable[str] | None = None) -> str:
 def words(kind: str | None = "b2b") -> dict[str, str]:
     """The words of one profile kind (``account``/``customer``, ``firmographic``/``demographic``...)."""
     return dict(_WORDS.get(kind or "b2b", _WORDS["b2b"]))
-
-
-def trait_kind_word(trait_kind: str, kind: str | None = "b2b") -> str:
-    """How a trait kind reads for the profile: ``firmographic`` is ``demographic`` for consumers."""
-    if trait_kind == "firmographic":
-        return words(kind)["who"]
-    return trait_kind
 
 
 #: How buying-behaviour columns read for consumers (orders and spend, not deals).

@@ -210,3 +210,13 @@ def test_consumer_groups_form_on_demographics_and_are_titled_by_what_sets_them_a
     assert "aged 65+" in joined and "with children" in joined and "aged 18-24" in joined
     for text in model.descriptions_.values():
         assert text.startswith("Customers (") and "customers, " in text
+
+
+def test_titles_that_coincide_take_what_sets_each_group_apart():
+    labels = {1: "small restaurants", 2: "small restaurants", 3: "accounts"}
+    apart = {1: ["Monday buyers", "big orders"], 2: ["Friday buyers"], 3: ["delis", "occasional buyers"]}
+    out = gr._distinct_labels(labels, apart, noun="accounts")
+    assert out == {1: "small restaurants, Monday buyers", 2: "small restaurants, Friday buyers",
+                   3: "delis, occasional buyers"}
+    same = gr._distinct_labels({1: "accounts", 2: "accounts"}, {}, noun="accounts")
+    assert same == {1: "accounts (group 1)", 2: "accounts (group 2)"}
