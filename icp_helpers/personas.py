@@ -389,7 +389,7 @@ def _behaviour(features: pd.DataFrame, profile: str = "b2b") -> list[dict]:
     return items
 
 
-def _preferences(features: pd.DataFrame) -> list[dict]:
+def _preferences(features: pd.DataFrame, noun: str = "accounts") -> list[dict]:
     items = []
     for column, label in _PREFERENCE_COLUMNS:
         if column not in features:
@@ -403,7 +403,7 @@ def _preferences(features: pd.DataFrame) -> list[dict]:
             {
                 **top,
                 "attribute": column,
-                **_said(f"{label} {shown}", f"{top['count']} of {int(counts.sum())} accounts"),
+                **_said(f"{label} {shown}", f"{top['count']} of {int(counts.sum())} {noun}"),
             }
         )
     return items
@@ -500,7 +500,7 @@ def _persona(
                              noun=words(profile)["accounts"])
 
     prefix = CODE_PREFIXES
-    needs = codes(prefix["need_met"]) + _preferences(members)
+    needs = codes(prefix["need_met"]) + _preferences(members, words(profile)["accounts"])
     best_share = float(isin(members["account_id"], best_ids).mean()) if len(members) else 0.0
     return {
         "id": key,

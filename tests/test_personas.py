@@ -215,6 +215,7 @@ def test_consumer_personas_follow_the_persona_template_with_a_life_stage():
             "income_band": ["high"] * 10 + ["low"] * 10,
             "won_value": np.arange(n, dtype=float),
             "deal_frequency": np.ones(n),
+            "preferred_weekday": ["Saturday"] * n,
         }
     )
     groups = pd.DataFrame({"account_id": ids, "group": [1] * 10 + [2] * 10})
@@ -227,6 +228,8 @@ def test_consumer_personas_follow_the_persona_template_with_a_life_stage():
     ]
     assert any("income: high" in i["text"] for i in family["firmographics"]["items"])
     assert any(i["text"].startswith("orders per quarter") for i in family["buying_behaviour"]["items"])
+    assert "orders mostly on Saturday (10 of 10 customers)" in [i["text"] for i in family["needs"]["items"]]
+    assert all("accounts" not in i["text"] for key in persona_fields("b2c") for i in family[key]["items"])
     headings = list(persona_fields("b2c").values())
     assert headings[:2] == ["Personal information (demographics)", "Life stage"]
     assert list(persona_fields("b2c")) == [
