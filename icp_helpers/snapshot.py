@@ -42,7 +42,7 @@ from .config import ConfigError, SnapshotConfig
 from .demographics import add_demographics
 from .quarters import Quarter
 
-__all__ = ["flag_expression", "snapshot_as_of", "snapshot_quarter", "snapshot_features"]
+__all__ = ["flag_expression", "snapshot_as_of", "snapshot_quarter", "snapshot_features", "snapshot_roles"]
 
 _COMPARE = {
     ast.Eq: operator.eq,
@@ -159,6 +159,24 @@ def flag_expression(frame: pd.DataFrame, expression: str) -> pd.Series:
         raise ConfigError(f"snapshot.churned: {expression!r} is not a comparison ({exc.msg})") from None
     out = _evaluate(frame, tree.body, expression)
     return pd.Series(np.asarray(out, dtype=bool), index=frame.index)
+
+
+def snapshot_roles(snapshot: SnapshotConfig) -> dict[str, str]:
+    """The column roles a snapshot's mapping implies (``roles.py``).
+
+    The totals (value, purchases, recency, tenure) are how a customer buys,
+    the join date a date, and every column of the churn expression an
+    outcome; none of them is who a customer is.
+    """
+    out = {}
+    for key in ("value", "purchases", "recency", "tenure"):
+        if getattr(snapshot, key):
+            out[getattr(snapshot, key)] = "behaviour"
+    if snapshot.joined:
+        out[snapshot.joined] = "date"
+    for name in _names(snapshot.churned):
+        out[name] = "outcome"
+    return out
 
 
 def snapshot_as_of(accounts: pd.DataFrame, snapshot: SnapshotConfig) -> pd.Timestamp:

@@ -273,7 +273,7 @@ def run_cross_validation(
         score = scorer.transform(test_frame).to_numpy(dtype=float)
         oof[repeat, test] = score
         if repeat == 0:
-            tiers[test] = np.asarray(assign_tiers(pd.Series(score), scorer.cutoffs_)).astype(str)
+            tiers[test] = np.asarray(scorer._tiers(score, test_frame)).astype(str)
     spend = pd.to_numeric(features["won_value"], errors="coerce").fillna(0).to_numpy()
     box = black_box_scores(features, y, random_state=sel.random_state)
     rows = []

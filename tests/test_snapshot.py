@@ -94,3 +94,18 @@ def test_without_a_time_axis_the_score_is_validated_by_repeated_cross_validation
     assert result.held_out.attrs["validated_by"] == "repeated cross-validation"
     assert set(result.held_out["tier"]) <= {"A", "B", "C"}
     assert "repeated stratified cross-validation" in validation_markdown(result)
+
+
+def test_a_snapshots_columns_take_the_roles_they_imply_unless_the_config_says_otherwise():
+    from icp_helpers.roles import config_roles
+
+    config = ProjectConfig.model_validate(
+        {
+            "inputs": {"customers": {"path": "c.csv", "roles": {"months": "who"}}},
+            "snapshot": {"value": "charges", "tenure": "months", "joined": "since",
+                         "churned": 'Churn == "Yes" or Response in [1]'},
+        }
+    )
+    assert config_roles(config) == {
+        "charges": "behaviour", "months": "who", "since": "date", "Churn": "outcome", "Response": "outcome",
+    }
