@@ -117,7 +117,9 @@ def test_ifood_snapshot_profiles_consumers_without_deals_and_cross_validates(tmp
         "01_best_customers", "03_select_traits", "04_icp_template",
     ]
     step1 = json.loads((folder / "step1.json").read_text())
-    assert step1["counts"]["accounts"] == 2240 and step1["counts"]["best"] == 448
+    # six customers bought nothing: counted apart, not compared
+    assert step1["counts"]["accounts"] == 2240 and step1["counts"]["inactive"] == 6
+    assert step1["counts"]["best"] == 447
     selection = json.loads((folder / "selection.json").read_text())
     chosen = {t["id"] for t in selection["selected"]}
     assert chosen == {"income_band=Q4", "children=0"}  # the closing note of the config lists them
