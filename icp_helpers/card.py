@@ -45,7 +45,8 @@ from .personas import (
     level_counts,
     persona_fields,
 )
-from .wording import behaviour_label, profile_kind, words
+from .wording import behaviour_label, profile_kind
+from .wording import words as kind_words
 
 __all__ = [
     "TemplateSecurityError",
@@ -664,7 +665,7 @@ def build_card_context(
 
     def mentions(prefix: str) -> list[dict]:
         return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items,
-                             noun=words(kind)["accounts"])
+                             noun=kind_words(kind)["accounts"])
 
     why = []  # the selected interview codes, each with a quote of a best customer when there is one
     for item in selection.get("why_traits") or []:
@@ -723,7 +724,7 @@ def build_card_context(
         "personas": [_distinct_items(p) for p in personas or []],
         "persona_fields": persona_fields(kind),
         "profile_kind": kind,
-        "words": words(kind),
+        "words": kind_words(kind),
         "example_columns": example_columns,
         "provenance": _provenance(folder, config, quarter, artifacts, today or dt.date.today()),
     }

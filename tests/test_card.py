@@ -524,7 +524,7 @@ def test_a_consumer_card_speaks_of_customers_and_their_demographics(fixture_run,
     assert [c["key"] for c in context["example_columns"]][0] == "age_band"
     assert all(e.get("age_band") in ("35-44", "18-24") for e in context["examples"]["items"])
     page = render_card(context, fmt="html")
-    assert "consumer profile" in page and f"of {len(features)} customers" in page
+    assert "consumer profile" in page and f"among {len(features)} customers" in page
     assert "<th>Age</th>" in page and "<th>Industry</th>" not in page
     company = _context(run_dir, tables, config)
     assert company["words"]["accounts"] == "accounts"
