@@ -1838,7 +1838,14 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
 
     Reads only the close date and stage columns of the deals files when it
     can; open deals are ignored because their close date is an expectation.
+    A snapshot (``snapshot:``, no deals) is of the quarter it was taken in.
     """
+    if not isinstance(config, ProjectConfig):
+        config = load_config(config)
+    if config.is_snapshot:
+        from .snapshot import snapshot_quarter
+
+        return snapshot_quarter(load_table(config, "accounts").frame, config.snapshot)
     dates = closed_deal_dates(config)
     if dates.empty:
         raise LoadError("deals: no won or lost deal has a readable close_date")
@@ -1853,10 +1860,6 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
     """
     if not isinstance(config, ProjectConfig):
         config = load_config(config)
-    if config.is_snapshot:
-        from .snapshot import snapshot_quarter
-
-        return snapshot_quarter(load_table(config, "accounts").frame, config.snapshot)
     spec = config.inputs.get("deals")
     if spec is None:
         raise ConfigError(
