@@ -526,9 +526,11 @@ def test_a_consumer_card_speaks_of_customers_and_their_demographics(fixture_run,
     page = render_card(context, fmt="html")
     assert "consumer profile" in page and f"among {len(features)} customers" in page
     assert "<th>Age</th>" in page and "<th>Industry</th>" not in page
+    assert "customers that buy the most" in page and "a customer's fit score" in page
     company = _context(run_dir, tables, config)
     assert company["words"]["accounts"] == "accounts"
-    assert "<th>Industry</th>" in render_card(company, fmt="html")
+    company_page = render_card(company, fmt="html")
+    assert "<th>Industry</th>" in company_page and "accounts that buy the most" in company_page
 
 
 def test_scored_behaviour_traits_are_not_listed_again_as_not_scored(fixture_run, config):
