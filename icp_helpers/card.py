@@ -37,14 +37,16 @@ from .personas import (
     BEHAVIOUR_COLUMNS,
     CODE_PREFIXES,
     NO_EVIDENCE,
-    PERSONA_FIELDS,
     code_label,
     code_mentions,
     field,
     format_value,
     hour_text,
     level_counts,
+    persona_fields,
 )
+from .wording import behaviour_label, profile_kind
+from .wording import words as kind_words
 
 __all__ = [
     "TemplateSecurityError",
@@ -327,8 +329,8 @@ def selected_traits(selection: Mapping[str, Any]) -> list[dict]:
     out = []
     for item in [*who, *why]:
         entry = _trait_entry(item)
-        entry["evidence_type"] = "why" if entry["kind"] == "code" else "who"
-        entry["scored"] = entry["evidence_type"] == "who" and entry["points"] is not None
+        entry["evidence_type"] = {"code": "why", "behaviour": "behaviour"}.get(entry["kind"], "who")
+        entry["scored"] = entry["evidence_type"] != "why" and entry["points"] is not None
         out.append(entry)
     return out[:10]
 
@@ -352,7 +354,7 @@ def _names(accounts: pd.DataFrame | None) -> Mapping:
 _MINOR_BEHAVIOUR = {"spend_min", "spend_max", "won_value", "preferred_hour"}
 
 
-def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
+def _buying(features: pd.DataFrame, best_ids: set, profile: str = "b2b") -> list[dict]:
     """Best customers' median behaviour next to the rest's, from ``features.parquet``."""
     is_best = isin(features["account_id"], best_ids)
     items = []
@@ -368,7 +370,7 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
         items.append(
             {
                 "attribute": column,
-                "label": label,
+                "label": behaviour_label(column, label, profile),
                 "minor": column in _MINOR_BEHAVIOUR,
                 "best": best_median,
                 "rest": rest_median,
@@ -394,7 +396,7 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
         items.append(
             {
                 "attribute": column,
-                "label": label,
+                "label": behaviour_label(column, label, profile),
                 "minor": column in _MINOR_BEHAVIOUR,
                 "best": str(counts.index[0]),
                 "rest": rest_top,
@@ -450,9 +452,15 @@ def _weaker_fit(selection: Mapping, limit: int) -> list[dict]:
 
 
 def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
-    """Buying-behaviour traits that mark the best customers (shown, never scored)."""
+    """Buying-behaviour traits that mark the best customers (shown, never scored).
+
+    Those selected and scored (``traits.score_behaviour``) are among the
+    priority traits already, and are not repeated here as "not scored".
+    """
     items = []
-    for row in list(selection.get("buying_behaviour") or [])[:limit]:
+    scored = {str(t.get("id")) for t in selection.get("selected") or []}
+    rows = [r for r in selection.get("buying_behaviour") or [] if str(r.get("id")) not in scored]
+    for row in rows[:limit]:
         items.append(
             {
                 "id": str(row.get("id")),
@@ -473,7 +481,24 @@ def _short(value: Any, limit: int = _MAX_NAME) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int) -> list[dict]:
+#: Who-columns shown beside an example customer, in order of preference, per profile kind.
+_EXAMPLE_COLUMNS = {
+    "b2b": (("industry", "Industry"), ("country", "Country")),
+    "b2c": (("age_band", "Age"), ("gender", "Gender"), ("income_band", "Income"),
+            ("marital_status", "Marital status"), ("country", "Country"), ("city", "City")),
+}
+
+
+def _example_columns(features: pd.DataFrame, kind: str) -> list[dict]:
+    """The two or three who-columns the example customers table shows."""
+    if kind != "b2c":
+        return [{"key": k, "heading": h} for k, h in _EXAMPLE_COLUMNS["b2b"]]
+    present = [(k, h) for k, h in _EXAMPLE_COLUMNS["b2c"] if k in features and features[k].notna().any()]
+    return [{"key": k, "heading": h} for k, h in present[:3]]
+
+
+def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int,
+              *, features: pd.DataFrame | None = None, columns: list[dict] | None = None) -> list[dict]:
     if scored is None or scored.empty or "fit_score" not in scored:
         return []
     pool = scored[isin(scored["account_id"], best_ids)] if best_ids else scored
@@ -505,6 +530,15 @@ def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit:
                 "matched": [str(m) for m in (matched if matched is not None else [])],
             }
         )
+    if features is not None and columns and items:
+        extra = [c["key"] for c in columns if c["key"] in features and c["key"] not in ("industry", "country")]
+        if extra:
+            lookup = features.set_index("account_id")[extra]
+            for item in items:
+                if item["account_id"] in lookup.index:
+                    row = lookup.loc[item["account_id"]]
+                    for key in extra:
+                        item[key] = None if _is_missing(row[key]) else str(row[key])
     return items
 
 
@@ -617,6 +651,8 @@ def build_card_context(
 
     best_ids = set(best.loc[best["is_best"].fillna(False).astype(bool), "account_id"])
     names = _names(accounts if accounts is not None else features)
+    kind = profile_kind(config, columns=features.columns)
+    example_columns = _example_columns(features, kind)
     artifacts = {
         "selection.json": len(selected_traits(selection)),
         "features.parquet": len(features),
@@ -628,7 +664,8 @@ def build_card_context(
         artifacts["negative_icp.parquet"] = len(negative)
 
     def mentions(prefix: str) -> list[dict]:
-        return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items)
+        return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items,
+                             noun=kind_words(kind)["accounts"])
 
     why = []  # the selected interview codes, each with a quote of a best customer when there is one
     for item in selection.get("why_traits") or []:
@@ -672,18 +709,23 @@ def build_card_context(
         "insufficient": field(insufficient, source="selection.json"),
         "pains": field(mentions(CODE_PREFIXES["pain_point"]), source="coded_answers.parquet"),
         "needs": field(mentions(CODE_PREFIXES["need_met"]), source="coded_answers.parquet"),
-        "buying": field(_buying(features, best_ids), source="features.parquet, best_customers.parquet"),
+        "buying": field(_buying(features, best_ids, kind), source="features.parquet, best_customers.parquet"),
         "behaviour_traits": field(_behaviour_traits(selection, max_items), source="selection.json"),
         "channels": field(mentions(CODE_PREFIXES["discovery_channel"]), source="coded_answers.parquet"),
         "examples": field(
-            _examples(scored_accounts, best_ids, names, max_items), source="scored_accounts.csv"
+            _examples(scored_accounts, best_ids, names, max_items, features=features,
+                      columns=example_columns),
+            source="scored_accounts.csv",
         ),
         "disqualifiers": field(
             _disqualifiers(negative, selection, max_items), source="negative_icp.parquet"
         ),
         "weaker_fit": field(_weaker_fit(selection, max_items), source="selection.json"),
         "personas": [_distinct_items(p) for p in personas or []],
-        "persona_fields": dict(PERSONA_FIELDS),
+        "persona_fields": persona_fields(kind),
+        "profile_kind": kind,
+        "words": kind_words(kind),
+        "example_columns": example_columns,
         "provenance": _provenance(folder, config, quarter, artifacts, today or dt.date.today()),
     }
 

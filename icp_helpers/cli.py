@@ -51,13 +51,31 @@ def _fail(exc: Exception, *, code: int = EXIT_BAD_INPUT) -> None:
 
 @app.command()
 def sample(
-    out: Annotated[Path, typer.Option(help="folder to write the sample into")] = SAMPLE_DIR,
-    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    out: Annotated[
+        Path | None, typer.Option(help="folder to write the sample into (b2b default: data/sample)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: 7 for b2b, 11 for b2c)")] = None,
+    kind: Annotated[
+        str, typer.Option(help="b2b: the olive-oil producer's CRM; b2c: a consumer tea shop with its icp.yml")
+    ] = "b2b",
 ) -> None:
-    """Generate the bundled sample CRM export (deterministic for a seed)."""
+    """Generate a bundled sample export (deterministic for a seed)."""
+    if kind not in ("b2b", "b2c"):
+        _fail(ValueError(f"--kind must be b2b or b2c, got {kind!r}"))
+        return
+    if kind == "b2c":
+        from .sample_b2c import write_b2c_sample
+
+        if out is None:
+            _fail(ValueError("--kind b2c needs --out DIR: the folder for the consumer sample and its icp.yml"))
+            return
+        written = write_b2c_sample(out, seed=11 if seed is None else seed)
+        console.print(f"wrote {len(written)} files to {out}; run it with: icp run --config {out / 'icp.yml'}")
+        return
     from .sample import write_sample
 
-    written = write_sample(out, seed=seed)
+    out = SAMPLE_DIR if out is None else out
+    written = write_sample(out, seed=7 if seed is None else seed)
     console.print(f"wrote {len(written)} files to {out}")
 
 

@@ -114,6 +114,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from .config import EngineConfig, ProjectConfig
+from .demographics import add_demographics
 from .quarters import Quarter
 
 __all__ = [
@@ -126,6 +127,7 @@ __all__ = [
     "as_table",
     "feature_window",
     "account_features",
+    "project_features",
     "band_employees",
     "band_revenue",
 ]
@@ -180,6 +182,7 @@ _MODE_FEATURES = ("preferred_weekday", "preferred_hour", "preferred_daypart")
 _CONTACT_FEATURES = ("job_role", "seniority", "contact_job_role", "contact_seniority")
 
 _SECONDS_PER_DAY = 86400.0
+_DEMOGRAPHIC_RAW = {"age", "birth_year", "income", "children", "marital_status"}
 
 
 # --------------------------------------------------------------------------- backends
@@ -454,7 +457,28 @@ def account_features(
             # Arrow straight to pandas: ibis' execute() turns every column holding a
             # NULL into Python objects, which costs more than the query on big tables.
             frame = backend.to_pyarrow(expr).to_pandas()
-    return _tidy(frame, has_units=("quantity" in d.columns or "items" in d.columns))
+    frame = _tidy(frame, has_units=("quantity" in d.columns or "items" in d.columns))
+    if set(frame.columns) & _DEMOGRAPHIC_RAW:
+        frame = add_demographics(frame, as_of=end)
+    return frame
+
+
+def project_features(project, *, quarter: str | Quarter, config: ProjectConfig) -> pd.DataFrame:
+    """The per-account table of a loaded project: from its deals, or from its snapshot totals.
+
+    With a deals table this is :func:`account_features` over the analysis
+    window ending with ``quarter``; a customers table with per-customer
+    totals (``snapshot:`` in the config, no deals) gives
+    :func:`icp_helpers.snapshot.snapshot_features` instead.
+    """
+    if config.is_snapshot or project.deals is None:
+        from .snapshot import snapshot_features
+
+        return snapshot_features(project.accounts, snapshot=config.snapshot, quarter=quarter)
+    return account_features(
+        project.deals, project.accounts, project.contacts, quarter=quarter,
+        lookback_quarters=config.analysis.lookback_quarters, backend=connect(config),
+    )
 
 
 def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wanted=None) -> ir.Table:

@@ -188,14 +188,22 @@ def check_quarters(
     if config is None or plan.problems:
         return plan
     if "deals" not in config.inputs:
-        # Leads-only projects: no deal dates to check against, only plausibility.
+        # Leads-only projects and snapshots: no deal dates to check against, only plausibility.
         this_year = pd.Timestamp.now().year
         for text, lo, hi in ends:
             if lo.year < 1900 or hi.year > this_year + 1:
                 plan.problems.append(f"{option}: {text} is outside 1900 to {this_year + 1}")
             else:
                 plan.quarters += [str(q) for q in _expand(lo, hi)]
-        if not specs:
+        if not specs and config.is_snapshot:
+            # a snapshot of per-customer totals is one quarter: the one it was taken in
+            try:
+                from .loaders import latest_quarter
+
+                plan.quarters.append(str(latest_quarter(config)))
+            except Exception as exc:  # a load problem names the file and column
+                plan.problems.append(f"{option}: {exc}")
+        elif not specs:
             plan.problems.append(
                 f"{option}: this config names no deals to find the latest complete quarter from; "
                 "give the quarter, e.g. --quarter 2026Q3"

@@ -115,12 +115,21 @@ def _name(column: str) -> str:
 
 
 def config_roles(config: Any, table: str = "accounts") -> dict[str, str]:
-    """The ``roles:`` set under ``inputs.<table>`` of a project config (empty when none)."""
+    """The ``roles:`` set under ``inputs.<table>`` of a project config (empty when none).
+
+    A snapshot's columns (``snapshot:``) take the roles they imply
+    (:func:`icp_helpers.snapshot.snapshot_roles`) unless ``roles:`` says otherwise.
+    """
     if config is None:
         return {}
     inputs = getattr(config, "inputs", None) or {}
     spec = inputs.get(table)
-    return dict(getattr(spec, "roles", None) or {}) if spec is not None else {}
+    given = dict(getattr(spec, "roles", None) or {}) if spec is not None else {}
+    if table == "accounts" and getattr(config, "is_snapshot", False):
+        from .snapshot import snapshot_roles  # the totals standing in for deals are never who
+
+        given = {**snapshot_roles(config.snapshot), **given}
+    return given
 
 
 def _is_text(series: pd.Series) -> bool:

@@ -1572,6 +1572,11 @@ def _headline(run_dir: Path) -> dict[str, Any]:
         out["accounts"] = _first_number(
             step1, ("counts", "accounts"), ("counts", "n_accounts"), ("n_accounts",), ("accounts",)
         )
+        columns = step1.get("feature_columns")
+        if isinstance(columns, list):
+            from .wording import infer_kind, words
+
+            out["noun"] = words(infer_kind(columns))["accounts"]  # customers, for consumers
     selection = _read_json_or_none(run_dir / "selection.json")
     if isinstance(selection, dict):
         selected = _selection_traits(selection)

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .demographics import AGE_BANDS, describe_level, is_demographic
 from .frames import positions
 
 __all__ = [
@@ -138,7 +139,9 @@ REVENUE_BANDS = (
 _STANDARD_BANDS = {
     "employees": ("employees_band", EMPLOYEE_BANDS),
     "annual_revenue": ("revenue_band", REVENUE_BANDS),
+    "age": ("age_band", AGE_BANDS),
 }
+_BAND_NOUNS = {"employees": "employees", "annual_revenue": "annual revenue", "age": "aged"}
 _BAND_SOURCE = {band: raw for raw, (band, _) in _STANDARD_BANDS.items()}
 
 _CONTACT_COLUMNS = {"job_role", "seniority", "job_title", "age", "gender", "n_contacts"}
@@ -167,6 +170,10 @@ _BEHAVIOUR_COLUMNS = {
 }
 _BEHAVIOUR_PREFIXES = ("avg_", "preferred_", "recency", "tenure", "lost_", "n_", "share_", "days_")
 _BEHAVIOUR_SUFFIXES = ("_share", "_days", "_count")
+#: Demographic columns whose levels read as phrases ("no children", "couples").
+_DEMOGRAPHIC_LEVEL_WORDS = ("children", "marital_status", "income_band", "has_children")
+#: Demographic yes/no flags, labelled as phrases ("with a partner", "seniors").
+_DEMOGRAPHIC_FLAG_WORDS = ("has_children", "has_partner", "has_dependents", "senior")
 _QUARTILE_NAMES = {
     "Q1": "lowest quarter",
     "Q2": "second quarter",
@@ -333,6 +340,8 @@ def _infer_kind(column: str, kinds: Mapping[str, str], role: str | None = None) 
     name = column.lower()
     if role == "behaviour":
         return "behaviour"
+    if is_demographic(name):
+        return "firmographic"  # who the customer is: a demographic of a consumer
     if name in _CONTACT_COLUMNS or name.startswith(_CONTACT_PREFIXES):
         return "contact"
     if role == "who":
@@ -426,7 +435,7 @@ def _standard_band_traits(
     frame: pd.DataFrame, raw: str, kind: str, *, min_count: int
 ) -> list[TraitDef]:
     band_column, bands = _STANDARD_BANDS[raw]
-    noun = "employees" if raw == "employees" else "annual revenue"
+    noun = _BAND_NOUNS[raw]
     candidates = [
         TraitDef(
             id=f"{band_column}={label}",
@@ -533,9 +542,8 @@ def candidate_traits(
             continue  # quantile bands are rebuilt from the raw number
         if _is_flag(series):
             if series.fillna(False).astype(bool).sum() >= min_count:
-                traits.append(
-                    TraitDef(id=column, label=_humanise(column), kind=kind, column=column, op="flag")
-                )
+                label = describe_level(column, True) if column in _DEMOGRAPHIC_FLAG_WORDS else _humanise(column)
+                traits.append(TraitDef(id=column, label=label, kind=kind, column=column, op="flag"))
             continue
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
             continue
@@ -550,10 +558,13 @@ def candidate_traits(
             continue
         for level in sorted(levels, key=_level_text):
             text = _level_text(level)
+            label = f"{_humanise(column)}: {text}"
+            if column in _DEMOGRAPHIC_LEVEL_WORDS:
+                label = describe_level(column, text)  # "no children", "couples"
             traits.append(
                 TraitDef(
                     id=f"{column}={text}",
-                    label=f"{_humanise(column)}: {text}",
+                    label=label,
                     kind=kind,
                     column=column,
                     op="eq",

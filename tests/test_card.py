@@ -503,3 +503,47 @@ def test_examples_and_persona_lists_name_each_customer_once(fixture_run, config)
     from icp_helpers.card import _distinct_items
 
     assert [i["short"] for i in _distinct_items(persona)["examples"]["items"]] == ["Rossi Catering", "Bianchi"]
+
+
+
+
+def test_a_consumer_card_speaks_of_customers_and_their_demographics(fixture_run, tmp_path, config):
+    run_dir, tables = fixture_run
+    path = tmp_path / "b2c.yml"
+    path.write_text(yaml.safe_dump({"name": "Shop", "profile": {"kind": "b2c"},
+                                    "inputs": {"customers": {"path": "c.csv"}, "deals": {"path": "d.csv"}}}))
+    consumer = load_config(path, check_files=False)
+    features = pd.read_parquet(run_dir / "features.parquet")
+    features["age_band"] = np.where(np.arange(len(features)) % 2, "35-44", "18-24")
+    features.to_parquet(run_dir / "features.parquet")
+    context = _context(run_dir, tables, consumer)
+    assert context["words"]["accounts"] == "customers" and context["profile_kind"] == "b2c"
+    assert context["persona_fields"]["role"] == "Life stage"
+    buying = {b["attribute"]: b["label"] for b in context["buying"]["items"]}
+    assert buying["avg_deal_amount"] == "average order value"
+    assert [c["key"] for c in context["example_columns"]][0] == "age_band"
+    assert all(e.get("age_band") in ("35-44", "18-24") for e in context["examples"]["items"])
+    page = render_card(context, fmt="html")
+    assert "consumer profile" in page and f"among {len(features)} customers" in page
+    assert "<th>Age</th>" in page and "<th>Industry</th>" not in page
+    assert "customers that buy the most" in page and "a customer's fit score" in page
+    company = _context(run_dir, tables, config)
+    assert company["words"]["accounts"] == "accounts"
+    company_page = render_card(company, fmt="html")
+    assert "<th>Industry</th>" in company_page and "accounts that buy the most" in company_page
+
+
+def test_scored_behaviour_traits_are_not_listed_again_as_not_scored(fixture_run, config):
+    run_dir, tables = fixture_run
+    selection = json.loads((run_dir / "selection.json").read_text())
+    behaviour = {"id": "multi_item_share_band=Q4", "label": "multi item share: top quarter", "kind": "behaviour",
+                 "points": 9, "lift": 2.0, "coverage": 0.5}
+    selection["selected"].append(behaviour)
+    selection["buying_behaviour"] = [behaviour, {"id": "preferred_hour=9", "label": "hour 9", "lift": 1.5,
+                                                 "coverage": 0.4}]
+    (run_dir / "selection.json").write_text(json.dumps(selection))
+    context = _context(run_dir, tables, config)
+    shown = {t["id"]: t for t in context["traits"]["items"]}
+    assert shown["multi_item_share_band=Q4"]["evidence_type"] == "behaviour"
+    assert shown["multi_item_share_band=Q4"]["scored"] is True
+    assert [b["id"] for b in context["behaviour_traits"]["items"]] == ["preferred_hour=9"]

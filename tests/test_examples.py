@@ -106,3 +106,30 @@ def test_x_education_scores_leads_from_per_lead_totals(tmp_path):
     auc = step5["auc"]
     assert auc["calibrated"] >= auc["default"] + 0.2
     assert abs(auc["calibrated"] - auc["logistic"]) <= 0.03
+
+
+def test_ifood_snapshot_profiles_consumers_without_deals_and_cross_validates(tmp_path):
+    _require("ifood_customer_personality")
+    result = _run("ifood_customer_personality.yml", tmp_path)
+    folder, record = result["folder"], result["run"]
+    assert folder.name == "2014Q2" and record["status"] == "ok"
+    assert [nb["name"] for nb in record["notebooks"]] == [
+        "01_best_customers", "03_select_traits", "04_icp_template",
+    ]
+    step1 = json.loads((folder / "step1.json").read_text())
+    # six customers bought nothing: counted apart, not compared
+    assert step1["counts"]["accounts"] == 2240 and step1["counts"]["inactive"] == 6
+    assert step1["counts"]["best"] == 447
+    selection = json.loads((folder / "selection.json").read_text())
+    chosen = {t["id"] for t in selection["selected"]}
+    assert chosen == {"income_band=Q4", "children=0"}  # the closing note of the config lists them
+    # no spend column, purchase count or campaign answer is a who-trait
+    assert not [t for t in chosen if t.startswith(("_", "n_", "won_", "recency", "tenure"))]
+    models = {m["model"]: m for m in selection["validation"]}
+    assert models["fit score"]["test_quarters"] == "3x5-fold cross-validation"
+    assert 0.85 <= models["fit score"]["auc"] < models["black box"]["auc"]
+    card = (folder / "icp_card.html").read_text(encoding="utf-8")
+    assert "consumer profile" in card and "2240 customers" in card
+    groups = json.loads((folder / "groups.json").read_text())
+    labels = [g["label"] for g in groups["groups"]]
+    assert len(set(labels)) == len(labels) and "customers" not in labels

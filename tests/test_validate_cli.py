@@ -109,3 +109,17 @@ def test_validate_prints_each_column_role_with_its_reason(tmp_path):
     assert "account_id" in out and "country" in out
     assert re.search(r"country │ ignore \(config\) │ set in the config", out)
     assert "roles set for contry, not a column of accounts" in out
+
+
+def test_validate_says_whom_the_profile_describes(tmp_path):
+    (tmp_path / "people.csv").write_text("id,Sex,Year_Birth\n1,F,1980\n2,M,1990\n", encoding="utf-8")
+    config = tmp_path / "icp.yml"
+    config.write_text(
+        yaml.safe_dump({"inputs": {"accounts": {"path": "people.csv", "columns": {"id": "account_id"}}}}),
+        encoding="utf-8",
+    )
+    outcome = CliRunner().invoke(app, ["validate", "--config", str(config)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "profile: consumers (b2c): customers and demographics (inferred from the columns)" in _flat(
+        outcome.output
+    )
