@@ -692,7 +692,7 @@ def test_bad_inputs_exit_2_with_one_message_and_no_traceback(tmp_path, inputs, e
 def test_a_reports_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
     config = _small_project(tmp_path)
     (tmp_path / "reports").write_text("a file where the folder should be", encoding="utf-8")
-    result = _cli("run", "--config", str(config), "--quarter", "2025Q2")
+    result = _cli("run", "--config", str(config), "--quarter", "2025Q1")
     assert result.exit_code == 2
     assert "reports folder cannot be created" in result.output and "Traceback" not in result.output
 
@@ -709,7 +709,7 @@ def test_a_second_run_of_a_locked_quarter_refuses_with_exit_3(tmp_path):
             sys.executable,
             "-c",
             "import sys, time; from icp_helpers.runner import quarter_lock; "
-            f"lock = quarter_lock({str(reports)!r}, '2025Q2'); lock.acquire(); "
+            f"lock = quarter_lock({str(reports)!r}, '2025Q1'); lock.acquire(); "
             "print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
@@ -717,12 +717,12 @@ def test_a_second_run_of_a_locked_quarter_refuses_with_exit_3(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        result = _cli("run", "--config", str(config), "--quarter", "2025Q2")
+        result = _cli("run", "--config", str(config), "--quarter", "2025Q1")
     finally:
         holder.kill()
         holder.wait()
     assert result.exit_code == 3
-    assert "2025Q2 is being run by another process" in result.output
+    assert "2025Q1 is being run by another process" in result.output
     assert "Traceback" not in result.output
 
 
