@@ -177,6 +177,11 @@ class EngineConfig(_Section):
     backend: Literal["duckdb", "pyspark", "url"] = "duckdb"
     url: str | None = Field(None, description="an Ibis connection URL when backend is 'url'")
     database: str | None = Field(None, description="a DuckDB database file (default in-memory)")
+    validation: Literal["engine", "pandas"] = Field(
+        "engine",
+        description="where the deals are validated: on the engine (the files stay there; rules "
+        "it cannot apply exactly fall back to pandas with a log line) or in pandas",
+    )
 
 
 class AnalysisConfig(_Section):

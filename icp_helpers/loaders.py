@@ -1251,6 +1251,13 @@ def load_table(
     spec = config.inputs.get(table)
     if spec is None:
         raise LoadError(f"{table}: not configured (add inputs.{table} to {config.source})")
+    if table == "deals" and config.engine.validation == "engine":
+        from . import engine_load
+
+        try:
+            return engine_load.load_deals(config, accounts_ids=accounts_ids)
+        except engine_load.Fallback as exc:
+            engine_load.logger.info("deals validated in pandas, not on the engine: %s", exc)
     work = _Table(table)
     _read_parts(config, table, spec, work)
     if table == "interviews":

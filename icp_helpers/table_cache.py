@@ -63,6 +63,7 @@ _CODE_FILES = (
     "config.py",
     "table_cache.py",
     "csv_records.py",
+    "engine_load.py",
     "expressions.py",
     "limits.py",
     "regexes.py",
