@@ -466,6 +466,19 @@ def _record(work: _Work, column, masks: dict, *, note) -> None:
 
 
 def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None):
+    """The deals validated on the engine (see :func:`_load_deals`)."""
+    from . import features
+
+    own = con is None
+    con = features.connect(config) if own else con
+    try:
+        return _load_deals(config, accounts_ids=accounts_ids, con=con)
+    finally:
+        if own and con.name == "duckdb":
+            con.disconnect()  # a database file is free again for other processes (kernels)
+
+
+def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     """The deals validated on the engine, as :class:`icp_helpers.loaders.LoadedTable`.
 
     Raises
@@ -477,7 +490,7 @@ def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None):
         On the structural problems the pandas path also refuses (missing
         required columns).
     """
-    from . import features, loaders
+    from . import loaders
 
     spec = config.inputs["deals"]
     for what, present in (
@@ -490,10 +503,11 @@ def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None):
     ):
         if present:
             raise Fallback(f"inputs.deals.{what.split()[-1]}: applied by the pandas path")
-    con = con if con is not None else features.connect(config)
     sources = []
     if getattr(spec, "table", None):
         sources.append((spec.table, *_engine_table_source(con, spec.table, 0)))
+    elif con.name != "duckdb":
+        raise Fallback(f"deals files are read by DuckDB; on {con.name} the pandas path reads them")
     else:
         for index, path in enumerate(config.input_paths("deals")):
             if not path.is_file():
