@@ -548,10 +548,25 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         units[name] = unit
         warnings.extend(notes)
     columns = [c for c in tables[0].columns if not c.startswith("__icp_")]
-    longest = tables[0]
-    for extra in tables[1:]:
-        longest = longest.union(extra)
-    t = longest
+    t = tables[0]
+    paths = config.input_paths("deals") if not getattr(spec, "table", None) else []
+    if len(tables) > 1 and all(f.endswith("(parquet)") for f in formats):
+        # parts of one export: one scan over all of them, numbered per file
+        listed = "[" + ", ".join(_sql_text(p) for p in paths) + "]"
+        sql = (
+            f"SELECT * EXCLUDE (file_row_number, filename), file_row_number AS {_ROW}, "
+            f"(list_position({listed}, filename) - 1)::BIGINT AS {_FILE} FROM "
+            f"read_parquet({listed}, file_row_number = true, filename = true)"
+        )
+        try:
+            t = _view(con, sql, len(paths))
+        except Exception as exc:  # parts that do not share one schema
+            raise Fallback(f"deals: the parts cannot be read as one ({type(exc).__name__})") from None
+        t = t.mutate(**{_LINE: (t[_ROW] + 1).cast("int64")})
+        t = t.rename({new: old for old, new in mapping.items()})
+    else:
+        for extra in tables[1:]:
+            t = t.union(extra)
     limit = config.limits.max_cell_chars
     text_columns = [c for c in columns if _is_text(t.schema()[c])]
     if limit and text_columns:

@@ -175,3 +175,24 @@ def test_maven_crm_deals_validated_on_the_engine_equal_the_pandas_path():
     engine, pandas = _both(PROJECT_ROOT / "examples" / "maven_crm.yml")
     assert pandas.summary["rows_quarantined"] > 0
     assert_same(engine, pandas)
+
+
+def test_deals_in_parquet_parts_are_read_in_one_scan_numbered_per_part(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "deal_id": [f"D{i}" for i in range(8)] + ["D1"],
+            "account_id": [f"A{1 + i}" for i in range(8)] + ["A2"],
+            "close_date": ["2025-01-01"] * 7 + ["31/12/2025", "2025-02-01"],
+            "amount": ["1", "2", "-3", "4", "x", "6", "7", "8", "9"],
+        }
+    )
+    frame.iloc[:4].to_parquet(tmp_path / "part-0.parquet")
+    frame.iloc[4:].to_parquet(tmp_path / "part-1.parquet")
+    path = _project(tmp_path, deals_spec={"path": ["part-0.parquet", "part-1.parquet"]})
+    engine, pandas = _both(path)
+    assert pandas.quarantine[["source_file", "source_row"]].values.tolist() == [
+        ["part-0.parquet", 3],
+        ["part-1.parquet", 1],
+        ["part-1.parquet", 5],
+    ]
+    assert_same(engine, pandas)
