@@ -716,7 +716,10 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     clean = clean.select(
         **{c: (t[f"__icp_x_{c}"] if f"__icp_x_{c}" in t.columns else t[c]) for c in out_columns}
     )
-    frame = clean.to_pandas()
+    arrow = clean.to_pyarrow()
+    # the Arrow buffers are released while pandas takes them over: one copy at a time
+    frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+    del arrow
     frame = _pandas_types(frame, work_spec)
     rows_used = len(frame)
     if rows_used + rows_quarantined != rows_read:
