@@ -183,6 +183,9 @@ class _Work:
         self.warnings: list[str] = []
         self.files: list[str] = []
         self.units: dict[str, str] = {}
+        self.source = table  # the files as read, before any parsed column
+        self.counts: dict[str, pd.DataFrame] = {}  # column -> value, rows, first row
+        self.pending: list = []  # (column, reason -> mask column, note) awaiting _settle
 
     def flag(self, reason: str, expr) -> None:
         name = f"__icp_p{len(self.problems)}"
@@ -199,12 +202,17 @@ def _scalar(expr):
     )
 
 
-def _hard_values(work: _Work, column: str, hard, *, repeat: bool) -> pd.Series:
-    """The raw cells of ``column`` where ``hard``: distinct values, or every row (``repeat``)."""
-    t = work.t
-    rows = t.filter(hard)
+def _hard_values(work: _Work, column: str, rule, *, repeat: bool, as_text: bool = False):
+    """The raw cells of ``column`` where ``rule(cells)``: distinct values, or every row (``repeat``).
+
+    Queried on the files as read (not on the growing expression of the parsed
+    columns), so each column costs one scan.
+    """
+    s = work.source
+    cells = s[column].cast("string") if as_text else s[column]
+    rows = s.mutate(__icp_cell=cells, __icp_hard=rule(cells)).filter(lambda r: r["__icp_hard"])
     grouped = (
-        rows.group_by(value=rows[column])
+        rows.group_by(value=rows["__icp_cell"])
         .aggregate(n=rows.count(), first=rows[_ROW].min())
         .order_by("first")
     )
@@ -252,10 +260,15 @@ def _parse_number(work: _Work, column, options) -> None:
     if not _is_text(dtype):
         raise Fallback(f"deals.{name}: {dtype} values are read by the pandas path")
     raw = t[name]
-    easy = raw.notnull() & raw.re_search(_PLAIN_NUMBER) & ~raw.re_search(_AMBIGUOUS)
+
+    def plain(cells):
+        return cells.notnull() & cells.re_search(_PLAIN_NUMBER) & ~cells.re_search(_AMBIGUOUS)
+
+    easy = plain(raw)
     hard = raw.notnull() & ~easy
-    values, distinct = _hard_values(work, name, hard, repeat=True)
-    witness = _scalar(t.filter(easy & raw.contains(".")).count()) > 0
+    values, distinct = _hard_values(work, name, lambda c: c.notnull() & ~plain(c), repeat=True)
+    cells = work.source[name]
+    witness = _scalar(work.source.filter(plain(cells) & cells.contains(".")).count()) > 0
     series = pd.concat(
         [values, pd.Series(["0.5"] if witness else [], dtype=TEXT_DTYPE)], ignore_index=True
     )
@@ -317,12 +330,15 @@ def _parse_datetime(work: _Work, column, options) -> None:
         masks = {unparseable: out_of_range}
     elif _is_text(dtype):
         raw = t[name]
-        if options["date_format"]:
-            easy = ibis.literal(False)
-        else:
-            easy = raw.notnull() & raw.re_search(_ISO) & raw.try_cast("timestamp").notnull()
+
+        def iso(cells):
+            if options["date_format"]:
+                return cells.isnull() & cells.notnull()  # the format decides every cell
+            return cells.notnull() & cells.re_search(_ISO) & cells.try_cast("timestamp").notnull()
+
+        easy = iso(raw)
         hard = raw.notnull() & ~easy
-        values, distinct = _hard_values(work, name, hard, repeat=True)
+        values, distinct = _hard_values(work, name, lambda c: c.notnull() & ~iso(c), repeat=True)
         parsed = parse_column(
             values, column, dayfirst=options["dayfirst"], date_format=options["date_format"]
         )
@@ -373,13 +389,15 @@ def _parse_text(work: _Work, column, options) -> None:
     elif not _is_text(dtype):
         raise Fallback(f"deals.{name}: {dtype} values are read by the pandas path")
     raw = t[key]
-    if column.kind == "id" and not aliases:
-        easy = raw.notnull() & ~raw.re_search(_EDGES)
-        hard = raw.notnull() & ~easy
-    else:  # stages and categories: few distinct values, each cleaned by the pandas rule
-        easy = ibis.literal(False)
-        hard = raw.notnull()
-    values, _ = _hard_values(work, key, hard, repeat=False)
+
+    def hard_cells(cells):
+        if column.kind == "id" and not aliases:
+            return cells.notnull() & cells.re_search(_EDGES)
+        return cells.notnull()  # stages and categories: few distinct values, each cleaned in pandas
+
+    hard = hard_cells(raw)
+    easy = raw.notnull() & ~hard
+    values, distinct = _hard_values(work, name, hard_cells, repeat=False, as_text=key != name)
     if column.kind == "stage":
         values = pd.concat([values, pd.Series([None], dtype=object)], ignore_index=True).astype(
             TEXT_DTYPE
@@ -391,6 +409,14 @@ def _parse_text(work: _Work, column, options) -> None:
     if column.kind == "stage":
         missing, result = result[f"__icp_h_{name}"].iloc[-1], result.iloc[:-1]
     _lookup(work, key, result, kinds={f"__icp_h_{name}": "string"})
+    if column.kind == "category":  # every cell was mapped: the counts of the values are known
+        work.counts[name] = pd.DataFrame(
+            {
+                "v": mapped.iloc[: len(distinct)].to_numpy(),
+                "n": distinct["n"].to_numpy(),
+                "first": distinct["first"].to_numpy(),
+            }
+        )
     t = work.t
     value = ibis.cases(
         (easy, raw), (hard, t[f"__icp_h_{name}"]), else_=ibis.literal(missing, "string")
@@ -399,67 +425,78 @@ def _parse_text(work: _Work, column, options) -> None:
 
 
 def _record(work: _Work, column, masks: dict, *, note) -> None:
-    """Problems of a parsed column: quarantine reasons, or blanks with a warning (optional fields)."""
+    """Keep a parsed column's problems as columns; :func:`_settle` counts them all at once."""
+    t = work.t
+    never = t[_ROW] < 0  # a column of False, where a rule cannot fail (integers are finite)
+    named = {}
+    for reason, mask in masks.items():
+        mask = never if isinstance(mask, ibis.expr.types.Scalar) else mask
+        key = f"__icp_c{len(work.pending)}_{len(named)}"
+        t = t.mutate(**{key: mask.fill_null(False)})
+        named[reason] = key
+    work.t = t
+    work.pending.append((column, named, note))
+
+
+def _settle(work: _Work) -> None:
+    """Problems of the parsed columns: quarantine reasons, or blanks with a warning (optional fields).
+
+    One query counts every column's problems (and usable values), in the
+    order and with the messages of ``loaders._parse_canonical``.
+    """
     from .loaders import _rows, _secondary
 
     t = work.t
-    name = column.name
-    never = t[_ROW] < 0  # a column of False, where a rule cannot fail (integers are finite)
-    masks = {r: never if isinstance(m, ibis.expr.types.Scalar) else m for r, m in masks.items()}
-    bad = ibis.or_(*masks.values()) if masks else never
-    counts = (
-        t.aggregate(
-            bad=bad.fill_null(False).cast("int64").sum(),
-            usable=t[f"__icp_x_{name}"].notnull().cast("int64").sum(),
-            **{
-                f"m{i}": m.fill_null(False).cast("int64").sum()
-                for i, m in enumerate(masks.values())
-            },
-        )
-        .to_pandas()
-        .iloc[0]
-    )
-    n_bad, usable = int(counts["bad"] or 0), int(counts["usable"] or 0)
-    if n_bad:
-        only_implausible = all(
-            not int(counts[f"m{i}"] or 0)
-            for i, reason in enumerate(masks)
-            if not reason.startswith("implausib")
-        )
-        if usable == 0 and not only_implausible:
-            raise Fallback(f"deals.{name}: no value parses (the pandas path names the rows)")
-        share = n_bad / max(n_bad + usable, 1)
-        if share > 0.5:
-            work.warnings.append(
-                f"deals.{name}: {share:.0%} of the values could not be read; "
-                "check the column mapping or the date/number format"
+    sums = {}
+    for i, (column, named, _) in enumerate(work.pending):
+        sums[f"usable{i}"] = t[f"__icp_x_{column.name}"].notnull().cast("int64").sum()
+        for key in named.values():
+            sums[key] = t[key].cast("int64").sum()
+    counts = t.aggregate(**sums).to_pandas().iloc[0] if sums else {}
+    for i, (column, named, note) in enumerate(work.pending):
+        name = column.name
+        found = {reason: int(counts[key] or 0) for reason, key in named.items()}
+        usable = int(counts[f"usable{i}"] or 0)
+        n_bad = sum(found.values())  # a column's reasons never share a cell
+        if n_bad:
+            only_implausible = all(
+                not n for reason, n in found.items() if not reason.startswith("implausib")
             )
-    for i, (reason, mask) in enumerate(masks.items()):
-        if not int(counts[f"m{i}"] or 0):
-            continue
-        if _secondary("deals", column):
-            # a bad optional field is left empty, the row stays (loaders._parse_canonical)
-            n = int(counts[f"m{i}"])
-            marked = t.mutate(__icp_m=mask.fill_null(False))
-            shown = (
-                marked.filter(marked["__icp_m"])
-                .order_by([_FILE, _ROW])
-                .select(_FILE, _LINE, name)
-                .limit(5)
-                .to_pandas()
-            )
-            where = "; ".join(
-                f"{work.files[int(f)]} {work.units[work.files[int(f)]]} {int(r)}: {v!r}"
-                for f, r, v in zip(shown[_FILE], shown[_LINE], shown[name], strict=True)
-            )
-            more = f" and {n - 5:,} more" if n > 5 else ""
-            work.warnings.append(
-                f"deals.{name}: {_rows(n)} left empty ({reason}; the rows are kept): {where}{more}"
-            )
-        else:
-            work.flag(reason, mask)
-    if note:
-        work.warnings.append(f"deals.{name}: {note}")
+            if usable == 0 and not only_implausible:
+                raise Fallback(f"deals.{name}: no value parses (the pandas path names the rows)")
+            share = n_bad / max(n_bad + usable, 1)
+            if share > 0.5:
+                work.warnings.append(
+                    f"deals.{name}: {share:.0%} of the values could not be read; "
+                    "check the column mapping or the date/number format"
+                )
+        for reason, key in named.items():
+            n = found[reason]
+            if not n:
+                continue
+            if _secondary("deals", column):
+                # a bad optional field is left empty, the row stays (loaders._parse_canonical)
+                shown = (
+                    t.filter(t[key])
+                    .order_by([_FILE, _ROW])
+                    .select(_FILE, _LINE, name)
+                    .limit(5)
+                    .to_pandas()
+                )
+                where = "; ".join(
+                    f"{work.files[int(f)]} {work.units[work.files[int(f)]]} {int(r)}: {v!r}"
+                    for f, r, v in zip(shown[_FILE], shown[_LINE], shown[name], strict=True)
+                )
+                more = f" and {n - 5:,} more" if n > 5 else ""
+                work.warnings.append(
+                    f"deals.{name}: {_rows(n)} left empty ({reason}; the rows are kept): "
+                    f"{where}{more}"
+                )
+            else:
+                work.flag(reason, work.t[key])
+        if note:
+            work.warnings.append(f"deals.{name}: {note}")
+    work.pending = []
 
 
 # --------------------------------------------------------------------------- loading
@@ -561,7 +598,9 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         try:
             t = _view(con, sql, len(paths))
         except Exception as exc:  # parts that do not share one schema
-            raise Fallback(f"deals: the parts cannot be read as one ({type(exc).__name__})") from None
+            raise Fallback(
+                f"deals: the parts cannot be read as one ({type(exc).__name__})"
+            ) from None
         t = t.mutate(**{_LINE: (t[_ROW] + 1).cast("int64")})
         t = t.rename({new: old for old, new in mapping.items()})
     else:
@@ -580,6 +619,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
             raise Fallback("deals: over-long cells are reported by the pandas path")
 
     work = _Work(con, t, columns, config, spec)
+    source = work.source = t
     work.warnings = warnings
     work.files, work.units = files, units
     limits = config.limits
@@ -604,6 +644,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
             raise Fallback(
                 f"deals.{column.name}: {column.kind} columns are read by the pandas path"
             )
+    _settle(work)
     t = work.t
     if "stage" not in columns:
         t = t.mutate(__icp_x_stage=ibis.literal("won"))
@@ -627,7 +668,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     work.t = t
     for column in canonical:
         if column.kind == "category":
-            _merge_case(work, column.name)
+            _merge_case(work, column.name, work.counts.get(column.name))
     for name in extras:
         _clean_extra(work, name)
     t = work.t
@@ -681,12 +722,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     # the rows stay an expression over the files: each query below reads them again, so
     # nothing that grows with the deals is held (only the counts and the quarantine come back)
 
-    counts = (
-        t.aggregate(read=t.count(), quarantined=t["__icp_q"].cast("int64").sum())
-        .to_pandas()
-        .iloc[0]
-    )
-    rows_read, rows_quarantined = int(counts["read"]), int(counts["quarantined"] or 0)
+    rows_read = int(_scalar(source.count()))  # Parquet: from the files' metadata
 
     flags = [f for _, f in reasons]
     q = t.filter(t["__icp_q"]).order_by([_FILE, _ROW])
@@ -710,6 +746,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         if raw[c].dtype == object:
             raw[c] = raw[c].astype(TEXT_DTYPE)
     quarantine = pd.concat([head, raw.reset_index(drop=True)], axis=1)
+    rows_quarantined = len(quarantine)
 
     clean = t.filter(~t["__icp_q"]).order_by([_FILE, _ROW])
     out_columns = list(columns) + (["stage"] if "stage" not in columns else [])
@@ -780,7 +817,7 @@ def _clean_extra(work: _Work, name: str) -> None:
     t = work.t
     if not _is_text(t.schema()[name]):
         return  # typed (Parquet) columns stay as they are
-    values, _ = _hard_values(work, name, t[name].notnull(), repeat=False)
+    values, seen = _hard_values(work, name, lambda c: c.notnull(), repeat=False)
     cleaned = apply_aliases(clean_text(values), work.config.aliases.get(name))
     distinct = pd.Series(cleaned.dropna().unique())
     if (
@@ -800,21 +837,35 @@ def _clean_extra(work: _Work, name: str) -> None:
     )
     _lookup(work, name, result, kinds={f"__icp_x_{name}": "string"})
     if len(distinct) <= _MAX_SPELLING_VALUES:
-        _merge_case(work, name)
+        counts = pd.DataFrame(
+            {
+                "v": cleaned.astype(object).where(cleaned.notna(), None).to_numpy(),
+                "n": seen["n"].to_numpy(),
+                "first": seen["first"].to_numpy(),
+            }
+        )
+        _merge_case(work, name, counts)
 
 
-def _merge_case(work: _Work, name: str) -> None:
-    """``loaders.merge_case_variants`` from the counts of the values on the engine."""
+def _merge_case(work: _Work, name: str, counts: pd.DataFrame | None = None) -> None:
+    """``loaders.merge_case_variants`` from the counts of the values (``v``, ``n``, ``first``)."""
     from .loaders import _preferred_spellings
 
     t = work.t
     value = t[f"__icp_x_{name}"]
-    rows = t.filter(value.notnull())
-    counts = (
-        rows.group_by(v=rows[f"__icp_x_{name}"])
-        .aggregate(n=rows.count(), first=rows[_ROW].min())
-        .to_pandas()
-    )
+    if counts is None:
+        rows = t.filter(value.notnull())
+        counts = (
+            rows.group_by(v=rows[f"__icp_x_{name}"])
+            .aggregate(n=rows.count(), first=rows[_ROW].min())
+            .to_pandas()
+        )
+    else:  # from the distinct raw values: several may map to one value
+        counts = (
+            counts[counts["v"].notna()]
+            .groupby("v", as_index=False)
+            .agg(n=("n", "sum"), first=("first", "min"))
+        )
     counts = counts.sort_values(["n", "first"], ascending=[False, True], kind="stable")
     groups: dict[str, list[str]] = {}
     for v in counts["v"]:
