@@ -2,9 +2,10 @@
 
 :func:`icp_helpers.loaders.load_table` reads every file into pandas, which
 makes the notebook's memory grow with the deals. :func:`load_deals` applies
-the same rules (``schema.py`` and ``loaders.py``) as Ibis expressions on the
-configured engine (DuckDB over the files by default, or a table of the
-engine named by ``inputs.deals.table``): parsing and types, required fields,
+the same rules (``schema.py`` and ``loaders.py``) as Ibis expressions where
+the deals are: an in-process DuckDB over the files (local files, whatever
+the engine), or the configured engine for a table named by
+``inputs.deals.table``: parsing and types, required fields,
 dates and their plausible range, finite, plausible and non-negative amounts,
 known accounts, duplicate ids, stage mapping and aliases. Only small things
 come back to Python: the counts that reconcile, the quarantined rows, and
@@ -503,11 +504,17 @@ def _settle(work: _Work) -> None:
 
 
 def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None):
-    """The deals validated on the engine (see :func:`_load_deals`)."""
+    """The deals validated on the engine (see :func:`_load_deals`).
+
+    Files are validated by an in-process DuckDB whatever the engine (they
+    are local files, and a configured database file stays unlocked for
+    parallel quarters); ``inputs.deals.table`` on the configured engine.
+    """
     from . import features
 
     own = con is None
-    con = features.connect(config) if own else con
+    if own:
+        con = features.connect(config) if config.inputs["deals"].table else ibis.duckdb.connect()
     try:
         return _load_deals(config, accounts_ids=accounts_ids, con=con)
     finally:
@@ -544,7 +551,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     if getattr(spec, "table", None):
         sources.append((spec.table, *_engine_table_source(con, spec.table, 0)))
     elif con.name != "duckdb":
-        raise Fallback(f"deals files are read by DuckDB; on {con.name} the pandas path reads them")
+        raise Fallback(f"deals files are read by DuckDB, not {con.name}")
     else:
         for index, path in enumerate(config.input_paths("deals")):
             if not path.is_file():

@@ -196,3 +196,13 @@ def test_deals_in_parquet_parts_are_read_in_one_scan_numbered_per_part(tmp_path)
         ["part-1.parquet", 5],
     ]
     assert_same(engine, pandas)
+
+
+def test_deals_files_are_validated_in_process_without_opening_the_configured_database(tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    path = _project(tmp_path, "\n".join(HOSTILE_DEALS) + "\n", engine={"database": str(database)})
+    config = load_config(path)
+    ids = load_table(config, "accounts").frame["account_id"]
+    loaded = load_table(config, "deals", accounts_ids=ids)
+    assert loaded.summary["engine"] == "duckdb" and loaded.summary["rows_quarantined"] > 0
+    assert not database.exists()  # a parallel quarter could not open a locked file
