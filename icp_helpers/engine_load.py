@@ -46,6 +46,7 @@ from .schema import (
     TABLE_SPECS,
     TEXT_DTYPE,
     parse_column,
+    table_schema,
 )
 
 __all__ = ["HARD_ROWS_LIMIT", "MAX_DISTINCT", "Fallback", "load_deals", "logger"]
@@ -541,7 +542,6 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         ("derive", spec.derive),
         ("defaults", spec.defaults),
         ("distinct", spec.distinct),
-        ("lines", spec.lines),
         ("a preset", spec.preset),
         ("sheet", spec.sheet),
     ):
@@ -721,7 +721,8 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     )
     t = t.mutate(__icp_dup=(~t["__icp_any"] & (order > 0)).fill_null(False))
     work.t = t
-    work.flag("duplicate deal_id", t["__icp_dup"])
+    if not spec.lines:  # order lines share their deal's id: summed below, not duplicates
+        work.flag("duplicate deal_id", t["__icp_dup"])
     t = work.t
     reasons = [(reason, flag) for reason, flag in work.problems]
     quarantined = ibis.or_(*[t[f] for _, f in reasons])
@@ -755,20 +756,31 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     quarantine = pd.concat([head, raw.reset_index(drop=True)], axis=1)
     rows_quarantined = len(quarantine)
 
-    clean = t.filter(~t["__icp_q"]).order_by([_FILE, _ROW])
+    clean = t.filter(~t["__icp_q"])
     out_columns = list(columns) + (["stage"] if "stage" not in columns else [])
     clean = clean.select(
-        **{c: (t[f"__icp_x_{c}"] if f"__icp_x_{c}" in t.columns else t[c]) for c in out_columns}
+        _FILE,
+        _ROW,
+        **{c: (t[f"__icp_x_{c}"] if f"__icp_x_{c}" in t.columns else t[c]) for c in out_columns},
     )
+    rows_used = rows_read - rows_quarantined
+    if spec.lines:
+        clean = _merge_lines(clean, out_columns)
+    else:
+        clean = clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW)
     arrow = clean.to_pyarrow()
     # the Arrow buffers are released while pandas takes them over: one copy at a time
     frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
     del arrow
     frame = _pandas_types(frame, work_spec)
-    rows_used = len(frame)
-    if rows_used + rows_quarantined != rows_read:
+    if spec.lines and len(frame):
+        # merged lines are new rows: the contract again, as loaders.load_table does
+        table_schema("deals", columns=list(frame.columns), unique=False).validate(
+            frame, inplace=True
+        )
+    if not spec.lines and len(frame) != rows_used:
         raise AssertionError(
-            f"deals: {rows_read} read != {rows_used} used + {rows_quarantined} quarantined"
+            f"deals: {rows_read} read != {len(frame)} used + {rows_quarantined} quarantined"
         )
     out_warnings = list(work.warnings)
     fake = loaders._Table("deals")
@@ -800,6 +812,33 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     return loaders.LoadedTable(frame=frame, quarantine=quarantine, summary=summary)
 
 
+def _merge_lines(clean, columns: list[str]):
+    """Order lines -> deals on the engine, as ``loaders._merge_lines``.
+
+    ``amount`` and ``quantity`` summed (empty when every line is), the other
+    columns the first non-empty value in line order, ``items`` the number of
+    lines; deals in the order of their first line.
+    """
+    if "items" in columns:
+        raise Fallback("deals: an items column with lines: true is merged by the pandas path")
+    key = clean[_FILE] * (1 << 40) + clean[_ROW]
+    metrics = {}
+    for column in columns:
+        if column == "deal_id":
+            continue
+        value = clean[column]
+        if column in ("amount", "quantity"):
+            metrics[column] = value.sum()
+        else:
+            metrics[column] = value.argmin(
+                ibis.cases((value.notnull(), key), else_=ibis.null("int64"))
+            )
+    metrics["items"] = clean.count()
+    metrics["__icp_first"] = key.min()
+    merged = clean.group_by("deal_id").aggregate(**metrics).order_by("__icp_first")
+    return merged.select("deal_id", *[c for c in columns if c != "deal_id"], "items")
+
+
 def _pandas_types(frame: pd.DataFrame, spec) -> pd.DataFrame:
     for column in frame.columns:
         c = spec.column(column)
@@ -813,6 +852,8 @@ def _pandas_types(frame: pd.DataFrame, spec) -> pd.DataFrame:
             frame[column] = frame[column].astype("float64")
         elif c.kind == "datetime":
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        elif c.kind == "int":
+            frame[column] = frame[column].astype("Int64")
     return frame
 
 

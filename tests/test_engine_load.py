@@ -206,3 +206,30 @@ def test_deals_files_are_validated_in_process_without_opening_the_configured_dat
     loaded = load_table(config, "deals", accounts_ids=ids)
     assert loaded.summary["engine"] == "duckdb" and loaded.summary["rows_quarantined"] > 0
     assert not database.exists()  # a parallel quarter could not open a locked file
+
+
+def test_order_lines_are_summed_per_deal_on_the_engine(tmp_path):
+    lines = [
+        "InvoiceNo,CustomerID,InvoiceDate,amount,quantity,product,region",
+        "I1,A1,2025-01-15 10:00,10.5,1,,north",
+        "I1,A1,2025-01-15 10:00,4.5,2,Widget,south",
+        "I2,A2,2025-01-16 11:00,-3,1,Gadget,north",
+        "I2,A2,2025-01-16 11:00,7,,Gadget,north",
+        "I3,A99,2025-01-17 12:00,1,1,Gadget,east",
+        "I4,A4,2025-01-18 13:00,,,,",
+        "I4,A4,2025-01-18 13:00,2.25,3,gadget,West",
+        "I0,A3,2025-01-14 09:00,5,1,Widget,north",
+    ]
+    spec = {
+        "path": "deals.csv",
+        "lines": True,
+        "columns": {
+            "InvoiceNo": "deal_id",
+            "CustomerID": "account_id",
+            "InvoiceDate": "close_date",
+        },
+    }
+    engine, pandas = _both(_project(tmp_path, "\n".join(lines) + "\n", deals_spec=spec))
+    assert pandas.summary["rows_out"] == 4 and pandas.summary["rows_used"] == 5
+    assert list(pandas.frame["items"]) == [2, 1, 1, 1]
+    assert_same(engine, pandas)
