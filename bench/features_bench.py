@@ -77,7 +77,7 @@ __all__ = [
 IMPLEMENTATIONS = ("ibis", "sql", "pandas", "ibis_pandas", "spark")
 REPO = Path(__file__).resolve().parents[1]
 
-_INT_COLUMNS = ("won_deals", "lost_deals", "n_active_quarters", "referrals", "n_contacts")
+_INT_COLUMNS = ("won_deals", "lost_deals", "n_quarters_existed", "n_quarters_with_purchase", "referrals", "n_contacts")
 _FLOAT_COLUMNS = (
     "lost_share", "won_value", "avg_deal_amount", "n_units", "avg_deal_size", "avg_deal_price",
     "spend_min", "spend_median", "spend_max", "multi_item_share", "deal_frequency",
@@ -119,7 +119,8 @@ def _feature_order(account_columns: list[str], data: Dataset) -> list[str]:
     derived = [
         "won_deals", "lost_deals", "lost_share", "won_value", "avg_deal_amount", "n_units",
         "avg_deal_size", "avg_deal_price", "spend_min", "spend_median", "spend_max",
-        "multi_item_share", "multi_item_buyer", "n_active_quarters", "deal_frequency",
+        "multi_item_share", "multi_item_buyer", "n_quarters_existed", "n_quarters_with_purchase",
+        "deal_frequency",
         "first_deal", "last_deal", "recency_days", "tenure_days", "preferred_weekday",
         "preferred_hour", "preferred_daypart",
     ]
@@ -255,7 +256,9 @@ def reference_sql(data: Dataset, *, quarter: str, lookback: int = 4) -> str:
                  max(amount) FILTER (WHERE won) AS spend_max,
                  count(*) FILTER (WHERE won AND multi) AS multi,
                  min(close_date) AS first_deal,
-                 max(close_date) FILTER (WHERE won_any) AS last_deal
+                 max(close_date) FILTER (WHERE won_any) AS last_deal,
+                 count(DISTINCT year(close_date) * 4 + quarter(close_date)) FILTER (WHERE won)
+                     AS purchase_quarters
           FROM d GROUP BY account_id)""",
         # one pass over the won deals for both modes: (account, weekday, hour) cells
         """cells AS (
@@ -310,7 +313,8 @@ def reference_sql(data: Dataset, *, quarter: str, lookback: int = 4) -> str:
         "spend_max": "spend_max",
         "multi_item_share": f"CASE WHEN {won_n} > 0 THEN multi / {won_n} END",
         "multi_item_buyer": f"coalesce(CASE WHEN {won_n} > 0 THEN multi / {won_n} END >= 0.5, FALSE)",
-        "n_active_quarters": "active",
+        "n_quarters_existed": "active",
+        "n_quarters_with_purchase": "coalesce(purchase_quarters, 0)",
         "deal_frequency": f"{won_n} / active",
         "first_deal": "first_deal",
         "last_deal": "last_deal",
@@ -420,6 +424,8 @@ def pandas_features(data: Dataset, *, quarter: str, lookback: int = 4) -> pd.Dat
         .join(deals[lost].groupby("account_id").size().rename("lost_deals"))
         .join(deals.groupby("account_id")["close_date"].min().rename("first_deal"))
         .join(deals[won_any].groupby("account_id")["close_date"].max().rename("last_deal"))
+        .join(w.groupby("account_id")["close_date"].agg(
+            lambda d: (d.dt.year * 4 + d.dt.quarter).nunique()).rename("purchase_quarters"))
         .join(_mode(w, w["close_date"].dt.weekday, "hour_or_day"))
         .rename(columns={"hour_or_day": "weekday"})
         .join(_mode(w, w["close_date"].dt.hour, "hour"))
@@ -459,7 +465,8 @@ def pandas_features(data: Dataset, *, quarter: str, lookback: int = 4) -> pd.Dat
         "spend_max": out["spend_max"],
         "multi_item_share": share,
         "multi_item_buyer": share.ge(0.5).fillna(False).astype(bool),
-        "n_active_quarters": active,
+        "n_quarters_existed": active,
+        "n_quarters_with_purchase": out["purchase_quarters"].fillna(0).astype("int64"),
         "deal_frequency": won_n / active,
         "first_deal": out["first_deal"],
         "last_deal": out["last_deal"],

@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import ProjectConfig, load_config, run_dir_for
+from .config import ProjectConfig, load_config
 from .quarters import Quarter
 
 __all__ = [
+    "LAB_DIR",
     "Run",
+    "lab_dir_for",
     "MissingArtifactError",
     "resolve_run",
     "write_table",
@@ -58,7 +60,10 @@ def resolve_run(
     quarter : str
         ``YYYYQn``; ``""`` means the latest complete quarter in the deals.
     run_dir : str
-        Output folder; ``""`` means ``<reports>/<quarter>/``.
+        Output folder; ``""`` (a notebook opened in JupyterLab, or papermill
+        without ``run_dir``) means the lab folder ``<reports>/lab/<quarter>/``,
+        so exploring never overwrites the published ``<reports>/<quarter>/``
+        that ``icp run`` writes (it always passes ``run_dir``).
     notebook : str, optional
         The calling notebook: a config without the input tables it needs
         (:data:`icp_helpers.config.NOTEBOOK_INPUTS`) stops here, with the
@@ -73,9 +78,18 @@ def resolve_run(
         from .loaders import latest_quarter  # local import: loaders is heavy
 
         resolved = latest_quarter(config)
-    folder = run_dir_for(config, str(resolved), run_dir or None)
+    folder = Path(run_dir).resolve() if run_dir else lab_dir_for(config, str(resolved))
     folder.mkdir(parents=True, exist_ok=True)
     return Run(config=config, quarter=resolved, run_dir=folder)
+
+
+#: Sub-folder of the reports folder where runs from JupyterLab go.
+LAB_DIR = "lab"
+
+
+def lab_dir_for(config: ProjectConfig, quarter: str) -> Path:
+    """``<reports>/lab/<quarter>/``: the scratch run folder of notebooks run by hand."""
+    return config.reports_path / LAB_DIR / str(quarter)
 
 
 def _path(run_dir: str | Path, name: str) -> Path:

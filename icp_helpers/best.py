@@ -15,10 +15,20 @@ The value rule (config section ``best_customers``)
 3. An account is *eligible* when it won at least ``min_deals`` deals in
    the window and had not churned by the window end (a best customer is
    one who stays).
-4. The cohort size is ``count`` if set, else ``round(share * accounts)``;
-   the top eligible accounts by score (ties: higher won value, then
-   account id) are ``is_best``. ``value_rank`` orders every account
+4. The cohort size is ``count`` if set, else ``round(share * active
+   accounts)``; the top eligible accounts by score (ties: higher won value,
+   then account id) are ``is_best``. ``value_rank`` orders every account
    (1 = highest score).
+
+Who they are compared with
+--------------------------
+An account is *active* when it won at least one deal in the window
+(``is_active``). The best customers are compared with the other active
+accounts (``in_comparison``): accounts that bought nothing in the window
+would make almost anything look like a trait of buyers ("best vs rest"
+becomes "bought vs did not"). Inactive accounts are counted and shown
+apart; ``include_inactive: true`` puts them back into the comparison (and
+into the base of ``share``).
 
 The negative cohort
 -------------------
@@ -49,6 +59,7 @@ __all__ = [
     "best_customers",
     "rule_summary",
     "cohort_text",
+    "cohort_warnings",
     "step1_record",
     "interview_shortlist",
     "plot_value_distribution",
@@ -59,11 +70,14 @@ VALUE_RELATED = {
     "won_value": (
         "won_value", "avg_deal_amount", "n_units", "spend_min", "spend_median", "spend_max"
     ),
-    "deal_frequency": ("deal_frequency", "won_deals"),
+    "deal_frequency": ("deal_frequency", "won_deals", "n_quarters_with_purchase"),
     "referrals": ("referrals",),
     "case_study": ("case_study",),
 }
-_SCORE_COLUMNS = ("value_score", "value_rank", "is_best", "is_negative", "negative_reason")
+_SCORE_COLUMNS = ("value_score", "value_rank", "is_best", "is_negative", "negative_reason",
+                  "is_active", "in_comparison")
+#: Share of the active accounts from which the best cohort is "most of them".
+MOST_OF_ACTIVE = 0.5
 
 
 def resolve_rule(rule: BestCustomerRule | Mapping[str, Any] | None) -> BestCustomerRule:
@@ -161,7 +175,9 @@ def value_scores(features: pd.DataFrame, *, rule: BestCustomerRule | Mapping[str
     rank = pd.Series(np.arange(1, len(order) + 1), index=order.index)
 
     eligible = _eligible(features, rule)
-    n_best = min(_cohort_size(rule, len(features)), int(eligible.sum()))
+    active = _active(features)
+    compared = np.ones(len(features), dtype=bool) if rule.include_inactive else active
+    n_best = min(_cohort_size(rule, int(compared.sum())), int(eligible.sum()))
     best_index = order.index[eligible.reindex(order.index).to_numpy(dtype=bool)][:n_best]
     out = pd.DataFrame(
         {
@@ -169,11 +185,21 @@ def value_scores(features: pd.DataFrame, *, rule: BestCustomerRule | Mapping[str
             "value_score": score.to_numpy(),
             "value_rank": rank.reindex(features.index).to_numpy().astype("int64"),
             "is_best": features.index.isin(best_index),
+            "is_active": active,
+            "in_comparison": compared | features.index.isin(best_index),
         }
     )
     out.attrs["weights"] = {c: w / total for c, w in used.items()}
+    out.attrs["include_inactive"] = bool(rule.include_inactive)
     out.attrs["dropped"] = sorted(c for c, w in rule.weights.items() if w and c not in used)
     return out
+
+
+def _active(features: pd.DataFrame) -> np.ndarray:
+    """Accounts with at least one won deal in the window (every account without a deals count)."""
+    if "won_deals" not in features:
+        return np.ones(len(features), dtype=bool)
+    return (pd.to_numeric(features["won_deals"], errors="coerce").fillna(0) > 0).to_numpy()
 
 
 def _eligible(features: pd.DataFrame, rule: BestCustomerRule) -> pd.Series:
@@ -250,6 +276,8 @@ def best_customers(features: pd.DataFrame, *, rule: BestCustomerRule | Mapping[s
     out = scores.assign(
         is_negative=negative["is_negative"].to_numpy(), negative_reason=negative["negative_reason"].array
     )
+    # the columns step 3 reads for the comparison come last, as they always did for the cohorts
+    out = out[[c for c in out.columns if c not in ("is_active", "in_comparison")] + ["is_active", "in_comparison"]]
     out.attrs.update(scores.attrs)
     return out
 
@@ -267,10 +295,33 @@ def rule_summary(scores: pd.DataFrame, *, rule: BestCustomerRule | Mapping[str, 
         "min_deals": rule.min_deals,
         "eligibility": f"at least {rule.min_deals} won deal(s) in the window and not churned",
         "n_accounts": int(len(scores)),
+        "n_active": int(scores["is_active"].sum()) if "is_active" in scores else None,
+        "n_compared": int(scores["in_comparison"].sum()) if "in_comparison" in scores else None,
+        "include_inactive": scores.attrs.get("include_inactive", rule.include_inactive),
         "n_best": int(scores["is_best"].sum()),
         "n_negative": int(scores["is_negative"].sum()) if "is_negative" in scores else None,
         "cut_score": float(best.min()) if len(best) else None,
     }
+
+
+def cohort_warnings(scores: pd.DataFrame) -> list[str]:
+    """Warnings about the comparison population, for the reports (empty when none).
+
+    The best cohort being most of the accounts it is compared with leaves
+    little to compare: "best" then means "bought anything".
+    """
+    if "in_comparison" not in scores:
+        return []
+    n_best = int(scores["is_best"].sum())
+    n_active = int(scores["is_active"].sum())
+    out = []
+    if n_active and n_best >= MOST_OF_ACTIVE * n_active:
+        out.append(
+            f"The best customers are {n_best:,} of the {n_active:,} accounts that bought in the "
+            f"window ({n_best / n_active:.0%}): most of the buyers. Comparing them with the rest "
+            "says little more than who bought; lower best_customers.share or set a count."
+        )
+    return out
 
 
 def cohort_text(features: pd.DataFrame, scores: pd.DataFrame) -> str:
@@ -280,10 +331,30 @@ def cohort_text(features: pd.DataFrame, scores: pd.DataFrame) -> str:
     table = scores.merge(features, on="account_id", how="left", suffixes=("", "_feature"))
     best = table[table["is_best"]]
     n, n_best = len(table), len(best)
-    lines = [
-        f"**{n_best:,} of {n:,} accounts** are best customers by the value rule "
-        f"(weighted percentile ranks: {weights})."
-    ]
+    lines = [f"**Warning:** {w}" for w in cohort_warnings(scores)]
+    if "in_comparison" in table:
+        n_active = int(table["is_active"].sum())
+        n_compared = int(table["in_comparison"].sum())
+        n_inactive = n - n_active
+        if n_compared < n:
+            lines.append(
+                f"**{n_best:,} of {n_active:,} active accounts** (at least one won deal in the "
+                f"window; {n:,} accounts in all) are best customers by the value rule (weighted "
+                f"percentile ranks: {weights}). They are compared with the other "
+                f"{n_compared - n_best:,} active accounts; the {n_inactive:,} accounts without a "
+                "won deal in the window are counted apart, not compared."
+            )
+        else:
+            lines.append(
+                f"**{n_best:,} of {n:,} accounts** are best customers by the value rule "
+                f"(weighted percentile ranks: {weights}), compared with all {n - n_best:,} others "
+                f"({n_active:,} active, {n_inactive:,} without a won deal in the window)."
+            )
+    else:
+        lines.append(
+            f"**{n_best:,} of {n:,} accounts** are best customers by the value rule "
+            f"(weighted percentile ranks: {weights})."
+        )
     if "won_value" in table and table["won_value"].sum() > 0:
         share = best["won_value"].sum() / table["won_value"].sum()
         lines.append(f"Together they won **{share:.0%} of all won value** in the window.")
@@ -321,6 +392,8 @@ def step1_record(
         "accounts": int(len(features)),
         "accounts_with_won_deals": int((features.get("won_deals", pd.Series(dtype=int)) > 0).sum()),
         "best": int(scores["is_best"].sum()),
+        "compared": int(scores["in_comparison"].sum()) if "in_comparison" in scores else None,
+        "inactive": int((~scores["is_active"]).sum()) if "is_active" in scores else None,
         "negative": int(scores["is_negative"].sum()) if "is_negative" in scores else None,
         "won_deals_in_window": int(features["won_deals"].sum()) if "won_deals" in features else None,
         "lost_deals_in_window": int(features["lost_deals"].sum()) if "lost_deals" in features else None,
@@ -340,6 +413,7 @@ def step1_record(
         "window": {"start": start.isoformat(), "end": end.isoformat(), "end_exclusive": True},
         "counts": counts,
         "value_rule": rule_summary(scores, rule=rule),
+        "warnings": cohort_warnings(scores),
         "feature_columns": list(features.columns),
         "backend": backend,
     }

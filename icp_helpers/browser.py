@@ -43,6 +43,23 @@ _DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
 # Top-level elements that show a picture; an <svg> nested in another is one figure.
 _FIGURES_JS = "() => document.querySelectorAll('img, svg:not(svg svg)').length"
+# How much wider the page is than the window: content off-screen sideways.
+_OVERFLOW_JS = (
+    "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+    " - document.documentElement.clientWidth"
+)
+# A4 width less Chromium's default 10 mm margins, in CSS pixels (96 per inch).
+_A4_CONTENT_PX = round((210 - 20) / 25.4 * 96)
+# Elements a printout would cut: wider than the page, or scrolling inside their box.
+_CLIPPED_JS = """() => {
+  const width = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll('table, img, svg, pre, .jp-OutputArea-output')) {
+    const box = el.getBoundingClientRect();
+    if (box.width && (box.right > width + 1 || el.scrollWidth > el.clientWidth + 1))
+      out.push(`${el.tagName.toLowerCase()} ${Math.round(box.right)}px (${el.scrollWidth}/${el.clientWidth})`);
+  }
+  return out;
+}"""
 # Page objects of a PDF (not the /Pages tree nodes).
 _PDF_PAGE_RE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
@@ -76,6 +93,17 @@ class PageReport:
         The page printed to A4 PDF, when one was asked for.
     pdf_pages : int or None
         Pages of that PDF (a one-page card must print on one sheet).
+    width : int
+        The viewport width the page was opened at (390 is a phone).
+    overflow_px : int
+        How far the page is wider than the viewport (0: nothing off-screen
+        sideways; a wide table scrolling inside its own box does not count).
+    print_text : str or None
+        The visible text under the print stylesheet, when a PDF was asked for.
+    print_clipped : list of str
+        Tables, outputs and images wider than an A4 page (or scrolling inside
+        their box) under the print stylesheet, when a PDF was asked for: what
+        a printout would cut off.
     """
 
     url: str
@@ -89,6 +117,10 @@ class PageReport:
     screenshot: Path | None = None
     pdf: Path | None = None
     pdf_pages: int | None = None
+    width: int = 1200
+    overflow_px: int = 0
+    print_text: str | None = None
+    print_clipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -147,6 +179,7 @@ def check_page(
     screenshot: str | Path | None = None,
     pdf: str | Path | None = None,
     timeout_s: float = 30,
+    width: int = 1200,
 ) -> PageReport:
     """Open a local HTML file in headless Chromium with the network blocked.
 
@@ -160,6 +193,8 @@ def check_page(
         Where to save the page printed on A4 (print stylesheet, backgrounds on).
     timeout_s : float
         Seconds allowed for launching, loading and each step.
+    width : int
+        Viewport width in CSS pixels (390 for a phone, 1400 for a laptop).
 
     Returns
     -------
@@ -179,15 +214,20 @@ def check_page(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _check_page(html_path, screenshot=screenshot, pdf=pdf, timeout_s=timeout_s)
+        return _check_page(html_path, screenshot=screenshot, pdf=pdf, timeout_s=timeout_s, width=width)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(
-            _check_page, html_path, screenshot=screenshot, pdf=pdf, timeout_s=timeout_s
+            _check_page, html_path, screenshot=screenshot, pdf=pdf, timeout_s=timeout_s, width=width
         ).result()
 
 
 def _check_page(
-    html_path: str | Path, *, screenshot: str | Path | None, pdf: str | Path | None, timeout_s: float
+    html_path: str | Path,
+    *,
+    screenshot: str | Path | None,
+    pdf: str | Path | None,
+    timeout_s: float,
+    width: int = 1200,
 ) -> PageReport:
     from playwright.sync_api import sync_playwright
 
@@ -197,7 +237,7 @@ def _check_page(
     executable = chromium_path()
     if executable is None:
         raise FileNotFoundError("headless Chromium not found: set ICP_CHROMIUM or install chromium")
-    report = PageReport(url=page_path.as_uri())
+    report = PageReport(url=page_path.as_uri(), width=width)
     timeout_ms = timeout_s * 1000
 
     blocked: set[str] = set()
@@ -230,7 +270,7 @@ def _check_page(
             headless=True,
             args=list(CHROMIUM_ARGS),
             timeout=timeout_ms,
-            viewport={"width": 1200, "height": 900},
+            viewport={"width": width, "height": 900},
         )
         try:
             context.set_default_timeout(timeout_ms)
@@ -245,6 +285,7 @@ def _check_page(
             report.title = page.title()
             report.text = page.inner_text("body")
             report.n_images = int(page.evaluate(_FIGURES_JS))
+            report.overflow_px = max(int(page.evaluate(_OVERFLOW_JS)), 0)
             if screenshot is not None:
                 shot = Path(screenshot)
                 shot.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +297,10 @@ def _check_page(
                 data = page.pdf(path=str(printed), format="A4", print_background=True)
                 report.pdf = printed
                 report.pdf_pages = len(_PDF_PAGE_RE.findall(data))
+                page.set_viewport_size({"width": _A4_CONTENT_PX, "height": 1000})
+                page.emulate_media(media="print")
+                report.print_text = page.inner_text("body")
+                report.print_clipped = list(page.evaluate(_CLIPPED_JS))
         finally:
             context.close()
     return report

@@ -37,24 +37,29 @@ from .personas import (
     BEHAVIOUR_COLUMNS,
     CODE_PREFIXES,
     NO_EVIDENCE,
-    PERSONA_FIELDS,
     code_label,
     code_mentions,
     field,
     format_value,
     hour_text,
     level_counts,
+    persona_fields,
 )
+from .wording import behaviour_label, profile_kind
+from .wording import words as kind_words
 
 __all__ = [
     "TemplateSecurityError",
     "DEFAULT_TEMPLATES",
+    "SURENESS",
+    "TIER_MEANINGS",
     "build_card_context",
     "card_iframe",
     "escape_markdown",
     "render_card",
     "selected_traits",
     "template_for",
+    "tier_guide",
     "write_card",
     "step4_record",
 ]
@@ -120,7 +125,80 @@ def _interval(low: Any, high: Any, digits: int = 1) -> str:
     return f"{float(low):.{digits}f}–{float(high):.{digits}f}"
 
 
-_FILTERS = {"pct": _pct, "num": _num, "pvalue": _pvalue, "interval": _interval}
+def _times(value: Any) -> str:
+    """A lift as readers say it: ``3×`` (one decimal below 10)."""
+    if _is_missing(value):
+        return NO_EVIDENCE
+    value = float(value)
+    if value < 1:  # a weaker-fit lift: two significant figures, so 0.04 does not read as 0
+        return f"{value:.2g}×"
+    return f"{value:.0f}×" if value >= 10 else f"{value:.1f}×".replace(".0×", "×")
+
+
+#: How sure a q-value lets us be, in words (the card's glossary explains them).
+SURENESS = ((0.001, "very sure"), (0.01, "sure"), (0.05, "fairly sure"))
+
+
+def _sureness(value: Any) -> str:
+    if _is_missing(value):
+        return "not tested"
+    for limit, words in SURENESS:
+        if float(value) < limit:
+            return words
+    return "not sure"
+
+
+_FILTERS = {
+    "pct": _pct,
+    "num": _num,
+    "pvalue": _pvalue,
+    "interval": _interval,
+    "times": _times,
+    "sureness": _sureness,
+}
+
+#: What each tier means for the people who act on it.
+TIER_MEANINGS = {
+    "A": "strong match: reach out first",
+    "B": "partial match: qualify, then nurture",
+    "C": "weak match: low priority",
+}
+
+
+def _points(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def tier_guide(tiers: Mapping[str, float], points_max: float | None) -> list[dict]:
+    """Each tier's points range and meaning, best first, the lowest tier below the last cut-off.
+
+    ``{"A": 33, "B": 16}`` with a maximum of 61 gives A 33-61, B 16-32, C 0-15
+    (whole points; with fractional points the ranges read "16 to under 33").
+    """
+    if not tiers:
+        return []
+    ordered = sorted(tiers.items(), key=lambda item: -float(item[1]))
+    whole = all(float(cut).is_integer() for _, cut in ordered) and (
+        points_max is None or float(points_max).is_integer()
+    )
+    names = [name for name, _ in ordered]
+    if set(names) <= {"A", "B"}:
+        lowest = "C"  # also when equal cut-offs collapsed B: the scorer's lowest tier is C
+    else:
+        lowest = chr(ord(max(names)) + 1) if all(len(n) == 1 for n in names) else "rest"
+    guide, upper = [], points_max
+    for name, cut in [*ordered, (lowest, 0.0)]:
+        cut = float(cut)
+        if upper is None:
+            points = f"{_points(cut)} or more"
+        elif whole:
+            top = upper if name == names[0] else upper - 1
+            points = f"{_points(cut)}–{_points(top)}" if top > cut else _points(cut)
+        else:
+            points = f"{_points(cut)} to {'' if name == names[0] else 'under '}{_points(upper)}"
+        guide.append({"tier": name, "points": points, "meaning": TIER_MEANINGS.get(name, "")})
+        upper = cut
+    return guide
 
 
 def _environment(fmt: Format, folder: Path) -> Environment:
@@ -251,8 +329,8 @@ def selected_traits(selection: Mapping[str, Any]) -> list[dict]:
     out = []
     for item in [*who, *why]:
         entry = _trait_entry(item)
-        entry["evidence_type"] = "why" if entry["kind"] == "code" else "who"
-        entry["scored"] = entry["evidence_type"] == "who" and entry["points"] is not None
+        entry["evidence_type"] = {"code": "why", "behaviour": "behaviour"}.get(entry["kind"], "who")
+        entry["scored"] = entry["evidence_type"] != "why" and entry["points"] is not None
         out.append(entry)
     return out[:10]
 
@@ -276,7 +354,7 @@ def _names(accounts: pd.DataFrame | None) -> Mapping:
 _MINOR_BEHAVIOUR = {"spend_min", "spend_max", "won_value", "preferred_hour"}
 
 
-def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
+def _buying(features: pd.DataFrame, best_ids: set, profile: str = "b2b") -> list[dict]:
     """Best customers' median behaviour next to the rest's, from ``features.parquet``."""
     is_best = isin(features["account_id"], best_ids)
     items = []
@@ -292,7 +370,7 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
         items.append(
             {
                 "attribute": column,
-                "label": label,
+                "label": behaviour_label(column, label, profile),
                 "minor": column in _MINOR_BEHAVIOUR,
                 "best": best_median,
                 "rest": rest_median,
@@ -318,7 +396,7 @@ def _buying(features: pd.DataFrame, best_ids: set) -> list[dict]:
         items.append(
             {
                 "attribute": column,
-                "label": label,
+                "label": behaviour_label(column, label, profile),
                 "minor": column in _MINOR_BEHAVIOUR,
                 "best": str(counts.index[0]),
                 "rest": rest_top,
@@ -359,10 +437,30 @@ def _disqualifiers(negative: pd.DataFrame | None, selection: Mapping, limit: int
     return items
 
 
-def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
-    """Buying-behaviour traits that mark the best customers (shown, never scored)."""
+def _weaker_fit(selection: Mapping, limit: int) -> list[dict]:
+    """Who-traits clearly rarer among the best customers than among the rest, strongest first."""
     items = []
-    for row in list(selection.get("buying_behaviour") or [])[:limit]:
+    rows = sorted(selection.get("weaker_fit") or [], key=lambda r: r.get("lift", 1.0))
+    for row in rows[:limit]:
+        entry = {"id": str(row["id"]), "label": str(row.get("label") or row["id"])}
+        for column in ("lift", "lift_low", "lift_high", "q_value", "points", "reason"):
+            value = row.get(column)
+            if value is not None and not _is_missing(value):
+                entry[column] = value if isinstance(value, str) else float(value)
+        items.append(entry)
+    return items
+
+
+def _behaviour_traits(selection: Mapping, limit: int) -> list[dict]:
+    """Buying-behaviour traits that mark the best customers (shown, never scored).
+
+    Those selected and scored (``traits.score_behaviour``) are among the
+    priority traits already, and are not repeated here as "not scored".
+    """
+    items = []
+    scored = {str(t.get("id")) for t in selection.get("selected") or []}
+    rows = [r for r in selection.get("buying_behaviour") or [] if str(r.get("id")) not in scored]
+    for row in rows[:limit]:
         items.append(
             {
                 "id": str(row.get("id")),
@@ -383,15 +481,40 @@ def _short(value: Any, limit: int = _MAX_NAME) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int) -> list[dict]:
+#: Who-columns shown beside an example customer, in order of preference, per profile kind.
+_EXAMPLE_COLUMNS = {
+    "b2b": (("industry", "Industry"), ("country", "Country")),
+    "b2c": (("age_band", "Age"), ("gender", "Gender"), ("income_band", "Income"),
+            ("marital_status", "Marital status"), ("country", "Country"), ("city", "City")),
+}
+
+
+def _example_columns(features: pd.DataFrame, kind: str) -> list[dict]:
+    """The two or three who-columns the example customers table shows."""
+    if kind != "b2c":
+        return [{"key": k, "heading": h} for k, h in _EXAMPLE_COLUMNS["b2b"]]
+    present = [(k, h) for k, h in _EXAMPLE_COLUMNS["b2c"] if k in features and features[k].notna().any()]
+    return [{"key": k, "heading": h} for k, h in present[:3]]
+
+
+def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit: int,
+              *, features: pd.DataFrame | None = None, columns: list[dict] | None = None) -> list[dict]:
     if scored is None or scored.empty or "fit_score" not in scored:
         return []
     pool = scored[isin(scored["account_id"], best_ids)] if best_ids else scored
     # an account with no ICP trait matches nothing: it is no example of the profile
     pool = pool[pd.to_numeric(pool["fit_score"], errors="coerce") > 0]
-    pool = pool.sort_values(["fit_score", "account_id"], ascending=[False, True]).head(limit)
-    items = []
+    pool = pool.sort_values(["fit_score", "account_id"], ascending=[False, True])
+    items, seen = [], set()
     for _, row in pool.iterrows():
+        if len(items) >= limit:
+            break
+        # two accounts of one name (branches, a re-created record) are one example to a reader
+        shown = names.get(row["account_id"])
+        key = str(shown).strip().casefold() if shown is not None and not _is_missing(shown) else row["account_id"]
+        if key in seen:
+            continue
+        seen.add(key)
         matched = row.get("matched_traits")
         if isinstance(matched, str):
             matched = [m for m in matched.split("; ") if m]
@@ -407,7 +530,32 @@ def _examples(scored: pd.DataFrame | None, best_ids: set, names: Mapping, limit:
                 "matched": [str(m) for m in (matched if matched is not None else [])],
             }
         )
+    if features is not None and columns and items:
+        extra = [c["key"] for c in columns if c["key"] in features and c["key"] not in ("industry", "country")]
+        if extra:
+            lookup = features.set_index("account_id")[extra]
+            for item in items:
+                if item["account_id"] in lookup.index:
+                    row = lookup.loc[item["account_id"]]
+                    for key in extra:
+                        item[key] = None if _is_missing(row[key]) else str(row[key])
     return items
+
+
+def _distinct_items(persona: Mapping[str, Any]) -> dict:
+    """A persona whose lists name each entry once (two accounts of one name are one example)."""
+    out = dict(persona)
+    for key, value in persona.items():
+        if isinstance(value, Mapping) and isinstance(value.get("items"), list):
+            seen, items = set(), []
+            for item in value["items"]:
+                text = item.get("short") if isinstance(item, Mapping) else item
+                marker = str(text).strip().casefold()
+                if marker not in seen:
+                    seen.add(marker)
+                    items.append(item)
+            out[key] = {**value, "items": items}
+    return out
 
 
 def _input_rows(run_dir: Path) -> dict[str, dict]:
@@ -503,6 +651,8 @@ def build_card_context(
 
     best_ids = set(best.loc[best["is_best"].fillna(False).astype(bool), "account_id"])
     names = _names(accounts if accounts is not None else features)
+    kind = profile_kind(config, columns=features.columns)
+    example_columns = _example_columns(features, kind)
     artifacts = {
         "selection.json": len(selected_traits(selection)),
         "features.parquet": len(features),
@@ -514,7 +664,8 @@ def build_card_context(
         artifacts["negative_icp.parquet"] = len(negative)
 
     def mentions(prefix: str) -> list[dict]:
-        return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items)
+        return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items,
+                             noun=kind_words(kind)["accounts"])
 
     why = []  # the selected interview codes, each with a quote of a best customer when there is one
     for item in selection.get("why_traits") or []:
@@ -536,8 +687,15 @@ def build_card_context(
     step1_quarter = step1.get("quarter") if isinstance(step1, Mapping) else None
     quarter = str(selection.get("quarter") or step1_quarter or folder.name)
     # without a selected trait every account scores 0: there are no tiers to explain
-    tiers = (selection.get("tier_cutoffs") or {}) if selection.get("selected") else {}
+    tiers = dict((selection.get("tier_cutoffs") or {}) if selection.get("selected") else {})
+    if "A" in tiers and "B" in tiers and tiers["B"] >= tiers["A"]:
+        tiers.pop("B")  # equal cut-offs: B would hold nobody, so the card shows A and C
+    traits = selected_traits(selection)
+    # penalties (negative points) lower a score but never raise the top of the scale
+    points_max = sum(max(float(t["points"]), 0.0) for t in traits if t["scored"]) if tiers else None
     return {
+        "points_max": points_max,
+        "tier_guide": tier_guide(tiers, points_max),
         "title": "Ideal Customer Profile",
         "project": config.name,
         "quarter": quarter,
@@ -545,22 +703,29 @@ def build_card_context(
         "n_accounts": int(len(features)),
         "n_best": int(len(best_ids)),
         "tiers": dict(tiers),
-        "traits": field(selected_traits(selection), source="selection.json"),
+        "n_tiers": len(tiers) + 1 if tiers else 1,
+        "traits": field(traits, source="selection.json"),
         "why": field(why, source="selection.json, coded_answers.parquet"),
         "insufficient": field(insufficient, source="selection.json"),
         "pains": field(mentions(CODE_PREFIXES["pain_point"]), source="coded_answers.parquet"),
         "needs": field(mentions(CODE_PREFIXES["need_met"]), source="coded_answers.parquet"),
-        "buying": field(_buying(features, best_ids), source="features.parquet, best_customers.parquet"),
+        "buying": field(_buying(features, best_ids, kind), source="features.parquet, best_customers.parquet"),
         "behaviour_traits": field(_behaviour_traits(selection, max_items), source="selection.json"),
         "channels": field(mentions(CODE_PREFIXES["discovery_channel"]), source="coded_answers.parquet"),
         "examples": field(
-            _examples(scored_accounts, best_ids, names, max_items), source="scored_accounts.csv"
+            _examples(scored_accounts, best_ids, names, max_items, features=features,
+                      columns=example_columns),
+            source="scored_accounts.csv",
         ),
         "disqualifiers": field(
             _disqualifiers(negative, selection, max_items), source="negative_icp.parquet"
         ),
-        "personas": personas or [],
-        "persona_fields": dict(PERSONA_FIELDS),
+        "weaker_fit": field(_weaker_fit(selection, max_items), source="selection.json"),
+        "personas": [_distinct_items(p) for p in personas or []],
+        "persona_fields": persona_fields(kind),
+        "profile_kind": kind,
+        "words": kind_words(kind),
+        "example_columns": example_columns,
         "provenance": _provenance(folder, config, quarter, artifacts, today or dt.date.today()),
     }
 

@@ -51,13 +51,31 @@ def _fail(exc: Exception, *, code: int = EXIT_BAD_INPUT) -> None:
 
 @app.command()
 def sample(
-    out: Annotated[Path, typer.Option(help="folder to write the sample into")] = SAMPLE_DIR,
-    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    out: Annotated[
+        Path | None, typer.Option(help="folder to write the sample into (b2b default: data/sample)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: 7 for b2b, 11 for b2c)")] = None,
+    kind: Annotated[
+        str, typer.Option(help="b2b: the olive-oil producer's CRM; b2c: a consumer tea shop with its icp.yml")
+    ] = "b2b",
 ) -> None:
-    """Generate the bundled sample CRM export (deterministic for a seed)."""
+    """Generate a bundled sample export (deterministic for a seed)."""
+    if kind not in ("b2b", "b2c"):
+        _fail(ValueError(f"--kind must be b2b or b2c, got {kind!r}"))
+        return
+    if kind == "b2c":
+        from .sample_b2c import write_b2c_sample
+
+        if out is None:
+            _fail(ValueError("--kind b2c needs --out DIR: the folder for the consumer sample and its icp.yml"))
+            return
+        written = write_b2c_sample(out, seed=11 if seed is None else seed)
+        console.print(f"wrote {len(written)} files to {out}; run it with: icp run --config {out / 'icp.yml'}")
+        return
     from .sample import write_sample
 
-    written = write_sample(out, seed=seed)
+    out = SAMPLE_DIR if out is None else out
+    written = write_sample(out, seed=7 if seed is None else seed)
     console.print(f"wrote {len(written)} files to {out}")
 
 
@@ -80,6 +98,33 @@ def validate(
     except OSError:
         pass  # a read-only reports folder holds nothing to restore from here
     print_summary(project, console=console)
+    _print_roles(project)
+
+
+def _print_roles(project) -> None:
+    """Each column's role and the reason, before anything runs."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .roles import config_roles, project_roles
+
+    for table, roles in project_roles(project).items():
+        grid = Table(title=escape(f"{table}: column roles"), title_justify="left", header_style="bold")
+        for name in ("column", "role", "reason"):
+            grid.add_column(name)
+        for row in roles.itertuples(index=False):
+            source = " (config)" if row.source == "config" else ""
+            grid.add_row(escape(str(row.column)), f"{row.role}{source}", escape(row.reason))
+        console.print(grid)
+        unknown = sorted(set(config_roles(project.config, table)) - set(roles["column"]))
+        if unknown:
+            console.print(
+                f"  [yellow]warning:[/] roles set for {escape(', '.join(unknown))}, not a column of "
+                f"{table} as mapped; they apply only to a computed feature of that name",
+                highlight=False,
+            )
+    console.print("Only who columns become selectable traits; set a role with "
+                  "`roles: {column: role}` under the input in the config.", highlight=False)
 
 
 @app.command()
@@ -106,6 +151,14 @@ def run(
         typer.Option(help="where the run folders go (default: the config's reports folder)"),
     ] = None,
     notebooks_dir: Annotated[Path, typer.Option(help="folder holding the notebooks")] = NOTEBOOKS_DIR,
+    allow_incomplete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomplete",
+            help="run the quarter of the last closed deal although the data does not reach "
+            "its final month; the report is marked incomplete",
+        ),
+    ] = False,
     cell_timeout: Annotated[
         float | None,
         typer.Option(
@@ -140,6 +193,8 @@ def run(
             reports_dir=reports_dir,
             notebooks_dir=notebooks_dir,
             console=err_console,
+            allow_incomplete=allow_incomplete,
+            option="--quarters" if quarters else "--quarter",
             timeout=cell_timeout,
         )
     except RunLocked as exc:

@@ -228,7 +228,8 @@ def best_vs_rest(
     features : DataFrame
         One row per account (``features.parquet``).
     best : DataFrame, str or array-like of bool
-        ``best_customers.parquet`` (joined on ``account_id``), the name of a
+        ``best_customers.parquet`` (joined on ``account_id``; only the
+        accounts it marks ``in_comparison`` are compared), the name of a
         boolean column of ``features``, or flags aligned with its rows.
     defines_best : iterable of str
         Columns that are inputs of the value rule
@@ -249,6 +250,11 @@ def best_vs_rest(
         One row per trait with :data:`TABLE_COLUMNS`, sorted by ``strength``
         (most typical of the best first); see the module docstring.
     """
+    if isinstance(best, pd.DataFrame) and "in_comparison" in best:
+        # the comparison population of the value rule: active accounts unless configured otherwise
+        compared = best.drop_duplicates("account_id").set_index("account_id")["in_comparison"]
+        keep = features["account_id"].map(compared).fillna(False).astype(bool).to_numpy()
+        features = features[keep].reset_index(drop=True)
     is_best = _best_mask(features, best)
     n_best, n_rest = int(is_best.sum()), int((~is_best).sum())
     skip = set(SKIP_COLUMNS) | set(exclude)

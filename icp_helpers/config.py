@@ -29,6 +29,8 @@ __all__ = [
     "ConfigError",
     "LimitsConfig",
     "InputSpec",
+    "ProfileConfig",
+    "SnapshotConfig",
     "ProjectConfig",
     "load_config",
     "resolve_config_path",
@@ -147,6 +149,21 @@ class InputSpec(_Section):
         description="deals only: rows are order lines; lines sharing deal_id are summed "
         "into one deal (amount and quantity summed, line count kept as items)",
     )
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="column (as mapped) -> role: who, behaviour, outcome, id, date or ignore; "
+        "overrides the inferred role (only who columns become selectable traits)",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = ("who", "behaviour", "outcome", "id", "date", "ignore")
+        bad = {column: role for column, role in value.items() if role not in allowed}
+        if bad:
+            shown = ", ".join(f"{column}: {role!r}" for column, role in bad.items())
+            raise ValueError(f"unknown role(s) {shown}; allowed: {', '.join(allowed)}")
+        return value
 
     @field_validator("preset")
     @classmethod
@@ -224,6 +241,12 @@ class BestCustomerRule(_Section):
     count: int | None = Field(None, gt=0, description="best cohort as a count (overrides share)")
     shortlist_size: int = Field(8, ge=5, le=10, description="accounts on the interview shortlist")
     min_deals: int = Field(1, ge=0, description="accounts need this many won deals in the window")
+    include_inactive: bool = Field(
+        False,
+        description="compare the best customers with every other account, including those "
+        "without a won deal in the window; by default only active accounts are compared and "
+        "the cohort share is of active accounts",
+    )
 
 
 class GroupsConfig(_Section):
@@ -253,6 +276,22 @@ class TraitSelectionConfig(_Section):
         "null resamples every account",
     )
     random_state: int = 0
+    min_lift: float = Field(
+        1.2,
+        gt=1,
+        description="the lower end of a selected trait's 95% lift interval must reach this; "
+        "a trait whose upper end is at most 1/min_lift marks weaker fit",
+    )
+    confirm_leakage: list[str] = Field(
+        default_factory=list,
+        description="trait ids flagged as possible leakage (near-perfect separation) that "
+        "are real traits and may be selected",
+    )
+    weaker_fit_points: bool = Field(
+        False,
+        description="weaker-fit traits (clearly under-represented among the best customers) "
+        "carry negative points in the fit score",
+    )
     score_behaviour: bool = Field(
         False,
         description="also select and score buying-behaviour traits (basket size, recency, "
@@ -375,6 +414,45 @@ class LimitsConfig(_Section):
         )
 
 
+class ProfileConfig(_Section):
+    """Whom the profile describes: companies (``b2b``) or consumers (``b2c``)."""
+
+    kind: Literal["b2b", "b2c"] | None = Field(
+        None,
+        description="b2b: accounts are companies (industry, employees, country required); "
+        "b2c: customers are consumers (only account_id required, demographics as traits); "
+        "inferred from the accounts' columns when omitted (no industry and no employees: b2c)",
+    )
+
+
+class SnapshotConfig(_Section):
+    """A customers table with per-customer totals standing in for the deal history.
+
+    Each key names a column of the accounts (customers) table as mapped.
+    """
+
+    value: str | None = Field(None, description="total value bought (e.g. total charges)")
+    purchases: str | None = Field(None, description="number of purchases")
+    tenure: str | None = Field(None, description="time as a customer, in tenure_unit")
+    tenure_unit: Literal["days", "months", "years"] = "months"
+    joined: str | None = Field(None, description="date the customer joined (tenure when no tenure column)")
+    recency: str | None = Field(None, description="days since the last purchase")
+    churned: str | None = Field(
+        None,
+        description='churn flag as a comparison, e.g. Churn == "Yes" or Response in [1, "yes"]; '
+        "and/or/not combine comparisons",
+    )
+    as_of: str | None = Field(
+        None, description="the date of the snapshot (default: the latest joined date)"
+    )
+
+    @property
+    def configured(self) -> bool:
+        return any(
+            getattr(self, key) for key in ("value", "purchases", "tenure", "joined", "recency", "churned")
+        )
+
+
 class ProjectConfig(_Section):
     """A validated project config; paths are absolute after :func:`load_config`."""
 
@@ -387,6 +465,11 @@ class ProjectConfig(_Section):
         "while the input files and their config are unchanged",
     )
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    profile: ProfileConfig = Field(default_factory=ProfileConfig)
+    snapshot: SnapshotConfig = Field(
+        default_factory=SnapshotConfig,
+        description="per-customer totals of the accounts table in place of a deals table",
+    )
     inputs: dict[str, InputSpec]
     aliases: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="column -> {messy value: clean value}"
@@ -404,6 +487,21 @@ class ProjectConfig(_Section):
     #: Set by :func:`load_config`: the file this config was read from.
     source: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _customers_are_accounts(cls, data: Any) -> Any:
+        # a consumer project may call its accounts table "customers"
+        if isinstance(data, dict) and isinstance(data.get("inputs"), dict) and "customers" in data["inputs"]:
+            inputs = dict(data["inputs"])
+            if "accounts" in inputs:
+                raise ValueError("name either inputs.customers or inputs.accounts, not both")
+            inputs["accounts"] = inputs.pop("customers")
+            data = {**data, "inputs": inputs}
+            profile = data.get("profile") or {}
+            if isinstance(profile, dict) and not profile.get("kind"):
+                data["profile"] = {**profile, "kind": "b2c"}
+        return data
+
     @field_validator("inputs")
     @classmethod
     def _known_tables(cls, value: dict[str, InputSpec]) -> dict[str, InputSpec]:
@@ -415,16 +513,45 @@ class ProjectConfig(_Section):
         return value
 
     def missing_inputs(self, notebook: str) -> list[str]:
-        """The tables of :data:`NOTEBOOK_INPUTS` that ``notebook`` needs and this config lacks."""
-        return [t for t in NOTEBOOK_INPUTS.get(notebook, ()) if t not in self.inputs]
+        """The tables of :data:`NOTEBOOK_INPUTS` that ``notebook`` needs and this config lacks.
+
+        Lead scoring also needs what the leads did: an ``activities`` event log,
+        or per-lead count columns (``lead_scoring.counts_input``). A snapshot
+        (``snapshot:``) stands in for the deals.
+        """
+        needed = NOTEBOOK_INPUTS.get(notebook, ())
+        if self.is_snapshot:
+            needed = tuple(t for t in needed if t != "deals")  # the totals stand in for deals
+        missing = [t for t in needed if t not in self.inputs]
+        if (
+            notebook == "05_lead_scoring"
+            and "activities" not in self.inputs
+            and not self.lead_scoring.counts_input
+        ):
+            missing.append("activities")
+        return missing
+
+    @property
+    def is_snapshot(self) -> bool:
+        """Per-customer totals stand in for the deal history (``snapshot:`` set, no deals)."""
+        return self.snapshot.configured and "deals" not in self.inputs
+
+    def describe_missing(self, notebook: str) -> str:
+        """``needs inputs.x, inputs.y, which the config does not name`` (``""`` when nothing is)."""
+        missing = self.missing_inputs(notebook)
+        if not missing:
+            return ""
+        text = f"needs inputs.{', inputs.'.join(missing)}"
+        if "activities" in missing and notebook == "05_lead_scoring":
+            text += " (or lead_scoring.counts_input: true with the leads' count columns)"
+        return text + ", which the config does not name"
 
     def require(self, notebook: str) -> None:
         """Raise :class:`ConfigError` naming the tables ``notebook`` needs but the config lacks."""
-        missing = self.missing_inputs(notebook)
+        missing = self.describe_missing(notebook)
         if missing:
             raise ConfigError(
-                f"{self.source}: {notebook} needs inputs.{', inputs.'.join(missing)}, "
-                "which this config does not name; add them, or leave this notebook out "
+                f"{self.source}: {notebook} {missing}; add them, or leave this notebook out "
                 "(icp run does so by itself)"
             )
 
@@ -432,6 +559,8 @@ class ProjectConfig(_Section):
     def _groups_range(self) -> ProjectConfig:
         if self.groups.k_max < self.groups.k_min:
             raise ValueError("groups.k_max must be at least groups.k_min")
+        if self.snapshot.configured and "accounts" not in self.inputs:
+            raise ValueError("snapshot: names columns of the customers table; add inputs.customers")
         return self
 
     @property

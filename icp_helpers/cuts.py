@@ -10,10 +10,11 @@ one won deal in it) into levels, and is tested against being a best customer:
     (ties to the alphabetically first level), as in ``features.py``.
 ``region``, ``country``
     From the accounts table.
-``age_band``, ``gender``
-    B2C exports: the median age of the account's contacts in the bands
-    ``18-24`` .. ``65+`` and their most frequent gender, when the contacts
-    carry them.
+``age_band``, ``gender``, ``income_band``, ``marital_status``
+    B2C exports: the customer's own demographics when the customers table
+    has them (``demographics.py``); else the median age of the account's
+    contacts in the bands ``18-24`` .. ``65+`` and their most frequent
+    gender, when the contacts carry them.
 ``weekday``, ``daypart``
     The weekday and part of day (night, morning, afternoon, evening) on
     which the account's won deals most often closed. ``daypart`` is left
@@ -41,7 +42,9 @@ perfectly. The summary is sorted by V, strongest first. The p-values are not
 corrected for testing several cuts; step 3 does the corrected trait tests.
 
 Spend thresholds: the smallest, median and largest won deal of the window
-per customer group (per best / other customer when there are no groups).
+per customer group (per best / other customer when there are no groups),
+and always per best customer vs the rest (``spend_best``), with a rank test
+(Mann-Whitney U) of the best customers' deal amounts against the others'.
 The weekday x hour heatmap counts won deals by the weekday and hour they closed.
 """
 
@@ -70,6 +73,7 @@ __all__ = [
     "cut_summary",
     "cut_levels",
     "spend_thresholds",
+    "best_spend",
     "weekday_hour",
     "sales_cuts",
     "run_sales_cuts",
@@ -99,7 +103,10 @@ _DEAL_COLUMNS = ("account_id", "close_date", "amount", "stage")
 _FEATURE_COLUMNS = (
     "account_id", "won_value", "job_role", "contact_job_role", "seniority", "contact_seniority",
     "region", "country", "preferred_weekday", "preferred_hour", "multi_item_buyer", "multi_item_share",
+    "age_band", "gender", "income_band", "marital_status",
 )
+#: The customer's own demographics, used as cuts when the customers table has them.
+_DEMOGRAPHIC_CUTS = ("age_band", "gender", "income_band", "marital_status")
 
 
 def won_deals(deals: pd.DataFrame, *, window: tuple[Any, Any] | None = None) -> pd.DataFrame:
@@ -212,7 +219,10 @@ def account_cuts(
         column = next((c for c in columns if c in accounts.columns), None)
         if column is not None and accounts[column].notna().any():
             out[cut] = accounts[column].astype(object).where(accounts[column].notna())
-    if contacts is not None and "account_id" in contacts.columns:
+    for cut in _DEMOGRAPHIC_CUTS:
+        if cut in accounts.columns and accounts[cut].notna().any():
+            out[cut] = accounts[cut].astype(object).where(accounts[cut].notna())
+    if contacts is not None and "account_id" in contacts.columns and "age_band" not in out:
         if "age" in contacts.columns and contacts["age"].notna().any():
             age = (
                 pd.to_numeric(contacts["age"], errors="coerce")
@@ -220,7 +230,7 @@ def account_cuts(
                 .median()
             )
             out["age_band"] = _band(age, AGE_BANDS).reindex(out.index)
-        if "gender" in contacts.columns and contacts["gender"].notna().any():
+        if "gender" in contacts.columns and contacts["gender"].notna().any() and "gender" not in out:
             out["gender"] = _dominant(contacts, "gender").reindex(out.index)
     if "preferred_weekday" in accounts.columns:
         out["weekday"] = accounts["preferred_weekday"].astype(object)
@@ -377,6 +387,38 @@ def spend_thresholds(
     return table.sort_index().sort_values("spend_median", ascending=False).reset_index()
 
 
+def best_spend(deals: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
+    """Smallest, median and largest won deal of the best customers and of the rest, with a test.
+
+    Parameters
+    ----------
+    deals : DataFrame
+        Won deals of the window (:func:`won_deals`): ``account_id``, ``amount``.
+    outcome : Series of bool
+        Best customer or not, indexed by ``account_id``.
+
+    Returns
+    -------
+    DataFrame
+        Rows ``best`` and ``rest`` with the columns of :func:`spend_thresholds`,
+        plus ``p_value``: a two-sided Mann-Whitney U test of the best
+        customers' deal amounts against the others' (the same on both rows;
+        missing when either side has no deal).
+    """
+    table = spend_thresholds(deals, by=outcome.map({True: "best", False: "rest"}), label="customers")
+    table = table[table["customers"].isin(["best", "rest"])]
+    order = {"best": 0, "rest": 1}
+    table = table.sort_values("customers", key=lambda c: c.map(order)).reset_index(drop=True)
+    flags = outcome.reindex(deals["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
+    amounts = pd.to_numeric(deals["amount"], errors="coerce").to_numpy(dtype=float)
+    best_amounts, rest_amounts = amounts[flags & ~np.isnan(amounts)], amounts[~flags & ~np.isnan(amounts)]
+    p_value = float("nan")
+    if len(best_amounts) and len(rest_amounts):
+        p_value = float(stats.mannwhitneyu(best_amounts, rest_amounts, alternative="two-sided").pvalue)
+    table["p_value"] = p_value
+    return table
+
+
 def weekday_hour(deals: pd.DataFrame) -> pd.DataFrame:
     """Won deals per weekday (rows, Monday first) and hour of close (columns 0-23)."""
     close = pd.to_datetime(deals["close_date"], errors="coerce").dropna()
@@ -412,6 +454,8 @@ class SalesCuts:
     has_time : bool
         Whether the close dates carry a time of day.
     notes : list of str
+    spend_best : DataFrame
+        :func:`best_spend`: the spend thresholds of the best customers vs the rest.
     """
 
     cuts: pd.DataFrame
@@ -422,6 +466,7 @@ class SalesCuts:
     heatmap: pd.DataFrame
     has_time: bool
     notes: list[str] = field(default_factory=list)
+    spend_best: pd.DataFrame | None = None
 
     @classmethod
     def empty(cls, note: str) -> SalesCuts:
@@ -539,6 +584,7 @@ def sales_cuts(
         outcome_rule=rule,
         summary=cut_summary(cuts, outcome),
         spend=spend_thresholds(won, by=by, label=label),
+        spend_best=best_spend(won, outcome),
         heatmap=weekday_hour(won),
         has_time=has_time,
         notes=notes,

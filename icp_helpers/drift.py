@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .artifacts import resolve_run, write_json, write_table
+from .artifacts import LAB_DIR, resolve_run, write_json, write_table
 from .quarters import Quarter
 
 __all__ = [
@@ -86,7 +86,9 @@ def resolve_drift(
     reports_dir : str
         Folder holding the quarters' run folders; ``""`` means the config's.
     out_dir : str
-        Where the drift files go; ``""`` means ``<reports>/drift/<from>_<to>/``.
+        Where the drift files go; ``""`` (a run from JupyterLab) means
+        ``<reports>/lab/drift/<from>_<to>/``, beside the published drift
+        reports that ``icp run`` writes, never over them.
     """
     from .config import load_config
 
@@ -101,7 +103,7 @@ def resolve_drift(
     if from_q >= to_q:
         raise ValueError(f"from_quarter {from_q} must come before to_quarter {to_q}")
     reports = Path(reports_dir).resolve() if reports_dir else config.reports_path
-    target = Path(out_dir).resolve() if out_dir else reports / "drift" / f"{from_q}_{to_q}"
+    target = Path(out_dir).resolve() if out_dir else reports / LAB_DIR / "drift" / f"{from_q}_{to_q}"
     run = resolve_run(str(config.source), str(to_q), str(target))  # creates the output folder
     return DriftPaths(
         config_path=str(run.config.source),

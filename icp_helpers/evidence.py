@@ -80,6 +80,8 @@ __all__ = [
     "bootstrap_stability",
     "trait_evidence",
     "interview_skew_warning",
+    "column_tests",
+    "column_tests_markdown",
 ]
 
 EVIDENCE_COLUMNS = [
@@ -106,6 +108,7 @@ EVIDENCE_COLUMNS = [
     "impact",
     "stability",
     "missing",
+    "auc",
 ]
 
 _Z95 = float(stats.norm.ppf(0.975))
@@ -711,6 +714,8 @@ def trait_evidence(
             "impact": impact(prev_best, lift),
             "stability": stability,
             "missing": [int(missing.get(t.id, 0)) for t in defs],
+            # the trait alone as a yes/no ranker of the cohort: (sensitivity + specificity) / 2
+            "auc": (prev_best + 1 - prev_rest) / 2,
         }
     )
     return table.sort_values(["impact", "lift"], ascending=False, kind="stable").reset_index(
@@ -757,3 +762,113 @@ def interview_skew_warning(
         + "; ".join(problems)
         + ". Treat code lifts as indicative; interview more of the other customers."
     )
+
+
+# --------------------------------------------------------------------------- variables
+
+
+def _aligned_best(frame: pd.DataFrame, best) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` restricted to the compared accounts, and the best flag row for row."""
+    if isinstance(best, pd.DataFrame):
+        table = best.drop_duplicates("account_id").set_index("account_id")
+        if "in_comparison" in table:
+            keep = frame["account_id"].map(table["in_comparison"]).fillna(False).astype(bool).to_numpy()
+            frame = frame[keep]
+        flags = frame["account_id"].map(table["is_best"]).fillna(False).astype(bool).to_numpy()
+        return frame.reset_index(drop=True), flags
+    return frame.reset_index(drop=True), np.asarray(best, dtype=bool)
+
+
+def column_tests(
+    frame: pd.DataFrame, best, *, columns: Sequence[str], max_levels: int = 30, min_count: int = 5,
+) -> pd.DataFrame:
+    """One omnibus test per column: does the column as a whole differ between best and rest?
+
+    A level-by-level screen can miss a column that matters as a whole (each
+    level a little different, none enough alone). So each candidate column
+    gets one test, corrected across columns (Benjamini-Hochberg) like the
+    levels are:
+
+    * categories and flags: chi-square test of independence of the levels
+      (levels rarer than ``min_count`` pooled as ``other``) and the best flag;
+      effect Cramér's V (bias-corrected);
+    * numbers (more than four distinct values): Mann-Whitney U test of best
+      against the rest; effect the rank-biserial correlation ``2 * AUC - 1``
+      (positive: higher among the best customers).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per account.
+    best : DataFrame or array of bool
+        ``best_customers.parquet`` (joined on ``account_id``; only the accounts
+        it marks ``in_comparison``), or flags aligned with ``frame``.
+    columns : sequence of str
+        The columns to test (the candidate columns: who and behaviour roles).
+
+    Returns
+    -------
+    DataFrame
+        ``column``, ``test``, ``statistic``, ``p_value``, ``q_value``,
+        ``effect``, ``effect_measure``, ``n``, ``levels``, sorted by q-value.
+    """
+    from .commonalities import cramers_v  # local: commonalities is a step-1 module
+
+    frame, y = _aligned_best(frame, best)
+    rows = []
+    for column in columns:
+        if column not in frame:
+            continue
+        values = frame[column]
+        known = values.notna().to_numpy()
+        if known.sum() < 2 * min_count or y[known].all() or not y[known].any():
+            continue
+        numeric = (
+            pd.api.types.is_numeric_dtype(values.dtype)
+            and not pd.api.types.is_bool_dtype(values.dtype)
+            and values.nunique() > 4
+        )
+        if numeric:
+            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            ok = ~np.isnan(x)
+            a, b = x[ok & y], x[ok & ~y]
+            if len(a) == 0 or len(b) == 0:
+                continue
+            u, p = stats.mannwhitneyu(a, b, alternative="two-sided")
+            effect = 2 * u / (len(a) * len(b)) - 1
+            rows.append({"column": column, "test": "Mann-Whitney U", "statistic": float(u),
+                         "p_value": float(p), "effect": float(effect),
+                         "effect_measure": "rank-biserial r", "n": int(ok.sum()), "levels": None})
+            continue
+        text = values[known].astype(str)
+        counts = text.value_counts()
+        if len(counts) > max_levels:
+            continue
+        rare = counts.index[counts < min_count]
+        text = text.where(~text.isin(rare), "other")
+        table = pd.crosstab(text.to_numpy(), y[known]).to_numpy(dtype=float)
+        if table.shape[0] < 2 or table.shape[1] < 2:
+            continue
+        chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
+        rows.append({"column": column, "test": "chi-square", "statistic": float(chi2),
+                     "p_value": float(p), "effect": float(cramers_v(table)),
+                     "effect_measure": "Cramér's V", "n": int(known.sum()), "levels": int(table.shape[0])})
+    out = pd.DataFrame(rows, columns=["column", "test", "statistic", "p_value", "effect",
+                                      "effect_measure", "n", "levels"])
+    out.insert(4, "q_value", bh_qvalues(out["p_value"].to_numpy(dtype=float)) if len(out) else [])
+    return out.sort_values(["q_value", "column"], kind="stable").reset_index(drop=True)
+
+
+def column_tests_markdown(tests: pd.DataFrame, *, q_threshold: float = 0.05, top: int = 10) -> str:
+    """The columns that differ as a whole between best customers and the rest, in one paragraph."""
+    hits = tests[tests["q_value"] <= q_threshold]
+    if hits.empty:
+        return (f"No column differs as a whole between the best customers and the rest "
+                f"(q <= {q_threshold}, {len(tests)} columns tested).")
+    items = "; ".join(
+        f"**{r.column}** ({r.effect_measure} {r.effect:.2f}, "
+        f"{'q < 0.001' if r.q_value < 0.001 else f'q = {r.q_value:.3f}'})"
+        for r in hits.head(top).itertuples()
+    )
+    return (f"{len(hits)} of {len(tests)} columns differ as a whole between the best customers "
+            f"and the rest (one test per column, corrected across columns): {items}.")

@@ -41,11 +41,16 @@ Counts use deals closed inside the window unless stated otherwise.
     Share of won deals that are multi-item, i.e. more than one line item
     (``items > 1``) or more than one unit (``quantity > 1``), whichever the
     deals have; ``multi_item_buyer`` is ``multi_item_share >= 0.5``.
-``n_active_quarters``, ``deal_frequency``
+``n_quarters_existed``, ``deal_frequency``
     Quarters of the window the account existed in (from the quarter of
     its ``customer since`` date, see tenure, to the last quarter; all of them
-    when unknown), and won deals per such quarter. Dividing by the active
-    quarters keeps new customers comparable with old ones.
+    when unknown), and won deals per such quarter. Dividing by the quarters
+    it existed keeps new customers comparable with old ones. An account
+    without any deal existed in every quarter of the window: this counts
+    existence, not activity.
+``n_quarters_with_purchase``
+    Quarters of the window in which the account won at least one deal
+    (0 for an account without deals): activity.
 ``first_deal``, ``last_deal``
     First deal of any stage and last won deal before the window end (they
     may lie before the window start).
@@ -109,6 +114,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from .config import EngineConfig, ProjectConfig
+from .demographics import add_demographics
 from .quarters import Quarter
 
 __all__ = [
@@ -121,6 +127,7 @@ __all__ = [
     "as_table",
     "feature_window",
     "account_features",
+    "project_features",
     "band_employees",
     "band_revenue",
 ]
@@ -159,7 +166,8 @@ DEAL_FEATURES = (
     "spend_max",
     "multi_item_share",
     "multi_item_buyer",
-    "n_active_quarters",
+    "n_quarters_existed",
+    "n_quarters_with_purchase",
     "deal_frequency",
     "first_deal",
     "last_deal",
@@ -174,6 +182,7 @@ _MODE_FEATURES = ("preferred_weekday", "preferred_hour", "preferred_daypart")
 _CONTACT_FEATURES = ("job_role", "seniority", "contact_job_role", "contact_seniority")
 
 _SECONDS_PER_DAY = 86400.0
+_DEMOGRAPHIC_RAW = {"age", "birth_year", "income", "children", "marital_status"}
 
 
 # --------------------------------------------------------------------------- backends
@@ -448,7 +457,28 @@ def account_features(
             # Arrow straight to pandas: ibis' execute() turns every column holding a
             # NULL into Python objects, which costs more than the query on big tables.
             frame = backend.to_pyarrow(expr).to_pandas()
-    return _tidy(frame, has_units=("quantity" in d.columns or "items" in d.columns))
+    frame = _tidy(frame, has_units=("quantity" in d.columns or "items" in d.columns))
+    if set(frame.columns) & _DEMOGRAPHIC_RAW:
+        frame = add_demographics(frame, as_of=end)
+    return frame
+
+
+def project_features(project, *, quarter: str | Quarter, config: ProjectConfig) -> pd.DataFrame:
+    """The per-account table of a loaded project: from its deals, or from its snapshot totals.
+
+    With a deals table this is :func:`account_features` over the analysis
+    window ending with ``quarter``; a customers table with per-customer
+    totals (``snapshot:`` in the config, no deals) gives
+    :func:`icp_helpers.snapshot.snapshot_features` instead.
+    """
+    if config.is_snapshot or project.deals is None:
+        from .snapshot import snapshot_features
+
+        return snapshot_features(project.accounts, snapshot=config.snapshot, quarter=quarter)
+    return account_features(
+        project.deals, project.accounts, project.contacts, quarter=quarter,
+        lookback_quarters=config.analysis.lookback_quarters, backend=connect(config),
+    )
 
 
 def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wanted=None) -> ir.Table:
@@ -510,6 +540,9 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wa
         _multi=d.account_id.count(where=won & multi),
         first_deal=close.min(),
         last_deal=ibis.ifelse(won_any, close, ibis.null("timestamp")).max(),
+        _purchase_quarters=ibis.ifelse(
+            won, close.year() * 4 + close.quarter(), ibis.null("int64")
+        ).nunique(),
     )
 
     parts = {"_deals_key": per_account}
@@ -575,7 +608,8 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wa
         "spend_max": _float(out.spend_max),
         "multi_item_share": multi_share,
         "multi_item_buyer": (multi_share >= 0.5).fill_null(False),
-        "n_active_quarters": active,
+        "n_quarters_existed": active,
+        "n_quarters_with_purchase": out._purchase_quarters.fill_null(0).cast("int64"),
         "deal_frequency": _float(won_deals_n) / _float(active),
         "first_deal": out.first_deal,
         "last_deal": out.last_deal,
@@ -628,7 +662,8 @@ def _tidy(frame: pd.DataFrame, *, has_units: bool) -> pd.DataFrame:
             if column in frame and frame[column].dtype != dtype:
                 frame[column] = to(frame[column])
 
-    convert(("won_deals", "lost_deals", "n_active_quarters", "referrals", "n_contacts"), "int64",
+    convert(("won_deals", "lost_deals", "n_quarters_existed", "n_quarters_with_purchase", "referrals",
+             "n_contacts"), "int64",
             lambda values: values.astype("int64"))
     floats = (
         "lost_share", "won_value", "avg_deal_amount", "n_units", "avg_deal_size",

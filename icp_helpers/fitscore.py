@@ -19,7 +19,10 @@ salesperson can add it up by hand.
     on the selected traits together, which discounts traits that overlap.
 
 Points below zero (possible for an overlapping trait under ``logistic``)
-are set to zero: a profile trait never costs points.
+are set to zero: a profile trait never costs points. Penalties are the
+exception (``penalties``: weaker-fit traits and disqualifiers, when
+``traits.weaker_fit_points`` asks): they earn the same ``scale * ln(odds
+ratio)``, kept only when below zero, so an account that has one loses points.
 
 Tiers
 -----
@@ -34,7 +37,14 @@ prospects and later quarters are tiered on the same scale:
 
 Because scores are whole numbers with ties, the shares are upper bounds; an
 account with no trait (score 0) is never A, and when no account has any
-trait every account is C.
+trait every account is C. Equal cut-offs collapse: ``A >= 10, B >= 10``
+leaves B empty, and the tiers are A and C (:func:`n_tiers`).
+
+An account that holds a disqualifier (``disqualifiers``: who-traits of the
+churned or mostly-lost accounts, see :func:`icp_helpers.selection.negative_icp`)
+is never tier A: it drops to B (to C when there is no B), and its reason
+names the disqualifier. A card that lists a disqualifier must not recommend
+the accounts that hold it as its best fits.
 
 The score definition round-trips through :meth:`FitScorer.to_dict` /
 :meth:`FitScorer.from_dict` (the ``score`` entry of ``selection.json``), so
@@ -53,7 +63,8 @@ from sklearn.linear_model import LogisticRegression
 
 from .traits import WHO_KINDS, TraitDef, trait_matrix
 
-__all__ = ["FitScorer", "tier_cutoffs", "assign_tiers", "rows_as_lists", "points_table", "tier_table"]
+__all__ = ["FitScorer", "tier_cutoffs", "n_tiers", "tier_rule", "assign_tiers", "rows_as_lists",
+           "points_table", "tier_table"]
 
 TIERS = ("A", "B", "C")
 
@@ -96,6 +107,28 @@ def tier_cutoffs(scores, *, shares: Sequence[float] = (1 / 3, 2 / 3)) -> dict[st
         positive = values[(values > 0) & (values < cut_a)]
         cut_b = float(positive.min()) if len(positive) else cut_a
     return {"A": cut_a, "B": cut_b}
+
+
+def n_tiers(cutoffs: Mapping[str, float], max_score: float | None = None) -> int:
+    """How many tiers the cut-offs leave.
+
+    3; 2 when A and B start at the same score (B holds nobody); 1 when no
+    score reaches A (``max_score``, the most points an account can have,
+    below its cut-off: every account is C).
+    """
+    if not np.isfinite(cutoffs["A"]) or (max_score is not None and max_score < cutoffs["A"]):
+        return 1
+    return 2 if cutoffs["B"] >= cutoffs["A"] else 3
+
+
+def tier_rule(cutoffs: Mapping[str, float], max_score: float | None = None) -> str:
+    """The tiers in words, naming only the tiers that exist."""
+    k = n_tiers(cutoffs, max_score)
+    if k == 3:
+        return f"tier A if score >= {cutoffs['A']:g}, B if >= {cutoffs['B']:g}, else C (3 tiers)"
+    if k == 2:
+        return f"tier A if score >= {cutoffs['A']:g}, else C (2 tiers: equal cut-offs leave B empty)"
+    return "every account is tier C (1 tier: no trait earns points)"
 
 
 def rows_as_lists(mask: np.ndarray, ids: Sequence[str]) -> tuple[list[list[str]], np.ndarray, list[list[str]]]:
@@ -171,8 +204,12 @@ class FitScorer(BaseEstimator):
         scale: float = 10.0,
         tier_shares: tuple[float, float] = (1 / 3, 2 / 3),
         C: float = 1.0,
+        penalties: Sequence[TraitDef | Mapping[str, Any]] = (),
+        disqualifiers: Sequence[TraitDef | Mapping[str, Any]] = (),
     ):
         self.traits = traits
+        self.penalties = penalties
+        self.disqualifiers = disqualifiers
         self.kinds = kinds
         self.method = method
         self.scale = scale
@@ -180,7 +217,9 @@ class FitScorer(BaseEstimator):
         self.C = C
 
     def _resolve_traits(self) -> list[TraitDef]:
-        traits = [t if isinstance(t, TraitDef) else TraitDef.from_dict(t) for t in self.traits]
+        named = {t.id if isinstance(t, TraitDef) else t["id"] for t in self.traits}
+        penalties = [t for t in self.penalties or () if (t.id if isinstance(t, TraitDef) else t["id"]) not in named]
+        traits = [t if isinstance(t, TraitDef) else TraitDef.from_dict(t) for t in [*self.traits, *penalties]]
         allowed = [k for k in self.kinds if k != "code"]
         bad = [t.id for t in traits if t.kind not in allowed]
         if bad:
@@ -196,6 +235,10 @@ class FitScorer(BaseEstimator):
         if self.method not in ("odds", "logistic"):
             raise ValueError(f"method must be 'odds' or 'logistic', not {self.method!r}")
         traits = self._resolve_traits()
+        named = {t.id if isinstance(t, TraitDef) else t["id"] for t in self.traits}
+        self.penalty_ids_ = {
+            (t.id if isinstance(t, TraitDef) else t["id"]) for t in self.penalties or ()
+        } - named
         y = np.asarray(is_best, dtype=bool)
         if len(y) != len(features):
             raise ValueError(f"is_best has {len(y)} rows but features has {len(features)}")
@@ -213,17 +256,52 @@ class FitScorer(BaseEstimator):
             model = LogisticRegression(C=self.C, max_iter=1000)
             model.fit(X.astype(float), y)
             weights = model.coef_[0]
-        points = np.maximum(np.rint(self.scale * weights), 0).astype(int)
+        penalised = np.array([t.id in self.penalty_ids_ for t in traits], dtype=bool)
+        raw = np.rint(self.scale * weights) if len(traits) else np.zeros(0)
+        points = np.where(penalised, np.minimum(raw, 0), np.maximum(raw, 0)).astype(int)
+        if penalised.any():  # a penalty the data does not support costs nothing: left out
+            keep = ~penalised | (points < 0)
+            traits = [t for t, k in zip(traits, keep, strict=True) if k]
+            weights, points, X = weights[keep], points[keep], X[:, keep]
         self.traits_ = traits
         self.weights_ = {t.id: float(w) for t, w in zip(traits, weights, strict=True)}
         self.points_ = {t.id: int(p) for t, p in zip(traits, points, strict=True)}
         self.max_score_ = int(points.sum())
         scores = X.astype(int) @ points if traits else np.zeros(len(y), dtype=int)
+        self.disqualifiers_ = [
+            t if isinstance(t, TraitDef) else TraitDef.from_dict(t) for t in self.disqualifiers or ()
+        ]
         self.cutoffs_ = tier_cutoffs(scores, shares=self.tier_shares)
-        tiers = assign_tiers(scores, self.cutoffs_)
+        tiers = self._tiers(scores, features)
         self.tier_shares_ = {t: float((tiers == t).mean()) if len(tiers) else 0.0 for t in TIERS}
         self.n_fitted_ = len(y)
         return self
+
+    @property
+    def n_tiers_(self) -> int:
+        """Tiers that can hold an account: equal cut-offs collapse (``A >= 10, B >= 10`` is A and C)."""
+        return n_tiers(self.cutoffs_, self.reachable_score_)
+
+    @property
+    def reachable_score_(self) -> int:
+        """The most points an account can have (the positive points added up)."""
+        return int(sum(p for p in self.points_.values() if p > 0))
+
+    def _disqualified(self, features: pd.DataFrame) -> np.ndarray:
+        """Per row, the disqualifiers it holds (empty lists when none)."""
+        dis = list(getattr(self, "disqualifiers_", ()))
+        if not dis:
+            return np.empty((len(features), 0), dtype=bool)
+        return trait_matrix(features, dis).to_numpy(dtype=bool)
+
+    def _tiers(self, scores, features: pd.DataFrame, held: np.ndarray | None = None) -> np.ndarray:
+        """Tiers by the cut-offs; an account holding a disqualifier is never A."""
+        tiers = assign_tiers(scores, self.cutoffs_)
+        held = self._disqualified(features) if held is None else held
+        if held.shape[1]:
+            demote = (tiers == "A") & held.any(axis=1)
+            tiers[demote] = "B" if n_tiers(self.cutoffs_) == 3 else "C"
+        return tiers
 
     def _matrix(self, features: pd.DataFrame) -> np.ndarray:
         return trait_matrix(features, self.traits_).to_numpy(dtype=bool)
@@ -240,7 +318,7 @@ class FitScorer(BaseEstimator):
     def tier(self, features: pd.DataFrame) -> pd.Series:
         """A/B/C tier per row."""
         return pd.Series(
-            assign_tiers(self.transform(features), self.cutoffs_), index=features.index, name="tier"
+            self._tiers(self.transform(features), features), index=features.index, name="tier"
         )
 
     def explain(self, features: pd.DataFrame, *, missing: bool = True) -> pd.DataFrame:
@@ -270,10 +348,19 @@ class FitScorer(BaseEstimator):
             ["; ".join(f"{labels[t]} (+{self.points_[t]})" for t in m) if m else "no ICP trait" for m in patterns],
             dtype=object,
         )
-        columns = {"fit_score": scores, "tier": assign_tiers(scores, self.cutoffs_), "matched": matched}
+        held = self._disqualified(features)
+        columns = {"fit_score": scores, "tier": self._tiers(scores, features, held), "matched": matched}
         if missing:
             columns["missing"] = rows_as_lists(~X, ids)[0]
         columns["reason"] = reasons[pattern]
+        if held.shape[1] and held.any():
+            labels = [t.label for t in self.disqualifiers_]
+            rows = np.flatnonzero(held.any(axis=1))
+            extra = ["; disqualifier: " + ", ".join(label for label, h in zip(labels, held[i], strict=True) if h)
+                     + " (never tier A)" for i in rows]
+            reason = columns["reason"].astype(object).copy()
+            reason[rows] = reason[rows] + np.asarray(extra, dtype=object)
+            columns["reason"] = reason
         return pd.DataFrame(columns, index=features.index)
 
     def to_dict(self) -> dict:
@@ -288,17 +375,21 @@ class FitScorer(BaseEstimator):
                     **t.to_dict(),
                     "points": self.points_[t.id],
                     "weight": self.weights_[t.id],
+                    **({"penalty": True} if t.id in getattr(self, "penalty_ids_", ()) else {}),
                 }
                 for t in self.traits_
             ],
+            "n_tiers": self.n_tiers_,
+            "disqualifiers": [t.to_dict() for t in getattr(self, "disqualifiers_", ())],
             "cutoffs": dict(self.cutoffs_),
             "fitted_tier_shares": dict(self.tier_shares_),
             "max_score": self.max_score_,
             "n_fitted": self.n_fitted_,
             "how": (
-                "fit score = sum of the points of the ICP traits an account has; "
-                f"tier A if score >= {self.cutoffs_['A']:g}, B if >= {self.cutoffs_['B']:g}, "
-                "else C"
+                "fit score = sum of the points of the ICP traits an account has"
+                + ("; weaker-fit traits cost points" if getattr(self, "penalty_ids_", None) else "")
+                + "; " + tier_rule(self.cutoffs_, self.reachable_score_)
+                + ("; an account with a disqualifier is never A" if getattr(self, "disqualifiers_", None) else "")
             ),
         }
 
@@ -314,6 +405,8 @@ class FitScorer(BaseEstimator):
             tier_shares=tuple(data.get("tier_shares", (1 / 3, 2 / 3))),
         )
         scorer.traits_ = scorer._resolve_traits()
+        scorer.penalty_ids_ = {item["id"] for item in items if item.get("penalty")}
+        scorer.disqualifiers_ = [TraitDef.from_dict(item) for item in data.get("disqualifiers") or ()]
         scorer.points_ = {item["id"]: int(item["points"]) for item in items}
         scorer.weights_ = {item["id"]: float(item.get("weight", np.nan)) for item in items}
         cutoffs = data["cutoffs"]
@@ -340,10 +433,12 @@ def points_table(scorer: FitScorer) -> pd.DataFrame:
 def tier_table(scorer: FitScorer, features: pd.DataFrame, is_best) -> pd.DataFrame:
     """Accounts, score range and share of best customers per tier."""
     scores = scorer.transform(features)
-    tiers = pd.Series(assign_tiers(scores, scorer.cutoffs_), index=features.index)
+    tiers = pd.Series(scorer._tiers(scores, features), index=features.index)
     best = pd.Series(np.asarray(is_best, dtype=bool), index=features.index)
     rows = []
     for tier in TIERS:
+        if tier == "B" and scorer.n_tiers_ < 3:
+            continue  # equal cut-offs: B holds nobody, and is not shown as a tier
         mask = tiers == tier
         rows.append(
             {

@@ -57,11 +57,13 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.metrics import silhouette_score
 from sklearn.utils import check_random_state
 
+from .demographics import DEMOGRAPHIC_BANDS, describe_level
 from .frames import text_levels
 
 __all__ = [
     "DEFAULT_CATEGORICAL",
     "DEFAULT_NUMERIC",
+    "DEMOGRAPHIC_CATEGORICAL",
     "CustomerGroups",
     "gower_distances",
     "groups_table",
@@ -80,6 +82,8 @@ DEFAULT_CATEGORICAL = (
     "preferred_weekday",
     "preferred_daypart",
 )
+#: Who a consumer is (used when present: demographics, see ``demographics.py``).
+DEMOGRAPHIC_CATEGORICAL = DEMOGRAPHIC_BANDS
 #: How it buys.
 DEFAULT_NUMERIC = (
     "deal_frequency",
@@ -324,7 +328,9 @@ class CustomerGroups(ClusterMixin, BaseEstimator):
         if not isinstance(X, pd.DataFrame):
             raise TypeError("CustomerGroups.fit expects the per-account DataFrame")
         rng = check_random_state(self.random_state)
-        cat_pool = DEFAULT_CATEGORICAL if self.categorical is None else self.categorical
+        cat_pool = (
+            (*DEFAULT_CATEGORICAL, *DEMOGRAPHIC_CATEGORICAL) if self.categorical is None else self.categorical
+        )
         num_pool = DEFAULT_NUMERIC if self.numeric is None else self.numeric
         self.categorical_ = [c for c in cat_pool if c in X.columns and X[c].notna().any()]
         self.numeric_ = [
@@ -472,11 +478,21 @@ class CustomerGroups(ClusterMixin, BaseEstimator):
         overall = {column: _named_counts(*coded[column], normalize=True) for column in describe_cats}
         self.level_shares_ = shares
         self.descriptions_, self.labels_text_ = {}, {}
+        apart: dict[int, list[str]] = {}
+        noun = "customers" if set(self.categorical_) & set(DEMOGRAPHIC_CATEGORICAL) else "accounts"
         for group in groups:
             group_shares = shares[shares["group"] == group]
-            text, label = _describe(self.profiles_.loc[group], group_shares, overall, best is not None)
+            text, label = _describe(self.profiles_.loc[group], group_shares, overall, best is not None,
+                                    noun=noun)
             self.descriptions_[int(group)] = text
             self.labels_text_[int(group)] = label
+            apart[int(group)] = _setting_apart(self.profiles_.loc[group], group_shares, overall,
+                                               self.references_, skip=label)
+            if noun == "customers" and apart[int(group)]:
+                # consumers are described by who they are first
+                who = ", ".join(apart[int(group)][:3])
+                self.descriptions_[int(group)] = text.replace("Customers", f"Customers ({who})", 1)
+        self.labels_text_ = _distinct_labels(self.labels_text_, apart, noun=noun)
 
 
 # --------------------------------------------------------------------------- words
@@ -510,10 +526,80 @@ def _number(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _describe(profile: pd.Series, group_shares: pd.DataFrame, overall: dict, has_best: bool) -> tuple[str, str]:
+def _setting_apart(profile: pd.Series, group_shares: pd.DataFrame, overall: dict,
+                   references: dict, *, skip: str = "") -> list[str]:
+    """Phrases for what sets one group apart from all customers, strongest first.
+
+    A level counts when at least half the group has it and it is at least
+    1.3 times as common as among everyone ("aged 35-44", "with children");
+    a number when the group's median sits in the top or bottom third of all
+    customers ("frequent buyers", "small orders").
+    """
+    found: list[tuple[float, str]] = []
+    for column in group_shares["column"].unique():
+        levels = _levels(group_shares, column)
+        if not len(levels) or levels.iloc[0] < 0.5:
+            continue
+        level = levels.index[0]
+        lift = _lift(level, levels.iloc[0], overall, column)
+        if lift >= 1.3 and np.isfinite(lift):
+            phrase = describe_level(column, level)
+            if column == "industry":
+                phrase = _plural(level)
+            elif column == "employees_band":
+                phrase = _SIZE_WORDS.get(level, f"{level} employees")
+            elif column in ("preferred_weekday", "preferred_daypart"):
+                phrase = f"{level} buyers"
+            if phrase.lower() not in skip.lower():
+                found.append((lift, phrase))
+    words = {
+        "deal_frequency": ("frequent buyers", "occasional buyers"),
+        "avg_deal_amount": ("big orders", "small orders"),
+        "multi_item_share": ("multi-item baskets", "single-item orders"),
+        "won_value": ("high spend", "low spend"),
+    }
+    for column, (high, low) in words.items():
+        ref = references.get(column)
+        value = profile.get(column)
+        if ref is None or not len(ref) or value is None or pd.isna(value):
+            continue
+        pct = np.searchsorted(ref, value) / len(ref)
+        if pct >= 2 / 3:
+            found.append((1 + pct, high))
+        elif pct <= 1 / 3:
+            found.append((2 - pct, low))
+    return [phrase for _, phrase in sorted(found, key=lambda item: -item[0])]
+
+
+def _distinct_labels(labels: dict[int, str], apart: dict[int, list[str]], *, noun: str) -> dict[int, str]:
+    """Labels that name what sets each group apart and differ from each other.
+
+    A bare noun ("accounts", "customers") is never a title: the group's
+    distinguishing phrases replace it. Labels that still coincide take
+    further phrases until they differ, and as a last resort their group
+    number.
+    """
+    out = {}
+    for group, label in labels.items():
+        phrases = apart.get(group, [])
+        out[group] = ", ".join(phrases[:3]) if label.strip() == noun and phrases else label
+    for _ in range(6):
+        clashes = [g for g in out if list(out.values()).count(out[g]) > 1]
+        if not clashes:
+            break
+        for group in clashes:
+            phrases = [p for p in apart.get(group, []) if p not in out[group]]
+            if phrases:
+                out[group] = f"{out[group]}, {phrases[0]}"
+    values = list(out.values())
+    return {g: f"{label} (group {g})" if values.count(label) > 1 else label for g, label in out.items()}
+
+
+def _describe(profile: pd.Series, group_shares: pd.DataFrame, overall: dict, has_best: bool,
+              *, noun: str = "accounts") -> tuple[str, str]:
     """A plain-words sentence and a short label for one group."""
     # who: size band, industry, city size
-    noun = "accounts"
+    base = noun
     industry = _levels(group_shares, "industry")
     if len(industry) > 1 and industry.iloc[1] >= 0.15 and industry.iloc[:2].sum() >= 0.75:
         noun = f"{_plural(industry.index[0])} and {_plural(industry.index[1])}"
@@ -566,7 +652,7 @@ def _describe(profile: pd.Series, group_shares: pd.DataFrame, overall: dict, has
         elif part:
             parts.append(f"mostly in the {part}")
     text = ", ".join(parts)
-    counts = f"{int(profile['size'])} accounts, {profile['share']:.0%} of all"
+    counts = f"{int(profile['size'])} {base}, {profile['share']:.0%} of all"
     if has_best:
         counts += f"; {profile['best_share']:.0%} are best customers"
     return f"{text[:1].upper()}{text[1:]} ({counts}).", label

@@ -88,7 +88,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,6 +147,8 @@ __all__ = [
     "score_leads",
     "read_scored_accounts",
     "fit_engagement_for",
+    "lead_warnings",
+    "timing_features",
     "fit_engagement_view",
     "plot_points",
     "plot_tier_conversion",
@@ -1581,10 +1583,13 @@ class LeadScoring:
         return "calibrated" if self.use_calibrated and self.scorer is not None else "default"
 
     def points_table(self) -> pd.DataFrame:
-        """Default and calibrated points per feature (:func:`points_table`)."""
-        return points_table(
+        """Default and calibrated points per feature (:func:`points_table`); calendar fields marked ``timing``."""
+        table = points_table(
             self.default_points, None if self.scorer is None else self.scorer.points_
         )
+        timing = set(timing_features(table["feature"]))
+        table["kind"] = ["timing" if f in timing else "profile or activity" for f in table["feature"]]
+        return table
 
     def tiers(self) -> pd.DataFrame:
         """Leads per tier; with conversions, held-out conversion per tier for both point sets."""
@@ -1705,6 +1710,7 @@ class LeadScoring:
         fit_engagement: pd.DataFrame | None = None,
         fit_note: str = "",
         sales: Any = None,
+        warnings: Sequence[str] = (),
     ) -> dict[str, Any]:
         """Everything ``step5.json`` holds.
 
@@ -1731,6 +1737,7 @@ class LeadScoring:
                 .to_dict(orient="index"),
             },
             "sales_cuts": None if sales is None else sales.record(),
+            "warnings": list(warnings),
         }
         return out
 
@@ -1816,6 +1823,104 @@ def fit_engagement_for(
     table = fit_engagement(scored, accounts)
     linked = int(table["leads"].sum())
     return table, f"{linked} of {len(scored)} leads belong to a scored account"
+
+
+# --------------------------------------------------------------------------- leakage and timing
+
+#: Conversion at or beyond these bounds (either way) counts as "near 0% or 100%".
+NEAR_CERTAIN = 0.05
+#: Lead fields named like a calendar position: when, not who.
+_CALENDAR = re.compile(
+    r"(^|_)(month|months|mon|weekday|day_of_week|dow|day|hour|week|quarter|season|year|date)(_|$)"
+)
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC (0.5 when one class is missing)."""
+    y = np.asarray(y, dtype=bool)
+    return 0.5 if y.all() or not y.any() else float(roc_auc_score(y, score))
+
+
+def _field_of(feature: str) -> str:
+    """The lead field a feature comes from (``month=may`` -> ``month``)."""
+    return feature.split("=", 1)[0]
+
+
+def timing_features(features: Iterable[str]) -> list[str]:
+    """Features from calendar fields (month, weekday or hour of contact): timing, not profile."""
+    return [f for f in features if _CALENDAR.search(_field_of(str(f)).lower().replace(" ", "_"))]
+
+
+def lead_warnings(
+    inputs: LeadInputs,
+    *,
+    points: Mapping[str, float] | None = None,
+    fit_engagement: pd.DataFrame | None = None,
+    min_leads: int = 10,
+    share: float = 0.5,
+    max_auc: float = 0.9,
+) -> list[str]:
+    """What may be leakage or timing rather than profile, in words (empty when nothing).
+
+    * a fit x engagement matrix whose cells (with ``min_leads`` leads or more)
+      all convert at near 0% or near 100%: typically only converted leads
+      carry an account id, so the matrix shows how the data was recorded;
+    * a lead field whose levels convert at near 0% or 100% for at least
+      ``share`` of the leads, or that ranks converters almost perfectly on
+      its own (each lead scored by its level's conversion rate: AUC of at
+      least ``max_auc``): a field filled in after the outcome (a status, a
+      tag set by sales), not a signal before it. On the X Education export,
+      its sales tags reach 0.92 (60% of the leads in near-certain levels);
+      every field known before contact stays at or below 0.80;
+    * calendar fields (month, weekday, hour of contact) that earn points: a
+      timing effect (campaign months, busy days), not who the lead is.
+    """
+    out: list[str] = []
+    if fit_engagement is not None and "conversion_rate" in fit_engagement:
+        cells = fit_engagement[fit_engagement["leads"] >= min_leads]
+        rates = cells["conversion_rate"].dropna()
+        if len(rates) >= 2 and ((rates >= 1 - NEAR_CERTAIN).all() or (rates <= NEAR_CERTAIN).all()):
+            out.append(
+                f"Possible leakage: every cell of the fit x engagement matrix with {min_leads} "
+                f"leads or more converts at {rates.min():.0%}-{rates.max():.0%}. Leads tied to an "
+                "account may be the ones that converted (an account id filled in at conversion), "
+                "so the matrix shows how the data was recorded, not fit."
+            )
+    y = inputs.converted
+    if y is not None and len(y) and 0 < float(y.mean()) < 1:
+        converted = pd.Series(np.asarray(y, dtype=float), index=inputs.matrix.index)
+        fields: dict[str, list[str]] = {}
+        for feature in inputs.matrix.columns:
+            if "=" in str(feature):
+                fields.setdefault(_field_of(str(feature)), []).append(feature)
+        for name, features in fields.items():
+            held = inputs.matrix[features].to_numpy(dtype=float) > 0
+            n = held.sum(axis=0)
+            rates = np.divide(held.T.astype(float) @ converted.to_numpy(), n,
+                              out=np.full(len(n), np.nan), where=n > 0)
+            certain = (n >= min_leads) & ((rates <= NEAR_CERTAIN) | (rates >= 1 - NEAR_CERTAIN))
+            covered = float(n[certain].sum()) / max(len(converted), 1)
+            # each lead scored by its level's rate (rare levels and no level pooled): the field alone
+            level = np.where(held.any(axis=1), held.argmax(axis=1), -1)
+            level = np.where((level >= 0) & (n[np.maximum(level, 0)] >= min_leads), level, -1)
+            pooled = pd.Series(converted.to_numpy()).groupby(level).transform("mean").to_numpy()
+            auc = _auc(converted.to_numpy(), pooled)
+            if covered >= share or auc >= max_auc:
+                out.append(
+                    f"Possible leakage: lead field {name!r} splits conversion almost perfectly "
+                    f"(alone it ranks converters with AUC {auc:.2f}; {covered:.0%} of the leads are "
+                    "in levels converting at near 0% or 100%); it is likely filled in after the "
+                    "outcome, not known before it."
+                )
+    timing = [f for f in timing_features((points or {}).keys()) if (points or {}).get(f)]
+    if timing:
+        fields_named = sorted({_field_of(f) for f in timing})
+        out.append(
+            f"Timing, not profile: {', '.join(fields_named)} earn points ({', '.join(timing[:5])}"
+            f"{'...' if len(timing) > 5 else ''}). They say when leads were contacted (campaign "
+            "months, busy days), not who converts; read their points as timing."
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- plots

@@ -58,6 +58,7 @@ from .schema import (
     TEXT_DTYPE,
     ColumnSpec,
     Parsed,
+    accounts_spec,
     apply_aliases,
     as_text,
     clean_text,
@@ -86,6 +87,7 @@ __all__ = [
     "write_quarantine",
     "print_summary",
     "latest_quarter",
+    "closed_deal_dates",
     "spelling_warnings",
     "merge_case_variants",
 ]
@@ -345,9 +347,10 @@ def _read_csv(
         # a carriage return inside a line is a line break typed in a cell: kept in the cell
         # (records end at line feeds only), never read as the end of a record
         stats = line_stats(path, encoding=encoding, delimiter=delimiter)
+        lines = np.flatnonzero(stats.bare_cr) + 1
         notes.append(
-            f"{path.name}: {_places(np.flatnonzero(stats.bare_cr) + 1, 'line')} hold a carriage "
-            "return inside a cell; it is kept in the cell, not read as a new row"
+            f"{path.name}: {_places(lines, 'line')} {'holds' if len(lines) == 1 else 'hold'} a "
+            "carriage return inside a cell; it is kept in the cell, not read as a new row"
         )
     try:
         frame = pd.read_csv(
@@ -806,6 +809,8 @@ class _Table:
     def __init__(self, table: str):
         self.table = table
         self.spec = TABLE_SPECS[table]
+        self.kind: str | None = None
+        self.guessed: dict[str, str] = {}  # demographic column -> the header its name suggested
         self.parts: list[pd.DataFrame] = []
         self.origins: list[pd.DataFrame] = []
         self.units: dict[str, str] = {}
@@ -901,6 +906,8 @@ def _read_parts(config: ProjectConfig, table: str, spec: InputSpec, work: _Table
         mapping, unmatched = column_mapping(
             list(raw.frame.columns), table=table, columns=spec.columns, preset=preset, source=name
         )
+        if table == "accounts":
+            mapping = _consumer_mapping(config, spec, work, list(raw.frame.columns), mapping, provided)
         frame = raw.frame.rename(columns=mapping)
         if spec.distinct:
             keep = set(mapping.values()) | set(work.spec.names) | set(spec.columns.values())
@@ -932,6 +939,44 @@ def _read_parts(config: ProjectConfig, table: str, spec: InputSpec, work: _Table
         work.origins.append(
             pd.DataFrame({"source_file": name, "source_row": raw.rows}, index=frame.index)
         )
+
+
+def _consumer_mapping(
+    config: ProjectConfig, spec: InputSpec, work: _Table, headers: list[str], mapping: dict, provided: set
+) -> dict:
+    """Decide the accounts' profile kind and, for consumers, map demographic headers.
+
+    ``profile.kind`` decides; without it, accounts with neither ``industry``
+    nor ``employees`` (after mapping, ``derive`` and ``defaults``) are
+    consumers. Consumers need only ``account_id``; headers that spell a
+    demographic column (``Year_Birth`` -> ``birth_year``, ``Sex`` ->
+    ``gender``, see :data:`icp_helpers.demographics.HEADER_SYNONYMS`) are
+    mapped unless the config maps them otherwise.
+    """
+    from .demographics import HEADER_SYNONYMS
+    from .wording import infer_kind
+
+    names = {mapping.get(h, h) for h in headers} | provided
+    kind = config.profile.kind or infer_kind(names)
+    work.kind = kind
+    if kind != "b2c":
+        return mapping
+    work.spec = accounts_spec("b2c")
+    out = dict(mapping)
+    taken = set(out.values()) | {h for h in headers if h not in out}
+    canonical = set(work.spec.names)
+    for header in headers:
+        if header in out or header in canonical:
+            continue
+        snake = _snake(header)
+        target = snake if snake in canonical else next(
+            (c for c, words in HEADER_SYNONYMS.items() if snake in words), None
+        )
+        if target and target not in taken and target not in provided:
+            out[header] = target
+            taken.add(target)
+            work.guessed[target] = header
+    return out
 
 
 def _missing_message(name, table, missing, headers, spec: InputSpec, unmatched) -> str:
@@ -1015,6 +1060,15 @@ def _parse_canonical(
     bad = parsed.bad
     if bad.any():
         usable = int(parsed.values.notna().sum())
+        if usable == 0 and column.name in work.guessed:
+            # a header that only looked like a demographic column (Kids: yes/no): keep it as it is
+            header = work.guessed.pop(column.name)
+            frame[header] = frame.pop(column.name)
+            work.warnings.append(
+                f"{work.table}.{header}: read as {column.name} by its name, but no value is "
+                f"{_EXPECTED.get(column.kind, column.kind).format(table=work.table)}; kept as {header!r}"
+            )
+            return
         if usable == 0 and not _implausible_only(parsed):
             origin_name = work.back.get(column.name)
             source = f" (from {origin_name!r})" if origin_name else ""
@@ -1236,7 +1290,8 @@ def _reasons(work: _Table, index: pd.Index) -> pd.Series:
 
 def _pandera_problems(frame: pd.DataFrame, work: _Table, account_ids) -> None:
     schema = table_schema(
-        work.table, columns=list(frame.columns), account_ids=account_ids, unique=False
+        work.table, columns=list(frame.columns), account_ids=account_ids, unique=False,
+        spec=work.spec,
     )
     try:
         # inplace: nothing is coerced, so pandera's defensive copy of the frame is pure cost
@@ -1433,6 +1488,8 @@ def load_table(
         "reasons": dict(counts.most_common()),
         "warnings": list(work.warnings),
     }
+    if work.kind:
+        summary["profile_kind"] = work.kind
     return LoadedTable(frame=out, quarantine=quarantine, summary=summary)
 
 
@@ -1800,6 +1857,13 @@ def print_summary(project: Project, *, console) -> None:
         for column, n in s["filled_defaults"].items():
             grid.add_row(escape(f"  default {column} = {spec.defaults.get(column)!r}"), f"{n:,}")
         console.print(grid)
+        if s.get("profile_kind"):
+            kind = s["profile_kind"]
+            how = "profile.kind" if project.config.profile.kind else "inferred from the columns"
+            console.print(
+                f"  profile: {'consumers (b2c): customers and demographics' if kind == 'b2c' else 'companies (b2b): accounts and firmographics'} ({how})",
+                highlight=False,
+            )
         for warning in s["warnings"]:
             console.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False)
     total = sum(t.summary["rows_quarantined"] for t in project.tables.values())
@@ -1819,6 +1883,25 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
 
     Reads only the close date and stage columns of the deals files when it
     can; open deals are ignored because their close date is an expectation.
+    A snapshot (``snapshot:``, no deals) is of the quarter it was taken in.
+    """
+    if not isinstance(config, ProjectConfig):
+        config = load_config(config)
+    if config.is_snapshot:
+        from .snapshot import snapshot_quarter
+
+        return snapshot_quarter(load_table(config, "accounts").frame, config.snapshot)
+    dates = closed_deal_dates(config)
+    if dates.empty:
+        raise LoadError("deals: no won or lost deal has a readable close_date")
+    return latest_complete_quarter(dates["close_date"])
+
+
+def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.DataFrame:
+    """``close_date`` and ``stage`` (``won``/``lost``) of every closed deal with a readable date.
+
+    Reads only those columns of the deals files when it can, so checking a
+    quarter against the data costs a fraction of a full load.
     """
     if not isinstance(config, ProjectConfig):
         config = load_config(config)
@@ -1832,7 +1915,8 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
     if spec.table or spec.derive.keys() & wanted or spec.defaults.keys() & wanted:
         deals = load_table(config, "deals").frame
         closed = deals[deals["stage"].isin(["won", "lost"])]
-        return latest_complete_quarter(closed["close_date"].dropna())
+        closed = closed[["close_date", "stage"]].dropna(subset=["close_date"])
+        return closed.reset_index(drop=True)
     dates = []
     preset = _preset_section(config, spec, "deals")
     for path in config.input_paths("deals"):
@@ -1860,11 +1944,15 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
         if "is_won" in frame or "is_closed" in frame:
             _stage_from_flags(frame, _Table("deals"))
             stage = frame["stage"]
-        dates.append(parsed.values[stage.isin(["won", "lost"]).to_numpy()])
-    values = pd.concat(dates).dropna() if dates else pd.Series([], dtype="datetime64[ns]")
-    if values.empty:
-        raise LoadError("deals: no won or lost deal has a readable close_date")
-    return latest_complete_quarter(values)
+        closed = stage.isin(["won", "lost"]).to_numpy()
+        dates.append(
+            pd.DataFrame(
+                {"close_date": parsed.values[closed], "stage": stage.to_numpy()[closed]}
+            )
+        )
+    if not dates:
+        return pd.DataFrame({"close_date": pd.Series([], dtype="datetime64[ns]"), "stage": []})
+    return pd.concat(dates, ignore_index=True).dropna(subset=["close_date"])
 
 
 def _headers(path: Path, spec: InputSpec) -> list[str]:

@@ -18,13 +18,16 @@ import numpy as np
 import pandas as pd
 
 from .artifacts import read_json, read_table, write_json
+from .demographics import DEMOGRAPHIC_BANDS, describe_level
 from .frames import ColumnMap, isin
+from .wording import behaviour_label, infer_kind, words
 
 __all__ = [
     "NO_EVIDENCE",
     "CODE_PREFIXES",
     "BEHAVIOUR_COLUMNS",
     "PERSONA_FIELDS",
+    "persona_fields",
     "code_label",
     "code_mentions",
     "field",
@@ -52,19 +55,29 @@ CODE_PREFIXES = {
     "competitor": "competitor:",
 }
 
-#: The statement fields of every persona, in display order, with their headings.
+#: The statement fields of every persona in the persona template's order,
+#: with their headings (:func:`persona_fields` words them for the profile kind).
 PERSONA_FIELDS = {
-    "role": "Role and seniority",
-    "firmographics": "Firmographics and demographics",
+    "firmographics": "Personal information",
+    "role": "Job or life stage",
     "goals": "Goals and motivations",
     "pains": "Pains and challenges",
     "buying_behaviour": "Buying behaviour",
     "needs": "Needs and preferences",
     "channels": "Channels (how they found us)",
+    "examples": "Example customers",
     "touchpoints": "Touchpoints",
     "competitors": "Competitors mentioned",
-    "examples": "Example customers",
 }
+_KIND_HEADINGS = {
+    "b2b": {"firmographics": "Personal information (firmographics)", "role": "Job role and seniority"},
+    "b2c": {"firmographics": "Personal information (demographics)", "role": "Life stage"},
+}
+
+
+def persona_fields(kind: str | None = "b2b") -> dict[str, str]:
+    """:data:`PERSONA_FIELDS` with the headings of a profile kind (``b2b`` or ``b2c``)."""
+    return {**PERSONA_FIELDS, **_KIND_HEADINGS.get(kind or "b2b", {})}
 
 # Categorical columns that describe who an account is, in order of preference.
 _FIRMOGRAPHIC_COLUMNS = (
@@ -75,7 +88,12 @@ _FIRMOGRAPHIC_COLUMNS = (
     "country",
     "region",
     "city_size",
+    *DEMOGRAPHIC_BANDS,
+    "city",
 )
+#: What a consumer's stage of life is read from, in order.
+_LIFE_STAGE_COLUMNS = ("age_band", "marital_status", "has_children", "senior", "has_partner", "has_dependents",
+                       "children", "household_size", "occupation")
 
 #: Per-account behaviour columns of ``features.parquet`` summarised by their
 #: median: (column, label, format).
@@ -174,6 +192,7 @@ def code_mentions(
     accounts: Iterable | None = None,
     preferred: Iterable | None = None,
     limit: int = 3,
+    noun: str = "accounts",
 ) -> list[dict]:
     """The most mentioned codes of a dimension among some accounts, each with a quote.
 
@@ -190,6 +209,8 @@ def code_mentions(
         Accounts whose answers are quoted first (the best customers).
     limit : int
         Codes to return.
+    noun : str
+        What the counts are of, in the statement's basis (``customers`` for consumers).
 
     Returns
     -------
@@ -226,7 +247,7 @@ def code_mentions(
                 "quote": None if row is None else _quote(row["answer"]),
                 "quote_account": None if row is None else str(row["account_id"]),
                 "quote_interview": None if row is None else str(row.get("interview_id", "")),
-                **_said(label, f"{n} of {interviewed} interviewed accounts"),
+                **_said(label, f"{n} of {interviewed} interviewed {noun}"),
             }
         )
     return out
@@ -265,7 +286,7 @@ def _share_text(counts: pd.Series, total: int, limit: int) -> list[dict]:
     return items
 
 
-def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None) -> list[dict]:
+def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None, noun: str = "accounts") -> list[dict]:
     items = []
     n = len(features)
     for column in _FIRMOGRAPHIC_COLUMNS:
@@ -277,9 +298,11 @@ def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None) -> lis
         top = _share_text(counts, n, 1)[0]
         if top["share"] < MIN_LEVEL_SHARE:
             continue
+        if column in _LIFE_STAGE_COLUMNS[1:6]:
+            continue  # told under the life stage
         nice = column.replace("_band", "").replace("_", " ")
         items.append(
-            {**top, "attribute": column, **_said(f"{nice}: {top['value']}", f"{top['count']} of {n} accounts")}
+            {**top, "attribute": column, **_said(f"{nice}: {top['value']}", f"{top['count']} of {n} {noun}")}
         )
     if contacts is not None and not contacts.empty:
         if "age" in contacts:
@@ -307,6 +330,24 @@ def _firmographics(features: pd.DataFrame, contacts: pd.DataFrame | None) -> lis
     return items
 
 
+def _life_stage(features: pd.DataFrame) -> list[dict]:
+    """A consumer's stage of life: the group's usual age band, partner and children."""
+    items = []
+    n = len(features)
+    for column in _LIFE_STAGE_COLUMNS:
+        if column not in features or n == 0:
+            continue
+        counts = level_counts(features[column].astype("object").map(str, na_action="ignore"))
+        if counts.empty:
+            continue
+        top = _share_text(counts, n, 1)[0]
+        if top["share"] < MIN_LEVEL_SHARE:
+            continue
+        phrase = describe_level(column, top["value"])
+        items.append({**top, "attribute": column, **_said(phrase, f"{top['count']} of {n} customers")})
+    return items
+
+
 def hour_text(hour: Any) -> str:
     """An hour of the day as ``07:00`` (text that is not a whole hour is returned as it is)."""
     try:
@@ -326,9 +367,11 @@ def format_value(value: float, kind: str) -> str:
     return f"{value:,.1f}"
 
 
-def _behaviour(features: pd.DataFrame) -> list[dict]:
+def _behaviour(features: pd.DataFrame, profile: str = "b2b") -> list[dict]:
     items = []
+    noun = words(profile)["accounts"]
     for column, label, kind in BEHAVIOUR_COLUMNS:
+        label = behaviour_label(column, label, profile)
         if column not in features or column not in PERSONA_BEHAVIOUR:
             continue
         values = pd.to_numeric(features[column], errors="coerce").dropna()
@@ -340,13 +383,13 @@ def _behaviour(features: pd.DataFrame) -> list[dict]:
                 "attribute": column,
                 "value": median,
                 "count": int(len(values)),
-                **_said(f"{label}: {format_value(median, kind)}", f"median of {len(values)} accounts"),
+                **_said(f"{label}: {format_value(median, kind)}", f"median of {len(values)} {noun}"),
             }
         )
     return items
 
 
-def _preferences(features: pd.DataFrame) -> list[dict]:
+def _preferences(features: pd.DataFrame, noun: str = "accounts") -> list[dict]:
     items = []
     for column, label in _PREFERENCE_COLUMNS:
         if column not in features:
@@ -360,7 +403,7 @@ def _preferences(features: pd.DataFrame) -> list[dict]:
             {
                 **top,
                 "attribute": column,
-                **_said(f"{label} {shown}", f"{top['count']} of {int(counts.sum())} accounts"),
+                **_said(f"{label} {shown}", f"{top['count']} of {int(counts.sum())} {noun}"),
             }
         )
     return items
@@ -443,6 +486,7 @@ def _persona(
     activities: pd.DataFrame | None,
     names: Mapping | None,
     limit: int,
+    profile: str = "b2b",
 ) -> dict:
     ids = members["account_id"]
     preferred = best_ids
@@ -452,10 +496,11 @@ def _persona(
         preferred = coded["account_id"][isin(coded["account_id"], best_ids)]
 
     def codes(*prefixes: str) -> list[dict]:
-        return code_mentions(coded, prefix=prefixes, preferred=preferred, limit=limit)
+        return code_mentions(coded, prefix=prefixes, preferred=preferred, limit=limit,
+                             noun=words(profile)["accounts"])
 
     prefix = CODE_PREFIXES
-    needs = codes(prefix["need_met"]) + _preferences(members)
+    needs = codes(prefix["need_met"]) + _preferences(members, words(profile)["accounts"])
     best_share = float(isin(members["account_id"], best_ids).mean()) if len(members) else 0.0
     return {
         "id": key,
@@ -464,17 +509,27 @@ def _persona(
         "description": description or NO_EVIDENCE,
         "size": int(len(members)),
         "best_share": best_share,
-        "role": field(_role(contacts, limit), source="contacts"),
-        "firmographics": field(_firmographics(members, contacts), source="features.parquet"),
+        "role": (
+            field(_role(contacts, limit), source="contacts")
+            if contacts is not None and not contacts.empty or not _is_consumer(members)
+            else field(_life_stage(members), source="features.parquet")
+        ),
+        "firmographics": field(
+            _firmographics(members, contacts, words(profile)["accounts"]), source="features.parquet"
+        ),
         "goals": field(codes(prefix["purchase_reason"], prefix["reason_to_stay"]), source="coded_answers.parquet"),
         "pains": field(codes(prefix["pain_point"]), source="coded_answers.parquet"),
-        "buying_behaviour": field(_behaviour(members), source="features.parquet"),
+        "buying_behaviour": field(_behaviour(members, profile), source="features.parquet"),
         "needs": field(needs, source="coded_answers.parquet, features.parquet"),
         "channels": field(codes(prefix["discovery_channel"]), source="coded_answers.parquet"),
         "touchpoints": field(_touchpoints(ids, leads, activities, limit), source="leads, activities"),
         "competitors": field(codes(prefix["competitor"]), source="coded_answers.parquet"),
         "examples": field(_examples(members, names, limit), source="best_customers.parquet"),
     }
+
+
+def _is_consumer(members: pd.DataFrame) -> bool:
+    return bool(set(members.columns) & set(_LIFE_STAGE_COLUMNS)) and "industry" not in members
 
 
 def _narrow(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame | None:
@@ -515,6 +570,7 @@ def build_personas(
     limit: int = 3,
     role_min_share: float = 0.15,
     max_roles: int = 3,
+    kind: str | None = None,
 ) -> list[dict]:
     """One persona per customer group and one per main contact role of the best customers.
 
@@ -545,6 +601,9 @@ def build_personas(
     role_min_share, max_roles : float, int
         A contact role gets its own persona when at least this share of the
         best customers' contacts hold it (at most ``max_roles`` roles).
+    kind : str, optional
+        The profile kind (``b2b`` or ``b2c``) the wording follows; inferred
+        from the feature columns when omitted.
 
     Returns
     -------
@@ -558,7 +617,9 @@ def build_personas(
     # columns, not the whole feature table (a million accounts, forty-odd columns)
     read = {
         "account_id", *_FIRMOGRAPHIC_COLUMNS, *PERSONA_BEHAVIOUR, *(c for c, _ in _PREFERENCE_COLUMNS),
+        *_LIFE_STAGE_COLUMNS,
     }
+    profile = kind or infer_kind(features.columns)
     table = features[[c for c in features.columns if c in read]]
     contacts = _narrow(contacts, ("account_id", "job_role", "seniority", "age", "gender"))
     leads = _narrow(leads, ("lead_id", "account_id"))
@@ -596,6 +657,7 @@ def build_personas(
                 activities=activities,
                 names=names,
                 limit=limit,
+                profile=profile,
             )
         )
     personas.sort(key=lambda p: (-p["best_share"], p["id"]))
@@ -640,6 +702,7 @@ def build_personas(
                     activities=activities,
                     names=names,
                     limit=limit,
+                    profile=profile,
                 )
             )
     return personas
@@ -654,6 +717,7 @@ def personas_from_run(
     leads: pd.DataFrame | None = None,
     activities: pd.DataFrame | None = None,
     limit: int = 3,
+    kind: str | None = None,
 ) -> list[dict]:
     """:func:`build_personas` on the artifacts of a run folder (steps 1 and 2).
 
@@ -680,6 +744,7 @@ def personas_from_run(
         group_info=read_json(folder, "groups.json") if info_path.is_file() else None,
         names=names,
         limit=limit,
+        kind=kind,
     )
 
 

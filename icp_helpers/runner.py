@@ -31,6 +31,7 @@ from .table_cache import file_sha256
 
 __all__ = [
     "KERNEL_NAME",
+    "LAB_ONLY_TAG",
     "NotebookError",
     "NotebookResult",
     "execute_notebook",
@@ -46,6 +47,7 @@ __all__ = [
     "BatchResult",
     "check_run",
     "drift_pairs",
+    "published_drift_pairs",
     "file_sha256",
     "input_hashes",
     "package_versions",
@@ -56,6 +58,9 @@ __all__ = [
     "write_quarter_index",
     "write_batch_index",
 ]
+
+#: Cell tag of notebook cells meant for JupyterLab only (parameters, file lists): not rendered.
+LAB_ONLY_TAG = "lab-only"
 
 #: The kernelspec name notebooks declare; the runner always starts it with ``sys.executable``.
 KERNEL_NAME = "python3"
@@ -69,6 +74,38 @@ _OFFLINE_TEMPLATE = """\
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style>
+  /* Reader mode: wide tables scroll inside their box, never widen the page (phones). */
+  .jp-OutputArea-output { overflow-x: auto; max-width: 100%; }
+  .jp-RenderedImage img { max-width: 100%; height: auto; }
+  .icp-table-wrap { overflow-x: auto; max-width: 100%; }
+  table.icp-table { border-collapse: collapse; font-size: 13px; }
+  table.icp-table caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+  table.icp-table th, table.icp-table td { padding: .25rem .55rem; border-bottom: 1px solid #d1d9e0;
+    text-align: left; vertical-align: top; }
+  table.icp-table td { font-variant-numeric: tabular-nums; }
+  @media (max-width: 640px) {
+    .jp-Notebook { padding: 8px !important; }
+    body { font-size: 15px; }
+    .dt-container .dt-layout-row { display: block; }
+  }
+  @media print {
+    .jp-OutputArea-output, .icp-table-wrap { overflow: visible !important; }
+    table { font-size: 7.5pt !important; width: 100% !important; table-layout: auto; }
+    th, td { white-space: normal !important; overflow-wrap: anywhere; }
+    .jp-RenderedImage, .jp-RenderedImage img, tr { break-inside: avoid; page-break-inside: avoid; }
+    h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+    .dt-length, .dt-search, .dt-paging { display: none !important; }
+  }
+</style>
+{%- endblock extra_css -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ ((output | get_metadata('alt', 'image/png')) or 'Chart') | escape_html }}">
+</div>
+{%- endblock data_png %}
 """
 _OFFLINE_TEMPLATE_NAME = "icp_offline_report.html.j2"
 
@@ -156,6 +193,17 @@ def _kernel_manager_class():
             if zmq.has("curve"):
                 self.transport_encryption = "auto"
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts (SIGINT) the kernel at the start of every
+            # shutdown. When a shell message is still being handled (ipykernel arms
+            # Python's SIGINT handler for each one), the kernel logs "KeyboardInterrupt
+            # caught in kernel." on stderr of a run that succeeded. A shutdown needs no
+            # interrupt: the shutdown request goes over the control channel, and a
+            # kernel that does not stop in time is killed. Explicit interrupts still work.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
@@ -232,7 +280,10 @@ def render_html(notebook_path: str | Path, *, html_path: str | Path | None = Non
 
     Inputs and prompts are excluded, images are embedded as base64, and the
     CDN scripts of nbconvert's lab template are left out, so the page opens
-    offline and shows only narrative, tables and figures.
+    offline and shows only narrative, tables and figures. Cells tagged
+    ``lab-only`` (parameter notes, the files a step writes) are left out; each
+    chart gets alt text from its section and the page a title from the
+    notebook's first heading and quarter.
 
     Parameters
     ----------
@@ -247,6 +298,8 @@ def render_html(notebook_path: str | Path, *, html_path: str | Path | None = Non
 
     notebook_path = Path(notebook_path)
     html_path = Path(html_path) if html_path else notebook_path.with_suffix(".html")
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     exporter = HTMLExporter(
         template_name="lab",
         template_file=_OFFLINE_TEMPLATE_NAME,
@@ -256,10 +309,26 @@ def render_html(notebook_path: str | Path, *, html_path: str | Path | None = Non
         exclude_output_prompt=True,
         embed_images=True,
     )
+    # cells for whoever runs the notebook (parameters, the files a step writes) stay out of the report
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={LAB_ONLY_TAG}), enabled=True)
+    from .reader import chart_alt_texts, page_title
+
     nb = nbformat.read(notebook_path, as_version=4)
+    chart_alt_texts(nb, skip_tags=(LAB_ONLY_TAG,))
+    nb.metadata["title"] = _page_title(nb, page_title(nb, fallback=notebook_path.stem))
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook_path.stem}})
     html_path.write_text(body, encoding="utf-8")
     return html_path
+
+
+def _page_title(nb, heading: str) -> str:
+    """``<first heading> · <quarter>`` (or ``<from> to <to>``) from papermill's parameters."""
+    params = nb.metadata.get("papermill", {}).get("parameters", {}) or {}
+    if params.get("from_quarter") and params.get("to_quarter"):
+        return f"{heading} · {params['from_quarter']} to {params['to_quarter']}"
+    if params.get("quarter"):
+        return f"{heading} · {params['quarter']}"
+    return heading
 
 
 def _cell_error(nb) -> str | None:
@@ -272,16 +341,24 @@ def _cell_error(nb) -> str | None:
 
 
 def _timeout_error(nb, timeout: float | None) -> str | None:
-    """``"cell N (first line) ran longer than ..."`` for the cell the timeout interrupted."""
-    for index, cell in enumerate(nb.cells):
-        if any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
-            lines = [line for line in cell.get("source", "").splitlines() if line.strip()]
-            first = lines[0][:80] if lines else ""
-            return (
-                f"cell {index} ({first!r}) ran longer than the cell timeout of {timeout:g} s "
-                "(limits.cell_timeout_s in the config, or icp run --cell-timeout)"
-            )
-    return None
+    """``"cell N (first line) ran longer than ..."`` for the cell the timeout stopped.
+
+    That is the last cell that started: the runner's kernel manager sends no
+    interrupt on shutdown, so the cell need not hold a KeyboardInterrupt output.
+    """
+    started = [
+        index for index, cell in enumerate(nb.cells)
+        if cell.get("cell_type") == "code" and cell.get("execution_count") is not None
+    ]
+    if not started:
+        return None
+    index = started[-1]
+    lines = [line for line in nb.cells[index].get("source", "").splitlines() if line.strip()]
+    first = lines[0][:80] if lines else ""
+    return (
+        f"cell {index} ({first!r}) ran longer than the cell timeout of {timeout:g} s "
+        "(limits.cell_timeout_s in the config, or icp run --cell-timeout)"
+    )
 
 
 def execute_notebook(
@@ -517,6 +594,7 @@ class RunPlan:
     reports_dir: Path
     workers: int = 1
     drift: str = "pairs"
+    incomplete: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -594,6 +672,8 @@ def check_run(
     reports_dir: str | Path | None = None,
     workers: int = 1,
     drift: str = "pairs",
+    allow_incomplete: bool = False,
+    option: str = "--quarter",
 ) -> RunPlan:
     """Check every run parameter before any kernel starts.
 
@@ -612,6 +692,11 @@ def check_run(
         Quarters run in parallel.
     drift : {"pairs", "ends", "none"}
         Drift between consecutive quarters, between the first and the last, or none.
+    allow_incomplete : bool
+        Accept the quarter of the last closed deal when the data does not reach
+        its final month (the run is marked incomplete).
+    option : str
+        The command-line option the quarters came from, named in messages.
 
     Raises
     ------
@@ -619,7 +704,6 @@ def check_run(
         One message listing every problem found.
     """
     from .config import ConfigError, load_config, resolve_config_path
-    from .quarters import QuarterError, quarter_range
 
     problems: list[str] = []
     config_file = resolve_config_path(config_path)
@@ -632,21 +716,12 @@ def check_run(
         except ConfigError as exc:
             problems.append(f"--config: {exc}")
 
-    resolved: list[str] = []
-    specs = [quarters] if isinstance(quarters, str) else list(quarters or [])
-    for spec in specs:
-        try:
-            resolved.extend(str(q) for q in quarter_range(spec))
-        except QuarterError as exc:
-            problems.append(f"--quarter: {exc}")
-    if not specs and config is not None:
-        try:
-            from .loaders import latest_quarter
+    from .quarter_checks import check_quarters
 
-            resolved.append(str(latest_quarter(config)))
-        except Exception as exc:  # a load problem names the file and column
-            problems.append(f"--quarter: cannot find the latest complete quarter: {exc}")
-    resolved = sorted(set(resolved))
+    specs = [quarters] if isinstance(quarters, str) else list(quarters or [])
+    checked = check_quarters(config, specs, option=option, allow_incomplete=allow_incomplete)
+    problems += checked.problems
+    resolved = checked.quarters
 
     folder = Path(notebooks_dir).expanduser().resolve()
     if not folder.is_dir():
@@ -670,7 +745,8 @@ def check_run(
     else:
         reports = REPORTS_DIR
     if not reports.is_dir() and not reports.parent.is_dir():
-        problems.append(f"--reports-dir: parent folder not found: {reports.parent}")
+        where = "--reports-dir" if reports_dir is not None else f"reports_dir in {config_file}"
+        problems.append(f"{where}: parent folder not found: {reports.parent}")
     if problems:
         raise RunError("\n".join(problems))
     return RunPlan(
@@ -681,6 +757,7 @@ def check_run(
         reports_dir=reports,
         workers=int(workers),
         drift=drift,
+        incomplete=checked.incomplete,
     )
 
 
@@ -902,6 +979,7 @@ def run_quarter(
     html: bool = True,
     timeout: float | None = None,
     on_event: Callable[..., None] | None = None,
+    incomplete: bool = False,
 ) -> QuarterResult:
     """Run one quarter's notebooks into a temporary folder and move it into place.
 
@@ -931,6 +1009,9 @@ def run_quarter(
     on_event : callable, optional
         Called as ``on_event(event, quarter, notebook, status)`` with ``event``
         ``"start"`` or ``"end"``, for progress displays.
+    incomplete : bool
+        The data does not cover the quarter to its end (``--allow-incomplete``):
+        recorded in ``run.json`` and shown on the indexes.
     """
     from .config import load_config
     from .quarters import Quarter
@@ -975,6 +1056,7 @@ def run_quarter(
             expected=expected,
             html=html,
             timeout=timeout,
+            incomplete=incomplete,
             on_event=on_event,
         )
     finally:
@@ -994,6 +1076,7 @@ def _run_quarter_locked(
     expected,
     html: bool,
     timeout: float | None,
+    incomplete: bool,
     on_event,
 ) -> QuarterResult:
     """:func:`run_quarter` once the quarter's lock is held."""
@@ -1003,9 +1086,7 @@ def _run_quarter_locked(
     started_at = _now()
     t0 = time.perf_counter()
     not_applicable = {
-        name: f"needs inputs.{', inputs.'.join(missing)}, which the config does not name"
-        for name in notebooks
-        if (missing := config.missing_inputs(name))
+        name: missing for name in notebooks if (missing := config.describe_missing(name))
     }
     requested = list(notebooks)
     notebooks = tuple(n for n in notebooks if n not in not_applicable)
@@ -1051,6 +1132,7 @@ def _run_quarter_locked(
     record = {
         "quarter": quarter,
         "status": status,
+        "incomplete": bool(incomplete),
         "problems": problems,
         "parameters": {
             "config_path": str(config.source),
@@ -1134,6 +1216,20 @@ def drift_pairs(quarters: list[str], *, mode: str = "pairs") -> list[tuple[str, 
     raise ValueError(f"drift mode {mode!r} is not one of {', '.join(_DRIFT_CHOICES)}")
 
 
+_DRIFT_DIR_RE = re.compile(r"^(\d{4}Q[1-4])_(\d{4}Q[1-4])$")
+
+
+def published_drift_pairs(reports_dir: str | Path) -> list[tuple[str, str]]:
+    """The quarter pairs of the drift reports published under ``<reports>/drift/``."""
+    root = Path(reports_dir) / "drift"
+    pairs = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        match = _DRIFT_DIR_RE.match(folder.name)
+        if folder.is_dir() and match:
+            pairs.append((match.group(1), match.group(2)))
+    return pairs
+
+
 def run_drift(
     config_path: str | Path,
     from_quarter: str,
@@ -1153,6 +1249,8 @@ def run_drift(
     from .config import load_config
 
     config = load_config(config_path)
+    if timeout is None:
+        timeout = config.limits.cell_timeout_s
     reports = Path(reports_dir).resolve() if reports_dir else config.reports_path
     name = f"{from_quarter}_{to_quarter}"
     target = reports / "drift" / name
@@ -1220,6 +1318,8 @@ def run_batch(
     html: bool = True,
     timeout: float | None = None,
     console=None,
+    allow_incomplete: bool = False,
+    option: str = "--quarter",
 ) -> BatchResult:
     """Run every quarter independently, then drift between them, then the batch index.
 
@@ -1227,7 +1327,9 @@ def run_batch(
     before any kernel starts). Quarters run one after another, or with
     ``workers > 1`` in that many processes; a failing quarter does not stop the
     others. Drift runs for the quarter pairs chosen by ``drift``
-    (:func:`drift_pairs`) whose quarters both succeeded.
+    (:func:`drift_pairs`) whose quarters both succeeded, and the drift reports
+    already published that involve a quarter just rerun are run again, so they
+    never compare against a replaced report.
 
     Parameters
     ----------
@@ -1243,6 +1345,8 @@ def run_batch(
         Which quarters to compare when more than one ran.
     console : rich.console.Console, optional
         Where to show progress; ``None`` shows none.
+    allow_incomplete, option
+        As for :func:`check_run`.
 
     Returns
     -------
@@ -1256,6 +1360,8 @@ def run_batch(
         reports_dir=reports_dir,
         workers=workers,
         drift=drift,
+        allow_incomplete=allow_incomplete,
+        option=option,
     )
     jobs = {
         q: dict(
@@ -1267,6 +1373,7 @@ def run_batch(
             expected=expected,
             html=html,
             timeout=timeout,
+            incomplete=q in plan.incomplete,
         )
         for q in plan.quarters
     }
@@ -1292,6 +1399,25 @@ def run_batch(
                     )
                 )
                 progress.event("end", "drift", f"{a}->{b}", drifts[-1].status)
+        # a rerun quarter makes the published drift reports that involve it stale
+        done = {(d.from_quarter, d.to_quarter) for d in drifts}
+        for a, b in published_drift_pairs(plan.reports_dir):
+            fresh = a in ok or b in ok
+            both = (plan.reports_dir / a).is_dir() and (plan.reports_dir / b).is_dir()
+            drift_notebook = plan.notebooks_dir / f"{DRIFT_NOTEBOOK}.ipynb"
+            if (a, b) in done or not fresh or not both or not drift_notebook.is_file():
+                continue
+            drifts.append(
+                run_drift(
+                    plan.config_path,
+                    a,
+                    b,
+                    reports_dir=plan.reports_dir,
+                    notebooks_dir=plan.notebooks_dir,
+                    html=html,
+                    timeout=timeout,
+                )
+            )
     index = write_batch_index(plan.reports_dir)
     return BatchResult(quarters=results, drift=drifts, index_path=index)
 
@@ -1446,6 +1572,11 @@ def _headline(run_dir: Path) -> dict[str, Any]:
         out["accounts"] = _first_number(
             step1, ("counts", "accounts"), ("counts", "n_accounts"), ("n_accounts",), ("accounts",)
         )
+        columns = step1.get("feature_columns")
+        if isinstance(columns, list):
+            from .wording import infer_kind, words
+
+            out["noun"] = words(infer_kind(columns))["accounts"]  # customers, for consumers
     selection = _read_json_or_none(run_dir / "selection.json")
     if isinstance(selection, dict):
         selected = _selection_traits(selection)
@@ -1552,13 +1683,14 @@ def write_quarter_index(run_dir: str | Path, record: dict[str, Any]) -> Path:
     ]
     html = _jinja_env().get_template("index.html.j2").render(
         page="quarter",
-        title=f"ICP report {record['quarter']}",
+        title=f"ICP report {record['quarter']}" + (" (incomplete quarter)" if record.get("incomplete") else ""),
         record=record,
         notebooks=notebooks,
         exports=exports,
         headline=_headline(folder),
         warnings=_warnings(folder, record),
         quarters=[],
+        failed=[],
         drift=[],
     )
     path = folder / "index.html"
@@ -1585,6 +1717,8 @@ def write_batch_index(reports_dir: str | Path) -> Path:
                 "quarter": name,
                 "folder": folder.name,
                 "status": record.get("status", "unknown") if not folder.name.endswith(".failed") else "failed",
+                "incomplete": bool(record.get("incomplete")),
+                "problems": list(record.get("problems") or []),
                 "finished_at": record.get("finished_at"),
                 "best": headline["best"],
                 "n_traits": None if headline["traits"] is None else len(headline["traits"]),
@@ -1612,7 +1746,8 @@ def write_batch_index(reports_dir: str | Path) -> Path:
         exports=[],
         headline={},
         warnings=[],
-        quarters=quarters,
+        quarters=[q for q in quarters if q["status"] == "ok"],
+        failed=[q for q in quarters if q["status"] != "ok"],
         drift=drift,
     )
     reports.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,8 @@ __all__ = [
     "ColumnSpec",
     "TableSpec",
     "TABLE_SPECS",
+    "CUSTOMERS_SPEC",
+    "accounts_spec",
     "Parsed",
     "as_text",
     "clean_text",
@@ -279,6 +281,35 @@ TABLE_SPECS: dict[str, TableSpec] = {
         spelling=("industry", "country", "region", "city", "business_type"),
     ),
 }
+
+
+def _customers_spec() -> TableSpec:
+    from .demographics import DEMOGRAPHIC_KINDS
+
+    b2b = TABLE_SPECS["accounts"]
+    columns = [_c("account_id", "id", req=True, nn=True)]
+    columns += [_c(name, kind, min_value=0 if kind in ("int", "number") else None)
+                for name, kind in DEMOGRAPHIC_KINDS.items()]
+    names = {c.name for c in columns}
+    # the company columns stay canonical, optional: a consumer export may still carry some
+    columns += [c for c in b2b.columns if c.name not in names and c.name not in ("industry", "employees")]
+    columns += [_c("industry", "category"), _c("employees", "int", min_value=0)]
+    return TableSpec(
+        "accounts",
+        tuple(columns),
+        key=("account_id",),
+        spelling=("gender", "marital_status", "education", "occupation", "country", "region", "city"),
+    )
+
+
+#: The accounts table of a consumer (B2C) profile: only ``account_id`` is
+#: required; demographics (:mod:`icp_helpers.demographics`) are canonical.
+CUSTOMERS_SPEC: TableSpec = _customers_spec()
+
+
+def accounts_spec(kind: str | None) -> TableSpec:
+    """The accounts table's spec for a profile kind (``b2c``: :data:`CUSTOMERS_SPEC`)."""
+    return CUSTOMERS_SPEC if kind == "b2c" else TABLE_SPECS["accounts"]
 
 
 @dataclass
@@ -864,6 +895,7 @@ def table_schema(
     columns: list[str] | None = None,
     account_ids=None,
     unique: bool = True,
+    spec: TableSpec | None = None,
 ) -> pa.DataFrameSchema:
     """The pandera schema of a canonical table.
 
@@ -879,13 +911,16 @@ def table_schema(
     unique : bool
         Check the table's key for duplicates (later rows are reported, the
         first occurrence is kept).
+    spec : TableSpec, optional
+        The table's spec when it is not the default one (consumers'
+        accounts: :data:`CUSTOMERS_SPEC`).
 
     Notes
     -----
     Check error messages are the quarantine reasons, so a failure case maps
     to a reason with :func:`failure_reason`.
     """
-    spec = TABLE_SPECS[table]
+    spec = spec or TABLE_SPECS[table]
     present = set(spec.names if columns is None else columns)
     cols: dict[str, pa.Column] = {}
     for col in spec.columns:

@@ -38,6 +38,23 @@ The rule, applied by :class:`TraitSelector`
 6. **At most** ``max_traits`` traits (who and why together) are kept; the
    rest are "beyond the limit".
 
+Guards
+------
+* **Possible leakage.** A trait that separates the cohort almost perfectly
+  (single-trait AUC of at least ``max_auc``, 0.95, either way, or a lift
+  whose 95% CI starts at ``max_lift_low``, 20, or more) is not selected: on
+  real exports that is an outcome or a restatement of the value rule left
+  among the columns, not a profile. It is listed with its figures;
+  ``traits.confirm_leakage`` lets it through when it is real.
+* **One threshold per number.** Of the bands of one numeric column (the
+  quarters ``Q1``..``Q4`` and the halves), only the strongest is kept: two
+  bands of one variable are one threshold, not two traits.
+* **Weaker fit.** A trait clearly under-represented among the best customers
+  (q-value within the threshold and the upper end of its lift interval at
+  most ``1 / min_lift``) is marked ``weaker fit``: listed beside the
+  disqualifiers, and given negative points when ``traits.weaker_fit_points``
+  is set.
+
 The negative ICP (:func:`negative_icp`) runs the same rule with the negative
 cohort (churned or mostly lost accounts) in place of the best customers,
 on who-traits only: the disqualifiers a sales team can see up front.
@@ -60,6 +77,9 @@ __all__ = [
     "TraitSelector",
     "selector_params",
     "negative_icp",
+    "penalty_traits",
+    "disqualifier_traits",
+    "weaker_fit_markdown",
     "selection_record",
     "evidence_view",
     "chosen_markdown",
@@ -86,6 +106,8 @@ def selector_params(settings) -> dict:
         "n_bootstrap": settings.n_bootstrap,
         "bootstrap_max_accounts": settings.bootstrap_max_accounts,
         "random_state": settings.random_state,
+        "min_lift": getattr(settings, "min_lift", 1.2),
+        "confirmed_leakage": tuple(getattr(settings, "confirm_leakage", ())),
     }
 
 
@@ -133,6 +155,10 @@ class TraitSelector(BaseEstimator):
         Association at or above which two traits count as the same thing.
     cohort_word : str
         How reasons name the cohort ("best customers", "negative accounts").
+    max_auc, max_lift_low : float
+        Separation at which a trait is flagged as possible leakage (see Guards).
+    confirmed_leakage : sequence of str
+        Trait ids confirmed as real despite near-perfect separation.
 
     Attributes
     ----------
@@ -146,6 +172,10 @@ class TraitSelector(BaseEstimator):
     insufficient_ : DataFrame
         The rejected traits that were over-represented but failed the
         q-value or stability test.
+    leakage_ : DataFrame
+        Evidence rows of the traits flagged as possible leakage.
+    weaker_fit_ : DataFrame
+        Evidence rows of the traits clearly under-represented in the cohort.
     support_ : ndarray of bool
         Which input columns were selected.
     traits_ : list of TraitDef
@@ -168,6 +198,9 @@ class TraitSelector(BaseEstimator):
         min_lift: float = 1.2,
         max_phi: float = 0.7,
         cohort_word: str = "best customers",
+        max_auc: float = 0.95,
+        max_lift_low: float = 20.0,
+        confirmed_leakage: Sequence[str] = (),
     ):
         self.traits = traits
         self.max_traits = max_traits
@@ -180,6 +213,9 @@ class TraitSelector(BaseEstimator):
         self.min_lift = min_lift
         self.max_phi = max_phi
         self.cohort_word = cohort_word
+        self.max_auc = max_auc
+        self.max_lift_low = max_lift_low
+        self.confirmed_leakage = confirmed_leakage
 
     def fit(self, X: pd.DataFrame, y, *, interviewed=None) -> TraitSelector:
         """Compute the evidence and select.
@@ -223,9 +259,19 @@ class TraitSelector(BaseEstimator):
         status, reason = self._screen(evidence)
         kept: list[str] = []
         rank = {}
+        banded: dict[str, str] = {}  # numeric column -> its band kept
         for i in np.flatnonzero(status == "candidate"):
             row = evidence.iloc[i]
             tid = row["trait"]
+            trait = by_id.get(tid)
+            column = trait.column if trait is not None and trait.op == "range" else None
+            if column is not None and column in banded:
+                status[i] = "redundant"
+                reason[i] = (
+                    f"another band of {column} ({banded[column]}) is kept: one threshold per "
+                    "number, not several bands"
+                )
+                continue
             clash = self._redundant_with(tid, row, kept, X, yv, asked, evidence)
             if clash is not None:
                 status[i], reason[i] = "redundant", clash
@@ -245,6 +291,8 @@ class TraitSelector(BaseEstimator):
                 )
                 continue
             kept.append(tid)
+            if column is not None:
+                banded[column] = tid
             rank[tid] = len(kept)
             status[i] = "selected"
             reason[i] = _selected_reason(row, self.cohort_word)
@@ -258,6 +306,8 @@ class TraitSelector(BaseEstimator):
         self.insufficient_ = self.rejected_[
             self.rejected_["status"] == "insufficient evidence"
         ].reset_index(drop=True)
+        self.leakage_ = evidence[evidence["status"] == "possible leakage"].reset_index(drop=True)
+        self.weaker_fit_ = evidence[evidence["status"] == "weaker fit"].reset_index(drop=True)
         self.support_ = np.isin(self.feature_names_in_, self.selected_["trait"].to_numpy())
         self.traits_ = [
             by_id.get(tid) or TraitDef(id=tid, label=tid, kind="firmographic", column=tid, op="flag")
@@ -277,6 +327,28 @@ class TraitSelector(BaseEstimator):
                     "best customers but is not selected"
                     if row.kind == "behaviour"
                     else f"{row.kind} traits are not selected here"
+                )
+            elif self._leaks(row):
+                status[i] = "possible leakage"
+                reason[i] = (
+                    f"separates {self.cohort_word} almost perfectly: single-trait AUC "
+                    f"{max(row.auc, 1 - row.auc):.2f}, lift {row.lift:.1f} (95% CI "
+                    f"{row.lift_low:.1f}-{row.lift_high:.1f}), held by {row.best_with} of "
+                    f"{row.n_best} {self.cohort_word} and {row.rest_with} of {row.n_rest} others; "
+                    "likely an outcome or a restatement of the value rule. If it is a real "
+                    f"trait, confirm it with traits.confirm_leakage: [{row.trait}]"
+                )
+            elif (
+                row.lift < 1
+                and row.q_value <= self.q_threshold
+                and row.lift_high <= 1 / self.min_lift
+            ):
+                status[i] = "weaker fit"
+                reason[i] = (
+                    f"{self.cohort_word} are {row.lift:.2f}x as likely as the rest to have it "
+                    f"(95% CI {row.lift_low:.2f}-{row.lift_high:.2f}); {_fmt_q(row.q_value)}: "
+                    f"{row.best_with} of {row.n_best} {self.cohort_word} vs {row.rest_with} of "
+                    f"{row.n_rest} others"
                 )
             elif np.isnan(row.lift):
                 status[i] = "not over-represented"
@@ -301,6 +373,13 @@ class TraitSelector(BaseEstimator):
                     f"{self.min_lift}"
                 )
         return status, reason
+
+    def _leaks(self, row) -> bool:
+        if row.trait in set(self.confirmed_leakage or ()):
+            return False
+        auc = getattr(row, "auc", np.nan)
+        separation = max(auc, 1 - auc) if np.isfinite(auc) else 0.0
+        return bool(separation >= self.max_auc or (np.isfinite(row.lift_low) and row.lift_low >= self.max_lift_low))
 
     def _redundant_with(self, tid, row, kept, X, y, asked, evidence) -> str | None:
         population = row["population"]
@@ -357,8 +436,18 @@ def negative_icp(
     n_bootstrap: int = 200,
     bootstrap_max_accounts: int | None = None,
     random_state=0,
+    min_lift: float = 1.2,
+    confirmed_leakage: Sequence[str] = (),
+    best_evidence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Disqualifiers: who-traits over-represented among churned or mostly-lost accounts.
+
+    A trait is never on both sides of the card. With ``best_evidence`` (the
+    best-customer selector's ``evidence_``), a trait that is not less common
+    among the best customers than among the rest (best-vs-rest lift of 1 or
+    more, e.g. a selected priority trait) is not a disqualifier: the
+    evidence on the best customers, the question the ICP answers, decides,
+    and the reason says so (status ``both sides``).
 
     Returns
     -------
@@ -378,10 +467,80 @@ def negative_icp(
         random_state=random_state,
         select_kinds=WHO_KINDS,
         cohort_word="negative accounts",
+        min_lift=min_lift,
+        confirmed_leakage=confirmed_leakage,
     ).fit(matrix[who], is_negative)
     table = selector.evidence_.copy()
     table["disqualifier"] = table["status"] == "selected"
+    if best_evidence is not None and len(table):
+        on_best = best_evidence.set_index("trait")
+        for i in np.flatnonzero(table["disqualifier"].to_numpy()):
+            tid = table.at[i, "trait"]
+            if tid not in on_best.index:
+                continue
+            best = on_best.loc[tid]
+            if not best["lift"] >= 1:
+                continue
+            side = "a priority trait" if best.get("status") == "selected" else "not rarer among them"
+            table.at[i, "disqualifier"] = False
+            table.at[i, "status"] = "both sides"
+            table.at[i, "reason"] = (
+                f"more common among negative accounts (lift {table.at[i, 'lift']:.2f}), but "
+                f"{best['best_with']} of {best['n_best']} best customers have it "
+                f"({best['prevalence_best']:.0%} vs {best['prevalence_rest']:.0%} of the rest, "
+                f"lift {best['lift']:.2f}): {side}, so it is not a disqualifier"
+            )
     return table
+
+
+def penalty_traits(
+    selector: TraitSelector,
+    negative: pd.DataFrame | None = None,
+    *,
+    kinds: Sequence[str] = WHO_KINDS,
+    traits: Sequence[TraitDef] | None = None,
+) -> list[TraitDef]:
+    """The traits that may cost points (``traits.weaker_fit_points``): weaker fit and disqualifiers.
+
+    Both are who-traits of ``kinds``; the fit score keeps a penalty only
+    when its own odds ratio on the best customers is below 1
+    (:class:`icp_helpers.fitscore.FitScorer`).
+    """
+    by_id = {t.id: t for t in [*(traits or ()), *(selector.traits or ())]}
+    ids = list(getattr(selector, "weaker_fit_", pd.DataFrame(columns=["trait"]))["trait"])
+    if negative is not None and "disqualifier" in negative:
+        ids += list(negative.loc[negative["disqualifier"].fillna(False).astype(bool), "trait"])
+    chosen = set(selector.selected_["trait"])
+    out = []
+    for tid in dict.fromkeys(ids):
+        trait = by_id.get(tid)
+        if trait is not None and trait.kind in kinds and tid not in chosen:
+            out.append(trait)
+    return out
+
+
+def disqualifier_traits(negative: pd.DataFrame | None, traits: Sequence[TraitDef]) -> list[TraitDef]:
+    """The definitions of the disqualifiers of :func:`negative_icp` (for the fit score's tiers)."""
+    if negative is None or "disqualifier" not in negative:
+        return []
+    by_id = {t.id: t for t in traits}
+    ids = negative.loc[negative["disqualifier"].fillna(False).astype(bool), "trait"]
+    return [by_id[tid] for tid in ids if tid in by_id]
+
+
+def weaker_fit_markdown(selector: TraitSelector, *, limit: int = 10) -> str:
+    """The weaker-fit traits in one paragraph: clearly rarer among the best customers."""
+    rows = selector.weaker_fit_[selector.weaker_fit_["kind"] != "code"].sort_values("lift")
+    if rows.empty:
+        return "No who-trait is clearly rarer among the best customers than among the rest."
+    items = "; ".join(
+        f"**{r.label}** (lift {r.lift:.2f}, 95% CI {r.lift_low:.2f}-{r.lift_high:.2f})"
+        for r in rows.head(limit).itertuples()
+    )
+    return (
+        f"Weaker fit (clearly rarer among the best customers; the upper end of the lift "
+        f"interval at most {1 / selector.min_lift:.2f}): {items}."
+    )
 
 
 def _evidence_numbers(row: pd.Series) -> dict:
@@ -444,6 +603,9 @@ def selection_record(
             "min_stability": selector.min_stability,
             "n_bootstrap": selector.n_bootstrap,
             "bootstrap_max_accounts": selector.bootstrap_max_accounts,
+            "min_lift": selector.min_lift,
+            "leakage": f"single-trait AUC >= {selector.max_auc} or lift CI from "
+            f"{selector.max_lift_low:g}: not selected unless confirmed",
             "ranking": "impact = coverage x ln(lift)",
             "redundancy": f"phi >= {selector.max_phi} with a kept trait, or a Mantel-Haenszel "
             "lift given the kept traits whose 95% CI reaches 1",
@@ -461,6 +623,20 @@ def selection_record(
         "redundant": [
             {"id": r.trait, "label": r.label, "reason": r.reason}
             for r in selector.rejected_[selector.rejected_["status"] == "redundant"].itertuples()
+        ],
+        "possible_leakage": [
+            {"id": r.trait, "label": r.label, "kind": r.kind, "auc": r.auc, "lift": r.lift,
+             "lift_low": r.lift_low, "lift_high": r.lift_high, "best_with": int(r.best_with),
+             "n_best": int(r.n_best), "rest_with": int(r.rest_with), "n_rest": int(r.n_rest),
+             "reason": r.reason}
+            for r in getattr(selector, "leakage_", pd.DataFrame(columns=["trait"])).itertuples()
+        ],
+        "weaker_fit": [
+            {"id": r.trait, "label": r.label, "kind": r.kind, "lift": r.lift,
+             "lift_low": r.lift_low, "lift_high": r.lift_high, "q_value": r.q_value,
+             "points": points.get(r.trait), "reason": r.reason}
+            for r in getattr(selector, "weaker_fit_", pd.DataFrame(columns=["trait"])).itertuples()
+            if r.kind != "code"
         ],
         "warnings": list(warnings),
     }
@@ -526,7 +702,7 @@ def chosen_markdown(selector: TraitSelector) -> str:
 
 def not_chosen(selector: TraitSelector) -> pd.DataFrame:
     """Traits that were over-represented but not selected, with the reason."""
-    statuses = ("insufficient evidence", "redundant", "beyond limit")
+    statuses = ("possible leakage", "insufficient evidence", "redundant", "beyond limit")
     ev = selector.evidence_
     table = ev.loc[ev["status"].isin(statuses),
                    ["trait", "kind", "lift", "q_value", "stability", "status", "reason"]]

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .demographics import AGE_BANDS, describe_level, is_demographic
 from .frames import positions
 
 __all__ = [
@@ -138,7 +139,9 @@ REVENUE_BANDS = (
 _STANDARD_BANDS = {
     "employees": ("employees_band", EMPLOYEE_BANDS),
     "annual_revenue": ("revenue_band", REVENUE_BANDS),
+    "age": ("age_band", AGE_BANDS),
 }
+_BAND_NOUNS = {"employees": "employees", "annual_revenue": "annual revenue", "age": "aged"}
 _BAND_SOURCE = {band: raw for raw, (band, _) in _STANDARD_BANDS.items()}
 
 _CONTACT_COLUMNS = {"job_role", "seniority", "job_title", "age", "gender", "n_contacts"}
@@ -167,6 +170,10 @@ _BEHAVIOUR_COLUMNS = {
 }
 _BEHAVIOUR_PREFIXES = ("avg_", "preferred_", "recency", "tenure", "lost_", "n_", "share_", "days_")
 _BEHAVIOUR_SUFFIXES = ("_share", "_days", "_count")
+#: Demographic columns whose levels read as phrases ("no children", "couples").
+_DEMOGRAPHIC_LEVEL_WORDS = ("children", "marital_status", "income_band", "has_children")
+#: Demographic yes/no flags, labelled as phrases ("with a partner", "seniors").
+_DEMOGRAPHIC_FLAG_WORDS = ("has_children", "has_partner", "has_dependents", "senior")
 _QUARTILE_NAMES = {
     "Q1": "lowest quarter",
     "Q2": "second quarter",
@@ -327,12 +334,18 @@ def _humanise(column: str) -> str:
     return column.replace("_", " ").strip()
 
 
-def _infer_kind(column: str, kinds: Mapping[str, str]) -> str:
+def _infer_kind(column: str, kinds: Mapping[str, str], role: str | None = None) -> str:
     if column in kinds:
         return kinds[column]
     name = column.lower()
+    if role == "behaviour":
+        return "behaviour"
+    if is_demographic(name):
+        return "firmographic"  # who the customer is: a demographic of a consumer
     if name in _CONTACT_COLUMNS or name.startswith(_CONTACT_PREFIXES):
         return "contact"
+    if role == "who":
+        return "firmographic"
     if (
         name in _BEHAVIOUR_COLUMNS
         or name.startswith(_BEHAVIOUR_PREFIXES)
@@ -355,6 +368,30 @@ def _level_text(level: Any) -> str:
     if isinstance(level, float) and level.is_integer():
         return str(int(level))
     return str(level)
+
+
+def _half_traits(column: str, x: pd.Series, kind: str) -> list[TraitDef]:
+    """Top and bottom half of a number: the one-threshold form of adjacent quarter bands.
+
+    When the median is also the smallest value (a number that is mostly 0),
+    the split is "above it" against "at most it", so that neither side holds
+    everyone.
+    """
+    median = float(np.median(x))
+    if median <= float(x.min()):
+        edge = float(np.nextafter(median, np.inf))
+        top, bottom = f"above {median:g}", f"at most {median:g}"
+    else:
+        edge = median
+        top, bottom = "top half", "bottom half"
+    return [
+        TraitDef(id=f"{column}_band={bottom}", label=f"{_humanise(column)}: {bottom}", kind=kind,
+                 column=column, op="range", value=bottom, lower=None, upper=edge,
+                 band_column=f"{column}_band"),
+        TraitDef(id=f"{column}_band={top}", label=f"{_humanise(column)}: {top}", kind=kind,
+                 column=column, op="range", value=top, lower=edge, upper=None,
+                 band_column=f"{column}_band"),
+    ]
 
 
 def _quantile_traits(column: str, values: pd.Series, kind: str, *, n_bands: int) -> list[TraitDef]:
@@ -398,7 +435,7 @@ def _standard_band_traits(
     frame: pd.DataFrame, raw: str, kind: str, *, min_count: int
 ) -> list[TraitDef]:
     band_column, bands = _STANDARD_BANDS[raw]
-    noun = "employees" if raw == "employees" else "annual revenue"
+    noun = _BAND_NOUNS[raw]
     candidates = [
         TraitDef(
             id=f"{band_column}={label}",
@@ -423,7 +460,9 @@ def candidate_traits(
     code_traits: pd.DataFrame | None = None,
     exclude: Iterable[str] = VALUE_RULE_COLUMNS,
     kinds: Mapping[str, str] | None = None,
+    roles: pd.DataFrame | Mapping[str, str] | None = None,
     min_count: int = 5,
+    max_share: float = 0.95,
     max_levels: int = 30,
     n_bands: int = 4,
 ) -> list[TraitDef]:
@@ -440,11 +479,21 @@ def candidate_traits(
         Columns that are not candidates; by default the value rule's inputs
         (see the module docstring) plus :data:`ID_COLUMNS` always.
     kinds : mapping, optional
-        ``column -> kind`` overrides of the name-based kind inference
-        (unknown account columns default to ``firmographic``).
+        ``column -> kind`` overrides (``firmographic``, ``contact``,
+        ``behaviour``).
+    roles : DataFrame or mapping, optional
+        Column roles (:func:`icp_helpers.roles.infer_roles`, or ``column ->
+        role``); inferred from ``features`` when omitted. Only ``who`` and
+        ``behaviour`` columns give candidates: ids, dates, outcomes and
+        ignored columns never do, and a ``behaviour`` column (computed from
+        the deals, or restating spend) is never a who-trait.
     min_count : int
         Categorical levels held by fewer accounts are not candidates: they
         cannot reach significance and only add to the multiple-testing burden.
+    max_share : float
+        A level, band or flag held by this share of the accounts with a
+        value or more (a band holding everyone, a level nearly everyone has)
+        is not a candidate: it cannot tell anyone apart.
     max_levels : int
         Categorical columns with more qualifying levels than this (names,
         cities) are skipped as identifiers rather than traits.
@@ -457,15 +506,25 @@ def candidate_traits(
     list of TraitDef
         Ordered by column, then level/band.
     """
+    from .roles import TRAIT_ROLES, infer_roles, role_map
+
     kinds = dict(kinds or {})
     skip = set(exclude) | set(ID_COLUMNS)
+    if not isinstance(roles, pd.DataFrame):
+        roles = infer_roles(features, overrides=roles, exclude=skip)
+    role_of = role_map(roles)
+    # a column the config names as who or behaviour is a candidate, whatever its name
+    skip -= set(roles.loc[(roles["source"] == "config") & roles["role"].isin(TRAIT_ROLES), "column"])
     traits: list[TraitDef] = []
     seen_bands: set[str] = set()
     for column in features.columns:
         if column in skip or column.startswith("_"):
             continue
+        role = role_of.get(column, role_of.get(_BAND_SOURCE.get(column, column)))
+        if role is not None and role not in TRAIT_ROLES:
+            continue
         series = features[column]
-        kind = _infer_kind(_BAND_SOURCE.get(column, column), kinds)
+        kind = _infer_kind(_BAND_SOURCE.get(column, column), kinds, role)
         if column in _STANDARD_BANDS:
             band_column = _STANDARD_BANDS[column][0]
             if band_column not in seen_bands:
@@ -483,14 +542,15 @@ def candidate_traits(
             continue  # quantile bands are rebuilt from the raw number
         if _is_flag(series):
             if series.fillna(False).astype(bool).sum() >= min_count:
-                traits.append(
-                    TraitDef(id=column, label=_humanise(column), kind=kind, column=column, op="flag")
-                )
+                label = describe_level(column, True) if column in _DEMOGRAPHIC_FLAG_WORDS else _humanise(column)
+                traits.append(TraitDef(id=column, label=label, kind=kind, column=column, op="flag"))
             continue
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
             continue
         if pd.api.types.is_numeric_dtype(series.dtype) and series.nunique(dropna=True) > n_bands:
             traits.extend(_quantile_traits(column, series, kind, n_bands=n_bands))
+            x = pd.to_numeric(series, errors="coerce").dropna().astype(float)
+            traits.extend(_half_traits(column, x, kind))
             continue
         counts = series.value_counts(dropna=True)
         levels = [lvl for lvl, n in counts.items() if n >= min_count and n > 0]
@@ -498,16 +558,20 @@ def candidate_traits(
             continue
         for level in sorted(levels, key=_level_text):
             text = _level_text(level)
+            label = f"{_humanise(column)}: {text}"
+            if column in _DEMOGRAPHIC_LEVEL_WORDS:
+                label = describe_level(column, text)  # "no children", "couples"
             traits.append(
                 TraitDef(
                     id=f"{column}={text}",
-                    label=f"{_humanise(column)}: {text}",
+                    label=label,
                     kind=kind,
                     column=column,
                     op="eq",
                     value=level.item() if isinstance(level, np.generic) else level,
                 )
             )
+    traits = _informative(traits, features, min_count=min_count, max_share=max_share)
     if code_traits is not None:
         for column in code_traits.columns:
             if column == "account_id":
@@ -516,6 +580,19 @@ def candidate_traits(
             label = f"interview {prefix}: {_humanise(name)}" if name else f"interview: {column}"
             traits.append(TraitDef(id=column, label=label, kind="code", column=column, op="flag"))
     return traits
+
+
+def _informative(
+    traits: list[TraitDef], features: pd.DataFrame, *, min_count: int, max_share: float
+) -> list[TraitDef]:
+    """The traits held by at least ``min_count`` accounts and by less than ``max_share`` of them."""
+    kept = []
+    for trait in traits:
+        hit, missing = trait.evaluate(features)
+        held, known = int(hit.sum()), int((~missing).sum())
+        if held >= min_count and held < max_share * known:
+            kept.append(trait)
+    return kept
 
 
 def with_codes(features: pd.DataFrame, code_traits: pd.DataFrame | None) -> pd.DataFrame:
@@ -581,12 +658,16 @@ class TraitInputs:
     frame : DataFrame
         ``features`` with the code columns and ``interviewed`` joined
         (:func:`with_codes`): what trait matrices are evaluated on.
+    n_set_aside : int
+        Accounts left out of the comparison (no won deal in the window,
+        see :mod:`icp_helpers.best`); every table above holds the others.
     """
 
     features: pd.DataFrame
     scores: pd.DataFrame
     codes: pd.DataFrame | None
     frame: pd.DataFrame
+    n_set_aside: int = 0
 
     @property
     def is_best(self) -> np.ndarray:
@@ -603,12 +684,17 @@ class TraitInputs:
         return self.frame["interviewed"].to_numpy(dtype=bool)
 
 
-def load_trait_inputs(run_dir: str | Path) -> TraitInputs:
+def load_trait_inputs(run_dir: str | Path, *, comparison_only: bool = True) -> TraitInputs:
     """Read step 1's features and best customers and step 2's code traits.
 
     A missing ``code_traits.parquet``, or one without any code column,
     means there is no interview evidence for the quarter (not an error:
     a project may have no interviews).
+
+    With ``comparison_only`` (the default), only the accounts step 1 put in
+    the comparison (``in_comparison``: the active accounts, unless the config
+    includes the inactive ones) are kept; how many were left out is
+    ``n_set_aside``.
     """
     from .artifacts import read_table
 
@@ -621,12 +707,20 @@ def load_trait_inputs(run_dir: str | Path) -> TraitInputs:
         .reset_index()
     )
     scores["is_best"] = scores["is_best"].fillna(False).astype(bool)
+    n_set_aside = 0
+    if comparison_only and "in_comparison" in scores:
+        keep = scores["in_comparison"].fillna(False).to_numpy(dtype=bool)
+        n_set_aside = int((~keep).sum())
+        if n_set_aside:
+            features = features[keep].reset_index(drop=True)
+            scores = scores[keep].reset_index(drop=True)
     codes = None
     if (Path(run_dir) / "code_traits.parquet").is_file():
         codes = read_table(run_dir, "code_traits.parquet")
         if codes.empty or len(codes.columns) < 2:
             codes = None
-    return TraitInputs(features=features, scores=scores, codes=codes, frame=with_codes(features, codes))
+    return TraitInputs(features=features, scores=scores, codes=codes, frame=with_codes(features, codes),
+                       n_set_aside=n_set_aside)
 
 
 def candidates_summary(

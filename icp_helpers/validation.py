@@ -49,16 +49,25 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
+from .best import negative_cohort
 from .config import ProjectConfig, load_config
-from .fitscore import FitScorer, assign_tiers
+from .fitscore import FitScorer
 from .quarters import Quarter, latest_complete_quarter
-from .selection import TraitSelector, selector_params
+from .roles import config_roles
+from .selection import (
+    TraitSelector,
+    disqualifier_traits,
+    negative_icp,
+    penalty_traits,
+    selector_params,
+)
 from .traits import candidate_traits, scored_kinds, trait_matrix, value_rule_columns
 
 __all__ = [
     "BacktestResult",
     "backtest_quarters",
     "run_backtest",
+    "run_cross_validation",
     "backtest",
     "select_and_score",
     "write_held_out",
@@ -71,6 +80,8 @@ __all__ = [
     "capped_training_rows",
     "plot_lift_chart",
     "validation_markdown",
+    "cannot_validate_reason",
+    "validation_warnings",
 ]
 
 #: Training accounts per fold of the black box at most: a stated sample for
@@ -209,6 +220,131 @@ def _tables(project_or_tables: Any, config: ProjectConfig | None):
         tables=["accounts", "deals", "contacts"],
     )
     return project.deals, project.accounts, project.contacts
+
+
+#: Folds and repeats of the cross-validation that stands in for a later quarter.
+CV_FOLDS, CV_REPEATS = 5, 3
+
+
+def run_cross_validation(
+    features: pd.DataFrame,
+    *,
+    config: ProjectConfig,
+    quarter: str | Quarter | None = None,
+    method: str = "odds",
+    n_splits: int = CV_FOLDS,
+    n_repeats: int = CV_REPEATS,
+) -> BacktestResult:
+    """Validate the fit score by repeated stratified cross-validation.
+
+    For data with no time axis (a snapshot export), no later quarter can
+    be held out. Instead the customers are split into ``n_splits`` folds
+    stratified by best-customer status, ``n_repeats`` times with different
+    seeds (scikit-learn's ``RepeatedStratifiedKFold``): on each split the
+    traits are selected and the points fitted on the other folds exactly as
+    in step 3 (:func:`select_and_score`), and the held-out fold is scored.
+    The metrics are the mean over repeats of the out-of-fold AUC and
+    top-decile lift; the rankers are those of :func:`run_backtest` (the
+    black box out-of-fold on the same outcome; past spend, which defines
+    "best" here, is an upper reference rather than a floor). The held-out
+    tiers are those of the first repeat.
+    """
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from .best import value_scores
+
+    sel = config.traits
+    y = value_scores(features, rule=config.best_customers)["is_best"].to_numpy(dtype=bool)
+    n_splits = int(min(n_splits, y.sum(), (~y).sum()))
+    if n_splits < 2:
+        raise ValueError("cross-validation needs at least two best customers and two others")
+    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=sel.random_state)
+    oof = np.full((n_repeats, len(y)), np.nan)
+    tiers = np.full(len(y), "", dtype=object)
+    chosen: dict[str, int] = {}
+    selector = scorer = None
+    for i, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        repeat = i // n_splits
+        train_frame = features.iloc[train].reset_index(drop=True)
+        selector, scorer = select_and_score(train_frame, y[train], config=config, method=method)
+        for trait in selector.traits_:
+            chosen[trait.id] = chosen.get(trait.id, 0) + 1
+        test_frame = features.iloc[test].reset_index(drop=True)
+        score = scorer.transform(test_frame).to_numpy(dtype=float)
+        oof[repeat, test] = score
+        if repeat == 0:
+            tiers[test] = np.asarray(scorer._tiers(score, test_frame)).astype(str)
+    spend = pd.to_numeric(features["won_value"], errors="coerce").fillna(0).to_numpy()
+    box = black_box_scores(features, y, random_state=sel.random_state)
+    rows = []
+    for model, description in MODELS.items():
+        if model == "fit score":
+            aucs = [auc(y, oof[r]) for r in range(n_repeats)]
+            lifts = [top_share_lift(y, oof[r], share=0.1) for r in range(n_repeats)]
+            value_auc, value_lift = float(np.nanmean(aucs)), float(np.nanmean(lifts))
+        else:
+            ranked = box if model == "black box" else spend
+            value_auc, value_lift = auc(y, ranked), top_share_lift(y, ranked, share=0.1)
+        rows.append({"model": model, "description": description, "auc": value_auc,
+                     "top_decile_lift": value_lift})
+    metrics = pd.DataFrame(rows)
+    metrics.loc[metrics["model"] == "past spend", "description"] = (
+        "total value of the snapshot (defines best here: an upper reference, not a floor)"
+    )
+    ceiling = metrics.set_index("model").loc["black box"]
+    metrics["auc_vs_ceiling"] = metrics["auc"] / ceiling["auc"]
+    metrics["lift_vs_ceiling"] = metrics["top_decile_lift"] / ceiling["top_decile_lift"]
+    total = n_splits * n_repeats
+    # traits picked in most fits: what the validated rule usually selects
+    usual = [t for t, n in sorted(chosen.items(), key=lambda kv: -kv[1]) if n >= total / 2]
+    metrics["validated_by"] = "repeated cross-validation"
+    metrics["selection_quarter"] = str(quarter) if quarter else ""
+    metrics["test_quarters"] = f"{n_repeats}x{n_splits}-fold cross-validation"
+    metrics["n_accounts"] = len(y)
+    metrics["n_best_later"] = int(y.sum())
+    metrics["n_traits"] = len(usual)
+    metrics["traits"] = ", ".join(usual)
+    note = (
+        f"The data has no time axis (a snapshot of per-customer totals), so no later quarter "
+        f"can be held out: the fit score is validated by repeated stratified cross-validation "
+        f"({n_repeats} repeats of {n_splits} folds). On each split the traits are selected and "
+        "the points fitted on the other folds, and the held-out customers are scored."
+    )
+    scores = pd.DataFrame(
+        {
+            "account_id": features["account_id"].to_numpy(),
+            "is_best_later": y,
+            "fit score": oof[0],
+            "black box": box,
+            "past spend": spend,
+        }
+    )
+    held_out = pd.DataFrame(
+        {
+            "account_id": scores["account_id"],
+            "fit_score": np.nan_to_num(oof[0]).astype("int64"),
+            "tier": tiers.astype(str),
+            "is_best_later": y,
+        }
+    )
+    held_out.attrs.update(
+        selection_quarter="",
+        test_quarters=[],
+        traits=usual,
+        cutoffs=dict(scorer.cutoffs_) if scorer is not None else {},
+        note=note,
+        validated_by="repeated cross-validation",
+    )
+    return BacktestResult(
+        metrics=metrics,
+        scores=scores,
+        selection_quarter=Quarter.parse(str(quarter)) if quarter else None,
+        test_quarters=[],
+        selector=selector,
+        scorer=scorer,
+        notes=[note],
+        held_out=held_out,
+    )
 
 
 def _latest(dates: pd.Series, *, where: np.ndarray | None = None):
@@ -375,13 +511,25 @@ def select_and_score(
     kinds = scored_kinds(settings.score_behaviour)
     candidates = [
         t
-        for t in candidate_traits(features, exclude=value_rule_columns(config.best_customers))
+        for t in candidate_traits(features, exclude=value_rule_columns(config.best_customers),
+                                  roles=config_roles(config))
         if t.kind in kinds
     ]
     selector = TraitSelector(traits=candidates, select_kinds=kinds, **selector_params(settings)).fit(
         trait_matrix(features, candidates), is_best
     )
-    scorer = FitScorer(traits=selector.traits_, kinds=kinds, method=method).fit(features, is_best)
+    negative = None
+    is_negative = negative_cohort(features)["is_negative"].to_numpy(dtype=bool)
+    if is_negative.any():
+        negative = negative_icp(
+            trait_matrix(features, candidates), is_negative, traits=candidates,
+            best_evidence=selector.evidence_, **selector_params(settings),
+        )
+    penalties = penalty_traits(selector, negative, kinds=kinds) if settings.weaker_fit_points else []
+    scorer = FitScorer(
+        traits=selector.traits_, kinds=kinds, method=method, penalties=penalties,
+        disqualifiers=disqualifier_traits(negative, candidates),
+    ).fit(features, is_best)
     return selector, scorer
 
 
@@ -414,6 +562,12 @@ def run_backtest(
     if not isinstance(config, ProjectConfig):
         config = load_config(config)
     deals, accounts, contacts = _tables(project_or_tables, config)
+    if config.is_snapshot or deals is None:
+        # no time axis: a later quarter cannot be held out, so folds of customers are
+        from .snapshot import snapshot_features
+
+        features = snapshot_features(accounts, snapshot=config.snapshot, quarter=quarter)
+        return run_cross_validation(features, config=config, quarter=quarter, method=method)
     horizon = config.analysis.validation_quarters
     lookback = config.analysis.lookback_quarters
     rule = config.best_customers
@@ -425,14 +579,21 @@ def run_backtest(
 
     past = account_features(deals, accounts, contacts, quarter=s, lookback_quarters=lookback,
                             backend=backend)
-    best_past = value_scores(past, rule=rule)["is_best"].to_numpy(dtype=bool)
-    selector, scorer = select_and_score(past, best_past, config=config, method=method)
+    past_scores = value_scores(past, rule=rule)
+    best_past = past_scores["is_best"].to_numpy(dtype=bool)
+    # selected and fitted on the comparison population, as step 3 does; every account is ranked
+    compared = past_scores["in_comparison"].to_numpy(dtype=bool)
+    if not compared.any():  # nobody bought before the test quarters: nothing to compare, say so below
+        compared = np.ones(len(past), dtype=bool)
+    selector, scorer = select_and_score(past[compared].reset_index(drop=True), best_past[compared],
+                                        config=config, method=method)
 
     # the outcome needs only the value rule's columns: no modes, no contacts
     later = account_features(deals, accounts, contacts, quarter=tests[-1], lookback_quarters=horizon,
                              backend=backend, columns=value_columns(rule))
-    later_best = value_scores(later, rule=rule).set_index("account_id")["is_best"]
-    y = later_best.reindex(past["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
+    later_scores = value_scores(later, rule=rule).set_index("account_id")
+    y = later_scores["is_best"].reindex(past["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
+    bought_later = later_scores["is_active"].reindex(past["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
 
     scores = pd.DataFrame(
         {
@@ -457,17 +618,22 @@ def run_backtest(
     ceiling = metrics.set_index("model").loc["black box"]
     metrics["auc_vs_ceiling"] = metrics["auc"] / ceiling["auc"]
     metrics["lift_vs_ceiling"] = metrics["top_decile_lift"] / ceiling["top_decile_lift"]
+    metrics["validated_by"] = "later quarters"
     metrics["selection_quarter"] = str(s)
     metrics["test_quarters"] = f"{tests[0]}:{tests[-1]}" if len(tests) > 1 else str(tests[0])
     metrics["n_accounts"] = len(y)
     metrics["n_best_later"] = int(y.sum())
+    metrics["n_bought_later"] = int(bought_later.sum())
+    metrics["n_best_past"] = int(best_past.sum())
+    metrics["n_close_dates"] = int(pd.to_datetime(_column(deals, "close_date")).dt.normalize().nunique())
+    metrics["n_with_deals_past"] = int((past["won_deals"] > 0).sum()) if "won_deals" in past else len(past)
     metrics["n_traits"] = len(selector.traits_)
     metrics["traits"] = ", ".join(t.id for t in selector.traits_)
     held_out = pd.DataFrame(
         {
             "account_id": scores["account_id"],
             "fit_score": scores["fit score"].astype("int64"),
-            "tier": assign_tiers(scores["fit score"], scorer.cutoffs_).astype(str),
+            "tier": scorer._tiers(scores["fit score"].to_numpy(), past).astype(str),
             "is_best_later": y,
         }
     )
@@ -477,6 +643,7 @@ def run_backtest(
         traits=[t.id for t in selector.traits_],
         cutoffs=dict(scorer.cutoffs_),
         note=note,
+        validated_by="later quarters",
     )
     return BacktestResult(
         metrics=metrics,
@@ -542,22 +709,87 @@ def plot_lift_chart(result: BacktestResult | pd.DataFrame, *, ax=None):
     return ax
 
 
+#: Best customers at the selection quarter below which no trait can carry evidence.
+MIN_BEST_TO_VALIDATE = 10
+#: Share of the later buyers from which "best later" is mostly "bought anything".
+MOSTLY_BUYERS = 0.8
+
+
+def _column(table, name: str) -> pd.Series:
+    """One column of a pandas frame or an Ibis table, as pandas."""
+    if isinstance(table, pd.DataFrame):
+        return table[name]
+    return table.select(name).to_pandas()[name]
+
+
+def cannot_validate_reason(metrics: pd.DataFrame, selection_quarter=None) -> str | None:
+    """Why the held-out step cannot validate the score, in words (None when it can)."""
+    m = metrics.set_index("model").loc["fit score"]
+    at = f" at {selection_quarter}" if selection_quarter is not None else ""
+    if "n_close_dates" in m and int(m["n_close_dates"]) <= 1:
+        return ("every deal carries the same close date, so there is no earlier window to "
+                "select on and no later one to test on")
+    if "n_with_deals_past" in m and int(m["n_with_deals_past"]) == 0:
+        return (f"no account won a deal in the window ending{at or ' before the test quarters'} "
+                "(no deals before the test quarter), so there is nothing to select traits on")
+    if "n_best_past" in m and int(m["n_best_past"]) < MIN_BEST_TO_VALIDATE:
+        return (f"only {int(m['n_best_past'])} best customers{at} (fewer than "
+                f"{MIN_BEST_TO_VALIDATE}): too few for any trait to carry evidence")
+    if int(m["n_best_later"]) == 0:
+        return "no account was a best customer in the test quarters"
+    return None
+
+
+def validation_warnings(metrics: pd.DataFrame) -> list[str]:
+    """Warnings about what the held-out outcome measures (empty when none)."""
+    m = metrics.set_index("model").loc["fit score"]
+    if "n_bought_later" not in m:
+        return []
+    best, bought = int(m["n_best_later"]), int(m["n_bought_later"])
+    if bought and best >= MOSTLY_BUYERS * bought:
+        return [
+            f"The later best customers are {best:,} of the {bought:,} accounts that bought in the "
+            f"test quarters ({best / bought:.0%}): \"best later\" is mostly \"bought anything\", "
+            "so this validates who buys at all more than who buys most."
+        ]
+    return []
+
+
 def validation_markdown(result: BacktestResult) -> str:
     """The backtest in words: the quarters, and the fit score against ceiling and floor."""
     m = result.metrics.set_index("model")
     fit, box, spend = m.loc["fit score"], m.loc["black box"], m.loc["past spend"]
+    if result.held_out is not None and result.held_out.attrs.get("validated_by") == "repeated cross-validation":
+        head = " ".join(result.notes) + (
+            f" Of the {int(fit['n_accounts'])} customers, {int(fit['n_best_later'])} are best customers. "
+        )
+        if int(fit["n_traits"]) == 0:
+            return head + (
+                "No who-trait was selected in most of the folds, so the fit score ranks held-out "
+                f"customers little better than chance (AUC {fit['auc']:.3f}); the black box reaches "
+                f"{box['auc']:.3f}."
+            )
+        return head + (
+            f"Scored on customers it did not see, the fit score (usually {fit['traits']}) ranks "
+            f"the best customers with mean AUC {fit['auc']:.3f} and top-decile lift "
+            f"{fit['top_decile_lift']:.2f}: {fit['auc_vs_ceiling']:.0%} of the black box's AUC "
+            f"({box['auc']:.3f}). Total value defines best here, so it is no floor to beat."
+        )
     verdict = "above" if fit["auc"] > spend["auc"] else "not above"
     head = (
         " ".join(result.notes)
         + f" Of the {int(fit['n_accounts'])} accounts known at {result.selection_quarter}, "
         f"{int(fit['n_best_later'])} were best customers in the test quarters. "
     )
+    head = "".join(f"**Warning:** {w} " for w in validation_warnings(result.metrics)) + head
+    reason = cannot_validate_reason(result.metrics, result.selection_quarter)
+    if reason is not None and int(fit["n_traits"]) == 0:
+        return head + f"The fit score cannot be validated here: {reason}."
     if int(fit["n_traits"]) == 0:
         return head + (
             "No who-trait had enough evidence at the selection quarter, so the fit score ranks "
-            f"no account above another (AUC 0.5); the black box reaches {box['auc']:.3f} and "
-            f"past spend {spend['auc']:.3f}. What separates the later best customers here is "
-            "how they buy, not who they are."
+            f"no account above another (AUC 0.5); the black box, which sees every column "
+            f"including past purchases, reaches {box['auc']:.3f} and past spend {spend['auc']:.3f}."
         )
     return head + (
         f"The fit score ({int(fit['n_traits'])} who-traits) ranks them with AUC {fit['auc']:.3f} "

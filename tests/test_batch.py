@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from icp_helpers import config as settings
 from icp_helpers.cli import app
 from icp_helpers.config import DEFAULT_CONFIG, NOTEBOOKS_DIR
+from icp_helpers.reader import scan_html
 from icp_helpers.runner import VOLATILE_RUN_KEYS, run_batch, run_quarter
 
 QUARTER_SOURCE = """\
@@ -70,7 +71,9 @@ def make_quarter_notebook(folder: Path, name: str = "01_tiny") -> None:
 def make_project(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "accounts.csv").write_text("account_id,industry,employees,country\nA1,retail,10,Italy\n")
-    (folder / "deals.csv").write_text("deal_id,account_id,close_date,amount\nD1,A1,2026-01-15,100\n")
+    (folder / "deals.csv").write_text(
+        "deal_id,account_id,close_date,amount\nD1,A1,2026-01-15,100\nD2,A1,2026-06-20,90\n"
+    )
     config = folder / "icp.yml"
     config.write_text("name: tiny\nreports_dir: reports\ninputs:\n"
                       "  accounts: {path: accounts.csv}\n  deals: {path: deals.csv}\n")
@@ -204,6 +207,16 @@ def test_rerun_with_same_inputs_gives_the_same_artifacts(batch):
     assert not (batch["reports"] / "2026Q1.failed").exists()
 
 
+def test_rerunning_a_quarter_refreshes_the_drift_reports_that_involve_it(batch):
+    drift_dir = batch["reports"] / "drift" / "2026Q1_2026Q2"
+    before = nbformat.read(drift_dir / "06_quarter_drift.ipynb", as_version=4).metadata.papermill.start_time
+    result = run_batch(batch["config"], "2026Q2", notebooks=["01_tiny"], notebooks_dir=batch["notebooks"])
+    assert result.ok, result.failures()
+    assert [(d.from_quarter, d.to_quarter) for d in result.drift] == [("2026Q1", "2026Q2")]
+    after = nbformat.read(drift_dir / "06_quarter_drift.ipynb", as_version=4).metadata.papermill.start_time
+    assert after > before
+
+
 # ---------------------------------------------------------------- real notebooks
 
 @pytest.mark.slow
@@ -231,6 +244,11 @@ def test_end_to_end_two_sample_quarters(sample_run, tmp_path):
     assert (drift_dir / "06_quarter_drift.html").is_file()
     batch_index = (reports / "index.html").read_text(encoding="utf-8")
     assert 'href="drift/2026Q2_2026Q3/06_quarter_drift.html"' in batch_index
+    # reader mode: no staging path, repr, long float or cut table in any page a reader opens
+    pages = sorted(reports.rglob("*.html"))
+    assert len(pages) >= 2 * (len(settings.NOTEBOOK_ORDER) + 2) + 2
+    found = [line for page in pages for line in scan_html(page.read_text(encoding="utf-8"), name=page.name)]
+    assert found == []
     # same quarter, same inputs, another run: the same artifacts
     fresh = {k: v for k, v in snapshot(reports / "2026Q3").items() if v is not None}
     before = {k: v for k, v in snapshot(sample_run).items() if v is not None}

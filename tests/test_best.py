@@ -105,7 +105,8 @@ def test_negative_cohort_reasons():
 def test_best_customers_table_has_the_contract_columns():
     table = best.best_customers(_features(), rule=BestCustomerRule(share=0.5))
     assert list(table.columns) == [
-        "account_id", "value_score", "value_rank", "is_best", "is_negative", "negative_reason"
+        "account_id", "value_score", "value_rank", "is_best", "is_negative", "negative_reason",
+        "is_active", "in_comparison",
     ]
     summary = best.rule_summary(table, rule=BestCustomerRule(share=0.5))
     assert summary["n_best"] == 2 and summary["n_negative"] == 1
@@ -190,3 +191,55 @@ def test_repeated_account_ids_are_named_with_their_rows():
     )
     with pytest.raises(ValueError, match=r"not unique \(2 repeated rows, e\.g\. rows 2, 4: A1, A2\)"):
         best.best_customers(features)
+
+
+def _inactive_majority() -> pd.DataFrame:
+    """Ten buyers and thirty accounts without a won deal in the window."""
+    n_active, n_inactive = 10, 30
+    ids = [f"A{i:02d}" for i in range(n_active + n_inactive)]
+    won = [float(100 * (i + 1)) for i in range(n_active)] + [0.0] * n_inactive
+    return pd.DataFrame(
+        {
+            "account_id": ids,
+            "won_value": won,
+            "deal_frequency": [1.0] * n_active + [0.0] * n_inactive,
+            "won_deals": [1] * n_active + [0] * n_inactive,
+            "churned_date": pd.to_datetime([None] * (n_active + n_inactive)),
+        }
+    )
+
+
+def test_best_share_is_of_active_accounts_compared_with_other_active_ones():
+    features = _inactive_majority()
+    scores = best.best_customers(features, rule=BestCustomerRule(share=0.2))
+    # 20% of the 10 active accounts, not of all 40 (which would be 8 of the 10 buyers)
+    assert int(scores["is_best"].sum()) == 2
+    assert scores["is_active"].sum() == 10
+    assert scores.loc[~scores["is_active"], "in_comparison"].sum() == 0
+    assert scores["in_comparison"].sum() == 10
+    text = best.cohort_text(features, scores)
+    assert "2 of 10 active accounts" in text and "30 accounts without a won deal" in text
+    record = best.rule_summary(scores)
+    assert (record["n_active"], record["n_compared"], record["n_best"]) == (10, 10, 2)
+
+
+def test_inactive_accounts_are_compared_when_the_config_asks():
+    features = _inactive_majority()
+    scores = best.best_customers(features, rule=BestCustomerRule(share=0.2, include_inactive=True))
+    assert int(scores["is_best"].sum()) == 8
+    assert scores["in_comparison"].all()
+    # 8 of the 10 buyers: the best cohort is most of the active accounts, said prominently
+    warnings = best.cohort_warnings(scores)
+    assert warnings and "8 of the 10 accounts that bought" in warnings[0]
+    assert best.cohort_text(features, scores).startswith("**Warning:**")
+
+
+def test_commonalities_compare_only_the_comparison_population():
+    from icp_helpers.commonalities import best_vs_rest
+
+    features = _inactive_majority().assign(flag=[True] * 10 + [False] * 30)
+    scores = best.best_customers(features, rule=BestCustomerRule(share=0.2))
+    table = best_vs_rest(features, scores, min_count=1).set_index("trait")
+    # every buyer has the flag: among the compared accounts it does not separate best from rest
+    assert table.loc["flag", "rest"] == 1.0
+    assert table.loc["flag", "n_rest"] == 8

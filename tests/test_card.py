@@ -21,6 +21,7 @@ from icp_helpers.card import (
     render_card,
     selected_traits,
     template_for,
+    tier_guide,
     write_card,
 )
 from icp_helpers.config import load_config
@@ -277,7 +278,12 @@ def test_every_trait_on_the_card_is_in_selection_with_the_same_numbers(fixture_r
         assert trait["points"] == on_disk[trait["id"]]["points"]
         row = next(r for r in rows if html.escape(trait["id"]) in r)
         assert html.escape(trait["label"]) in row
-        assert f"{evidence['lift']:.1f} ({evidence['lift_low']:.1f}–{evidence['lift_high']:.1f})" in row
+        # plain words: "2.7×" with its range, and how sure the q-value lets us be
+        lift, low, high = (f"{evidence[k]:.1f}×".replace(".0×", "×") for k in ("lift", "lift_low", "lift_high"))
+        assert f'{lift}<span class="range">{low} to {high}</span>' in row
+        q = evidence["q_value"]
+        sure = "very sure" if q < 0.001 else "sure" if q < 0.01 else "fairly sure" if q < 0.05 else "not sure"
+        assert f'<td class="sure">{sure}</td>' in row
         assert f"{evidence['coverage']:.0%}" in row
         assert (f">{trait['points']}<" if trait["points"] is not None else ">not scored<") in row
 
@@ -308,7 +314,7 @@ def test_sections_without_data_say_no_evidence(tmp_path, config):
     assert context["traits"]["status"] == "evidence"
     assert context["buying"]["status"] == "evidence"
     page = render_card(context)
-    for heading in ("Pains", "Needs", "How they found us", "Example customers", "Disqualifiers"):
+    for heading in ("Pains", "Needs", "How they found us", "Example customers", "Warning signs"):
         after = page.split(f"<h2>{heading}</h2>", 1)[1][:200]
         assert NO_EVIDENCE in after, heading
     assert tables["selection"]["selected"][0]["label"] in page
@@ -371,7 +377,7 @@ def test_default_templates_without_override(fixture_run, config):
     assert template_for(None, "markdown").name == "icp_card.md.j2"
     written = write_card(_context(run_dir, tables, config), run_dir, config=config)
     assert written["html"].name == "icp_card.html" and written["markdown"].name == "icp_card.md"
-    assert "Priority traits" in written["html"].read_text()
+    assert "Who our best customers are" in written["html"].read_text()
     with pytest.raises(ValueError, match="allowed: html, markdown"):
         render_card({}, fmt="pdf")
 
@@ -415,8 +421,8 @@ def test_provenance_names_files_row_counts_and_quarter(fixture_run, config):
     assert artifacts["features.parquet"] == len(tables["features"])
     assert artifacts["coded_answers.parquet"] == len(pd.read_parquet(run_dir / "coded_answers.parquet"))
     page = render_card(context)
-    assert "deals: deals_2025.csv, deals_2026.csv (500 rows used, 3 quarantined)" in page
-    assert f"generated {provenance['generated']}" in page
+    assert "deals (deals_2025.csv, deals_2026.csv: 500 rows used, 3 set aside)" in page
+    assert f"on {provenance['generated']}" in page
 
 
 def test_without_a_selected_trait_there_are_no_examples_or_tiers(fixture_run, config):
@@ -431,3 +437,113 @@ def test_without_a_selected_trait_there_are_no_examples_or_tiers(fixture_run, co
     assert context["tiers"] == {}
     page = render_card(context)
     assert "tiers:" not in page
+
+
+def test_weaker_fit_beside_the_disqualifiers_and_the_number_of_tiers(fixture_run, config):
+    run_dir, tables = fixture_run
+    selection = json.loads((run_dir / "selection.json").read_text())
+    selection["weaker_fit"] = [{"id": "industry=deli", "label": "Delis", "kind": "firmographic",
+                                "lift": 0.33, "lift_low": 0.2, "lift_high": 0.55, "q_value": 0.002}]
+    selection["tier_cutoffs"] = {"A": 10.0, "B": 10.0}
+    (run_dir / "selection.json").write_text(json.dumps(selection))
+    context = _context(run_dir, tables, config)
+    assert [d["id"] for d in context["weaker_fit"]["items"]] == ["industry=deli"]
+    # equal cut-offs: B would hold nobody, so the card shows two tiers, A and C
+    assert context["tiers"] == {"A": 10.0} and context["n_tiers"] == 2
+    for fmt in ("markdown", "html"):
+        page = render_card(context, fmt=fmt)
+        assert "Weaker fit" in page and "Delis" in page
+        assert "2 tiers" in page and "B ≥" not in page
+    # the lowest tier keeps its name when B collapses
+    assert [g["tier"] for g in context["tier_guide"]] == ["A", "C"]
+
+
+def test_tier_guide_states_each_tiers_points_and_meaning():
+    guide = tier_guide({"A": 33.0, "B": 16.0}, 61.0)
+    assert [(g["tier"], g["points"]) for g in guide] == [("A", "33–61"), ("B", "16–32"), ("C", "0–15")]
+    assert guide[0]["meaning"].startswith("strong match") and guide[2]["meaning"].startswith("weak match")
+    fractional = tier_guide({"A": 2.5, "B": 1.2}, 4.7)
+    assert [g["points"] for g in fractional] == ["2.5 to 4.7", "1.2 to under 2.5", "0 to under 1.2"]
+    assert tier_guide({}, None) == []
+
+
+def test_card_states_the_points_scale_and_its_tiers(fixture_run, config):
+    run_dir, tables = fixture_run
+    context = _context(run_dir, tables, config)
+    scored = [t for t in context["traits"]["items"] if t["scored"]]
+    assert context["points_max"] == pytest.approx(sum(t["points"] for t in scored))
+    page = render_card(context)
+    assert f"from 0 to {context['points_max']:.0f}" in page
+    for g in context["tier_guide"]:
+        assert f'<span class="tier">{g["tier"]}</span> {g["points"]} points' in page
+
+
+def test_warning_signs_are_not_called_disqualifiers_and_say_they_keep_an_account_out_of_tier_a(
+    fixture_run, config
+):
+    run_dir, tables = fixture_run
+    page = render_card(_context(run_dir, tables, config))
+    assert "Disqualifier" not in page and "<h2>Warning signs</h2>" in page
+    assert "never tier A" in page
+    markdown = render_card(_context(run_dir, tables, config), fmt="markdown")
+    assert "## Warning signs" in markdown and "Disqualifier" not in markdown
+
+
+def test_examples_and_persona_lists_name_each_customer_once(fixture_run, config):
+    run_dir, tables = fixture_run
+    before = [e["account_id"] for e in _context(run_dir, tables, config)["examples"]["items"]]
+    assert len(before) >= 3
+    accounts = tables["accounts"].copy()
+    accounts.loc[accounts["account_id"].isin(before[:2]), "name"] = "Rossi Catering"  # two accounts, one name
+    context = _context(run_dir, {**tables, "accounts": accounts}, config)
+    names = [e["name"] for e in context["examples"]["items"]]
+    assert names.count("Rossi Catering") == 1 and len(names) == len(set(names))
+    persona = {"label": "Group 1", "examples": {"items": [{"short": "Rossi Catering"}, {"short": "rossi catering "},
+                                                         {"short": "Bianchi"}]}}
+    from icp_helpers.card import _distinct_items
+
+    assert [i["short"] for i in _distinct_items(persona)["examples"]["items"]] == ["Rossi Catering", "Bianchi"]
+
+
+
+
+def test_a_consumer_card_speaks_of_customers_and_their_demographics(fixture_run, tmp_path, config):
+    run_dir, tables = fixture_run
+    path = tmp_path / "b2c.yml"
+    path.write_text(yaml.safe_dump({"name": "Shop", "profile": {"kind": "b2c"},
+                                    "inputs": {"customers": {"path": "c.csv"}, "deals": {"path": "d.csv"}}}))
+    consumer = load_config(path, check_files=False)
+    features = pd.read_parquet(run_dir / "features.parquet")
+    features["age_band"] = np.where(np.arange(len(features)) % 2, "35-44", "18-24")
+    features.to_parquet(run_dir / "features.parquet")
+    context = _context(run_dir, tables, consumer)
+    assert context["words"]["accounts"] == "customers" and context["profile_kind"] == "b2c"
+    assert context["persona_fields"]["role"] == "Life stage"
+    buying = {b["attribute"]: b["label"] for b in context["buying"]["items"]}
+    assert buying["avg_deal_amount"] == "average order value"
+    assert [c["key"] for c in context["example_columns"]][0] == "age_band"
+    assert all(e.get("age_band") in ("35-44", "18-24") for e in context["examples"]["items"])
+    page = render_card(context, fmt="html")
+    assert "consumer profile" in page and f"among {len(features)} customers" in page
+    assert "<th>Age</th>" in page and "<th>Industry</th>" not in page
+    assert "customers that buy the most" in page and "a customer's fit score" in page
+    company = _context(run_dir, tables, config)
+    assert company["words"]["accounts"] == "accounts"
+    company_page = render_card(company, fmt="html")
+    assert "<th>Industry</th>" in company_page and "accounts that buy the most" in company_page
+
+
+def test_scored_behaviour_traits_are_not_listed_again_as_not_scored(fixture_run, config):
+    run_dir, tables = fixture_run
+    selection = json.loads((run_dir / "selection.json").read_text())
+    behaviour = {"id": "multi_item_share_band=Q4", "label": "multi item share: top quarter", "kind": "behaviour",
+                 "points": 9, "lift": 2.0, "coverage": 0.5}
+    selection["selected"].append(behaviour)
+    selection["buying_behaviour"] = [behaviour, {"id": "preferred_hour=9", "label": "hour 9", "lift": 1.5,
+                                                 "coverage": 0.4}]
+    (run_dir / "selection.json").write_text(json.dumps(selection))
+    context = _context(run_dir, tables, config)
+    shown = {t["id"]: t for t in context["traits"]["items"]}
+    assert shown["multi_item_share_band=Q4"]["evidence_type"] == "behaviour"
+    assert shown["multi_item_share_band=Q4"]["scored"] is True
+    assert [b["id"] for b in context["behaviour_traits"]["items"]] == ["preferred_hour=9"]

@@ -14,7 +14,9 @@ from icp_helpers.cli import app
 @pytest.fixture()
 def project(tmp_path) -> Path:
     (tmp_path / "accounts.csv").write_text("account_id,industry,employees,country\nA1,retail,10,Italy\n")
-    (tmp_path / "deals.csv").write_text("deal_id,account_id,close_date,amount\nD1,A1,2026-01-15,100\n")
+    (tmp_path / "deals.csv").write_text(
+        "deal_id,account_id,close_date,amount\nD0,A1,2025-10-15,90\nD1,A1,2026-01-15,100\nD2,A1,2026-06-20,80\n"
+    )
     config = tmp_path / "icp.yml"
     config.write_text("reports_dir: reports\ninputs:\n  accounts: {path: accounts.csv}\n  deals: {path: deals.csv}\n")
     notebooks = tmp_path / "notebooks"

@@ -142,6 +142,12 @@ def test_a_notebook_whose_inputs_are_missing_stops_with_the_tables_named(tmp_pat
     config.write_text("data_dir: .\ninputs:\n  leads:\n    path: leads.csv\n", encoding="utf-8")
     loaded = load_config(config)
     assert loaded.missing_inputs("02_interview_coding") == ["interviews", "codebook"]
+    # leads without an event log or count columns: nothing to score them on
+    assert loaded.missing_inputs("05_lead_scoring") == ["activities"]
+    with pytest.raises(ConfigError, match=r"05_lead_scoring needs inputs\.activities \(or lead_scoring\.counts_input"):
+        resolve_run(str(config), "2026Q3", str(tmp_path / "run"), notebook="05_lead_scoring")
+    config.write_text(config.read_text() + "lead_scoring: {counts_input: true}\n", encoding="utf-8")
+    loaded = load_config(config)
     assert loaded.missing_inputs("05_lead_scoring") == []
     with pytest.raises(ConfigError, match=r"02_interview_coding needs inputs\.interviews, inputs\.codebook"):
         resolve_run(str(config), "2026Q3", str(tmp_path / "run"), notebook="02_interview_coding")

@@ -222,3 +222,60 @@ def test_plots_draw_results_and_placeholders():
         assert isinstance(fig, Figure) and fig.axes
     assert empty.levels().empty and empty.notes == ["no deals"]
     assert not result.levels().empty
+
+
+def _shop(seed: int = 5, n: int = 240):
+    """A consumer shop: best customers are mostly women aged 35-44 who buy several items at noon."""
+    rng = np.random.default_rng(seed)
+    best = rng.random(n) < 0.3
+    ids = [f"C{i:04d}" for i in range(n)]
+    features = pd.DataFrame(
+        {
+            "account_id": ids,
+            "age_band": np.where(best, rng.choice(["35-44", "25-34"], n, p=[0.8, 0.2]),
+                                 rng.choice(["35-44", "25-34", "55-64"], n)),
+            "gender": np.where(best, rng.choice(["F", "M"], n, p=[0.85, 0.15]), rng.choice(["F", "M"], n)),
+            "income_band": rng.choice(["low", "mid", "high"], n),
+            "country": rng.choice(["IT", "ES"], n),
+            "preferred_weekday": np.where(best, "Saturday", rng.choice(["Monday", "Tuesday"], n)),
+            "preferred_hour": np.where(best, 12, 20),
+            "multi_item_share": np.where(best, 0.9, 0.1),
+        }
+    )
+    features["multi_item_buyer"] = features["multi_item_share"] >= 0.5
+    deals = []
+    for i, account in enumerate(ids):
+        for j in range(3):
+            amount = (80.0 if best[i] else 20.0) * (1 + j)
+            hour = 12 if best[i] else 20
+            deals.append({"account_id": account, "close_date": pd.Timestamp(2024, 3, 2 + j, hour),
+                          "amount": amount, "stage": "won"})
+    best_table = pd.DataFrame({"account_id": ids, "is_best": best})
+    return features, pd.DataFrame(deals), best_table
+
+
+def test_consumer_shop_cuts_read_the_customers_own_demographics():
+    features, deals, best_table = _shop()
+    contacts = pd.DataFrame({"account_id": features["account_id"], "age": 70, "gender": "X"})
+    result = sales_cuts(features, deals, contacts=contacts, best=best_table)
+    summary = result.summary.set_index("cut")
+    # the customer's own age and gender, not their contacts' (all 70 and "X" here)
+    assert set(result.cuts["age_band"].dropna()) == {"35-44", "25-34", "55-64"}
+    assert set(result.cuts["gender"].dropna()) == {"F", "M"}
+    for cut in ("age_band", "gender", "weekday", "daypart", "order_type"):
+        assert summary.loc[cut, "p_value"] < 0.01, cut
+    assert summary.loc["income_band", "p_value"] > 0.01 and summary.loc["country", "p_value"] > 0.01
+    assert set(result.cuts["order_type"]) == {"multi-item", "single-item"}
+
+
+def test_spend_of_best_customers_vs_the_rest_with_its_test():
+    features, deals, best_table = _shop()
+    result = sales_cuts(features, deals, best=best_table)
+    spend = result.spend_best.set_index("customers")
+    assert list(spend.index) == ["best", "rest"]
+    assert spend.loc["best", "spend_min"] == 80 and spend.loc["best", "spend_median"] == 160
+    assert spend.loc["best", "spend_max"] == 240
+    assert spend.loc["rest", "spend_min"] == 20 and spend.loc["rest", "spend_max"] == 60
+    assert spend.loc["best", "p_value"] < 1e-6
+    heat = result.heatmap
+    assert heat.loc["Saturday", 12] + heat.loc["Sunday", 12] + heat.loc["Monday", 12] == 3 * best_table["is_best"].sum()

@@ -142,7 +142,8 @@ def test_resolve_drift_defaults_to_the_previous_quarter(tmp_path):
     config.write_text("inputs:\n  accounts: {path: a.csv}\n  deals: {path: d.csv}\n")
     paths = drift.resolve_drift(str(config), "", "2026Q3", str(tmp_path), "")
     assert (paths.from_quarter, paths.to_quarter) == ("2026Q2", "2026Q3")
-    assert paths.out_dir == tmp_path / "drift" / "2026Q2_2026Q3" and paths.out_dir.is_dir()
+    # by hand (no out_dir): the lab folder, never over the drift report icp run published
+    assert paths.out_dir == tmp_path / "lab" / "drift" / "2026Q2_2026Q3" and paths.out_dir.is_dir()
     assert paths.from_dir == tmp_path / "2026Q2"
     with pytest.raises(ValueError, match="must come before"):
         drift.resolve_drift(str(config), "2026Q3", "2026Q3", str(tmp_path), "")

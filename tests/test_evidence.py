@@ -213,3 +213,32 @@ def test_resample_pruning_equals_redundancy_trait_by_trait(seed):
     )
     assert got == kept
     assert 0 < len(kept) < n_traits  # the case prunes some traits and keeps others
+
+
+def test_a_column_whose_strongest_level_alone_is_weak_is_found_as_a_whole():
+    from icp_helpers.evidence import column_tests, column_tests_markdown
+    from icp_helpers.selection import TraitSelector
+    from icp_helpers.traits import candidate_traits, trait_matrix
+
+    rng = np.random.default_rng(12)
+    n = 4000
+    levels = np.array(["a", "b", "c", "d", "e", "f"])
+    lead_type = rng.choice(levels, n)
+    rate = dict(zip(levels, [0.14, 0.16, 0.18, 0.20, 0.22, 0.24], strict=True))
+    best = rng.random(n) < np.vectorize(rate.get)(lead_type)
+    frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(n)], "lead_type": lead_type,
+                          "visits": rng.poisson(np.where(best, 5.5, 5.0)).astype(float) + rng.random(n),
+                          "noise": rng.choice(["x", "y"], n)})
+    candidates = candidate_traits(frame, roles={"visits": "who"})
+    selector = TraitSelector(traits=candidates, n_bootstrap=20, random_state=0).fit(
+        trait_matrix(frame, candidates), best
+    )
+    # level by level, no trait of the column is chosen...
+    assert not [t for t in selector.selected_["trait"] if t.startswith("lead_type=")]
+    # ...but the column as a whole clearly differs
+    tests = column_tests(frame, best, columns=["lead_type", "visits", "noise"]).set_index("column")
+    assert tests.loc["lead_type", "test"] == "chi-square" and tests.loc["lead_type", "q_value"] < 0.001
+    assert 0.05 < tests.loc["lead_type", "effect"] < 0.2  # Cramér's V
+    assert tests.loc["visits", "test"] == "Mann-Whitney U" and tests.loc["visits", "effect"] > 0
+    assert tests.loc["noise", "q_value"] > 0.05
+    assert "lead_type" in column_tests_markdown(tests.reset_index())

@@ -116,7 +116,7 @@ def test_multi_item_share(table):
 
 def test_frequency_uses_active_quarters(table):
     # a existed for both quarters of the window; b was created in 2025Q4 (first window quarter)
-    assert table.loc["a", "n_active_quarters"] == 2
+    assert table.loc["a", "n_quarters_existed"] == 2
     assert table.loc["a", "deal_frequency"] == pytest.approx(1.5)
     assert table.loc["b", "deal_frequency"] == pytest.approx(0.5)
 
@@ -127,11 +127,11 @@ def test_frequency_of_an_account_created_in_the_last_quarter():
         _deals(), accounts, quarter=QUARTER, lookback_quarters=LOOKBACK
     ).set_index("account_id")
     # first deal (2025-06-15) is earlier than created_date: customer since 2025Q2, capped at 2
-    assert out.loc["a", "n_active_quarters"] == 2
+    assert out.loc["a", "n_quarters_existed"] == 2
     deals = _deals()
     deals = deals[deals["deal_id"].isin(["d3"])]
     out = account_features(deals, accounts, quarter=QUARTER, lookback_quarters=LOOKBACK).set_index("account_id")
-    assert out.loc["a", "n_active_quarters"] == 1  # created and first deal in 2026Q1
+    assert out.loc["a", "n_quarters_existed"] == 1  # created and first deal in 2026Q1
     assert out.loc["a", "deal_frequency"] == 1.0
 
 
@@ -395,3 +395,13 @@ def test_connect_resolves_engines(tmp_path):
     assert connect("sqlite://").name == "sqlite"
     with pytest.raises(ValueError, match="engine.url"):
         connect(EngineConfig(backend="url"))
+
+
+def test_quarters_existed_and_quarters_with_purchase_are_apart(table):
+    # a won in both quarters; b in one; c only before the window; d has no deal at all
+    assert table.loc["a", "n_quarters_with_purchase"] == 2
+    assert table.loc["b", "n_quarters_with_purchase"] == 1
+    assert table.loc["c", "n_quarters_with_purchase"] == 0
+    # an account without any deal existed in every quarter but bought in none
+    assert table.loc["d", "n_quarters_existed"] == LOOKBACK
+    assert table.loc["d", "n_quarters_with_purchase"] == 0

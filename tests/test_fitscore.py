@@ -157,3 +157,51 @@ def test_rows_as_lists_equals_a_loop_over_cells():
     lists[first].append("x")  # each row owns its list
     assert "x" not in lists[second] and "x" not in patterns[pattern[0]]
     assert rows_as_lists(np.zeros((3, 0), dtype=bool), [])[0] == [[], [], []]
+
+
+def test_equal_cut_offs_collapse_to_two_tiers(accounts):
+    frame, best = accounts
+    # one trait: every account scores 0 or its points, so A and B would start at the same score
+    scorer = FitScorer(traits=[WHOLESALER]).fit(frame, best)
+    assert scorer.cutoffs_["A"] == scorer.cutoffs_["B"]
+    assert scorer.n_tiers_ == 2
+    text = scorer.to_dict()["how"]
+    assert "2 tiers" in text and "B if" not in text
+    from icp_helpers.fitscore import tier_table
+
+    assert list(tier_table(scorer, frame, best)["tier"]) == ["A", "C"]
+    three = FitScorer(traits=[WHOLESALER, MID_SIZE]).fit(frame, best)
+    assert three.n_tiers_ == 3 and "3 tiers" in three.to_dict()["how"]
+    none = FitScorer(traits=[]).fit(frame, best)
+    assert none.n_tiers_ == 1 and "1 tier" in none.to_dict()["how"]
+
+
+def test_an_account_with_a_disqualifier_is_never_tier_a(accounts):
+    frame, best = accounts
+    frame = frame.assign(business_type=np.where(np.arange(len(frame)) % 4 == 0, "chain", "independent"))
+    chain = TraitDef(id="business_type=chain", label="business type: chain", kind="firmographic",
+                     column="business_type", op="eq", value="chain")
+    plain = FitScorer(traits=[WHOLESALER, MID_SIZE]).fit(frame, best)
+    assert ((plain.tier(frame) == "A") & (frame["business_type"] == "chain")).any()
+    scorer = FitScorer(traits=[WHOLESALER, MID_SIZE], disqualifiers=[chain]).fit(frame, best)
+    tiers = scorer.tier(frame)
+    assert not ((tiers == "A") & (frame["business_type"] == "chain")).any()
+    demoted = (plain.tier(frame) == "A") & (frame["business_type"] == "chain")
+    assert (tiers[demoted] == "B").all()
+    explained = scorer.explain(frame)
+    assert explained.loc[demoted, "reason"].str.contains("disqualifier: business type: chain").all()
+    again = FitScorer.from_dict(json.loads(json.dumps(scorer.to_dict())))
+    assert (again.tier(frame) == tiers).all()
+
+
+def test_weaker_fit_penalties_cost_points(accounts):
+    frame, best = accounts
+    deli = TraitDef(id="industry=deli", label="industry: deli", kind="firmographic",
+                    column="industry", op="eq", value="deli")
+    scorer = FitScorer(traits=[WHOLESALER], penalties=[deli]).fit(frame, best)
+    assert scorer.points_["industry=deli"] < 0 < scorer.points_["industry=wholesaler"]
+    items = {t["id"]: t for t in scorer.to_dict()["traits"]}
+    assert items["industry=deli"].get("penalty") is True
+    # a penalty the data does not support (more common among the best) costs nothing: left out
+    kept = FitScorer(traits=[MID_SIZE], penalties=[WHOLESALER]).fit(frame, best)
+    assert "industry=wholesaler" not in kept.points_

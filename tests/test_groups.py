@@ -165,3 +165,58 @@ def test_gower_distances_of_integer_codes_equal_those_of_text():
     np.testing.assert_array_equal(
         gr.gower_distances(codes_a, nums_a, codes_b, nums_b), gr.gower_distances(a, nums_a, b, nums_b)
     )
+
+
+CONSUMER_SEGMENTS = {
+    # age band, income band, children, marital status, orders a quarter, order value
+    "young singles": ("18-24", "low", False, "single", 1.0, 20.0),
+    "families": ("35-44", "mid", True, "couple", 3.0, 80.0),
+    "affluent seniors": ("65+", "high", False, "couple", 2.0, 200.0),
+}
+
+
+def _consumers(n: int = 300, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    names = list(CONSUMER_SEGMENTS)
+    truth = rng.choice(len(names), size=n, p=[0.3, 0.4, 0.3])
+    rows = []
+    for i, k in enumerate(truth):
+        age, income, kids, marital, freq, amount = CONSUMER_SEGMENTS[names[k]]
+        noisy = rng.random(4) < 0.1
+        rows.append(
+            {
+                "account_id": f"C{i:04d}",
+                "age_band": "45-54" if noisy[0] else age,
+                "income_band": "mid" if noisy[1] and income != "mid" else income,
+                "has_children": (not kids) if noisy[2] else kids,
+                "marital_status": "divorced" if noisy[3] else marital,
+                "deal_frequency": freq * np.exp(rng.normal(0, 0.2)),
+                "avg_deal_amount": amount * np.exp(rng.normal(0, 0.2)),
+                "won_deals": 3,
+            }
+        )
+    return pd.DataFrame(rows), truth
+
+
+def test_consumer_groups_form_on_demographics_and_are_titled_by_what_sets_them_apart():
+    features, truth = _consumers()
+    model = gr.CustomerGroups(k_min=2, k_max=6).fit(features)
+    assert {"age_band", "income_band", "has_children", "marital_status"} <= set(model.categorical_)
+    assert adjusted_rand_score(truth, model.labels_) >= 0.6
+    labels = list(model.labels_text_.values())
+    assert len(set(labels)) == len(labels)  # every title differs
+    assert all(label.strip() not in ("customers", "accounts") for label in labels)
+    joined = " | ".join(labels)
+    assert "aged 65+" in joined and "with children" in joined and "aged 18-24" in joined
+    for text in model.descriptions_.values():
+        assert text.startswith("Customers (") and "customers, " in text
+
+
+def test_titles_that_coincide_take_what_sets_each_group_apart():
+    labels = {1: "small restaurants", 2: "small restaurants", 3: "accounts"}
+    apart = {1: ["Monday buyers", "big orders"], 2: ["Friday buyers"], 3: ["delis", "occasional buyers"]}
+    out = gr._distinct_labels(labels, apart, noun="accounts")
+    assert out == {1: "small restaurants, Monday buyers", 2: "small restaurants, Friday buyers",
+                   3: "delis, occasional buyers"}
+    same = gr._distinct_labels({1: "accounts", 2: "accounts"}, {}, noun="accounts")
+    assert same == {1: "accounts (group 1)", 2: "accounts (group 2)"}

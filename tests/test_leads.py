@@ -655,3 +655,41 @@ def test_plots_draw_results_and_placeholders():
     assert all(isinstance(fig, Figure) and fig.axes for fig in figures)
     view = fit_engagement_view(None, scored)
     assert view["leads"].sum() == len(scored)
+
+
+def test_leakage_and_timing_in_lead_scoring_are_flagged():
+    from icp_helpers.leads import lead_warnings, timing_features
+
+    rng = np.random.default_rng(4)
+    n = 600
+    converted = pd.Series((rng.random(n) < 0.3).astype(int), index=[f"L{i}" for i in range(n)])
+    # a tag filled in by sales after the outcome: every level converts at 0% or 100%
+    tag = np.where(converted == 1, rng.choice(["closed", "will enroll"], n), rng.choice(["ringing", "lost"], n))
+    month = rng.choice(["may", "jun", "jul"], n)
+    matrix = pd.DataFrame(
+        {
+            **{f"tag={t}": (tag == t).astype(float) for t in ("closed", "will enroll", "ringing", "lost")},
+            **{f"month={m}": (month == m).astype(float) for m in ("may", "jun", "jul")},
+            "visits": rng.poisson(3, n).astype(float),
+        },
+        index=converted.index,
+    )
+    inputs = LeadInputs(matrix=matrix, leads=pd.DataFrame({"lead_id": matrix.index}), converted=converted,
+                        shape="counts", as_of=None)
+    # only converted leads carry an account id: every cell of the matrix converts at 100%
+    linked = pd.DataFrame({"lead_id": matrix.index, "account_id": np.where(converted == 1, "acc", None),
+                           "engagement": rng.choice([1, 2, 3], n), "converted": converted.to_numpy()})
+    accounts = pd.DataFrame({"account_id": ["acc"], "tier": ["A"]})
+    table = fit_engagement(linked, accounts)
+    warnings = lead_warnings(inputs, points={"month=may": 12.0, "visits": 3.0}, fit_engagement=table)
+    text = " ".join(warnings)
+    assert "fit x engagement matrix" in text and "100%" in text
+    assert "lead field 'tag'" in text
+    assert "lead field 'month'" not in text and "Timing, not profile: month" in text
+    assert timing_features(["month=may", "day_of_week=mon", "visits", "lead_source=web"]) == [
+        "month=may", "day_of_week=mon"]
+    # honest data: a field that only shifts conversion, and a matrix with mixed rates
+    calm = inputs.matrix.drop(columns=[c for c in matrix if c.startswith("tag=")])
+    fair = LeadInputs(matrix=calm, leads=inputs.leads, converted=converted, shape="counts", as_of=None)
+    mixed = fit_engagement(linked.assign(account_id="acc"), accounts)
+    assert lead_warnings(fair, points={"visits": 3.0}, fit_engagement=mixed) == []

@@ -70,8 +70,11 @@ def test_groups_match_the_planted_segments(sample_run, truth, truth_accounts):
 def test_best_customers_follow_the_sample_rule(sample_run, truth, truth_accounts):
     scores = read_table(sample_run, "best_customers.parquet")
     assert list(scores.columns) == [
-        "account_id", "value_score", "value_rank", "is_best", "is_negative", "negative_reason"
+        "account_id", "value_score", "value_rank", "is_best", "is_negative", "negative_reason",
+        "is_active", "in_comparison",
     ]
+    # the sample config compares with every account, as its generator does; the inactive ones are counted
+    assert scores["in_comparison"].all() and 0 < (~scores["is_active"]).sum() < len(scores)
     assert scores["is_best"].sum() == round(0.2 * len(scores))
     column = truth["best_customers"]["column"]
     ours = set(scores.loc[scores["is_best"], "account_id"])

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from icp_helpers.browser import check_page, chromium_path, require_chromium
 from icp_helpers.export import tier_summary
 from icp_helpers.personas import PERSONA_FIELDS
+from icp_helpers.traits import TraitDef
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +69,16 @@ def test_scores_and_tiers_follow_the_saved_score_definition(scored_accounts, sel
     expected = np.where(
         scored_accounts["fit_score"] >= cut["A"], "A", np.where(scored_accounts["fit_score"] >= cut["B"], "B", "C")
     )
+    # an account holding a disqualifier is never A (the card lists business type: chain as one)
+    disqualifiers = selection["score"]["disqualifiers"]
+    assert "business_type=chain" in [d["id"] for d in disqualifiers]
+    held = np.zeros(len(features), dtype=bool)
+    for item in disqualifiers:
+        held |= TraitDef.from_dict(item).evaluate(features)[0]
+    held = pd.Series(held, index=features["account_id"]).reindex(scored_accounts["account_id"]).to_numpy()
+    expected = np.where((expected == "A") & held, "B", expected)
     assert (scored_accounts["tier"] == expected).all()
+    assert not ((scored_accounts["tier"] == "A") & held).any()
     assert scored_accounts["tier"].value_counts().to_dict() == step4["account_tiers"]
     # the recorded in-sample table is the one the export gives
     recomputed = tier_summary(scored_accounts)
@@ -80,7 +90,13 @@ def test_prospects_are_scored_on_the_accounts_scale(sample_run, selection, step4
     prospects = pd.read_csv(sample_run / "scored_prospects.csv", encoding="utf-8-sig")
     assert len(prospects) == step4["prospects"] > 0 and prospects["prospect_id"].is_unique
     cut = selection["tier_cutoffs"]
-    assert (prospects.loc[prospects["fit_score"] >= cut["A"], "tier"] == "A").all()
+    # above the A cut-off: A, or B for a prospect holding a disqualifier (its reason names it)
+    top = prospects[prospects["fit_score"] >= cut["A"]]
+    assert (top["tier"] == "A").any()
+    demoted = top["tier"] != "A"
+    assert (top.loc[demoted, "tier"] == "B").all()
+    assert top.loc[demoted, "reason"].str.contains("disqualifier:").all()
+    assert not top.loc[~demoted, "reason"].str.contains("disqualifier:").any()
     assert (prospects.loc[prospects["fit_score"] < cut["B"], "tier"] == "C").all()
     sheet = load_workbook(sample_run / "scored_prospects.xlsx", read_only=False).active
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")

@@ -199,3 +199,41 @@ def test_examples_are_the_top_value_scores_with_ties_broken_by_account_id():
     assert [i["account_id"] for i in _examples(few, None, 3)] == (
         few.sort_values(["value_score", "account_id"], ascending=[False, True])["account_id"].head(3).tolist()
     )
+
+
+def test_consumer_personas_follow_the_persona_template_with_a_life_stage():
+    from icp_helpers.personas import persona_fields
+
+    n = 20
+    ids = [f"C{i:02d}" for i in range(n)]
+    features = pd.DataFrame(
+        {
+            "account_id": ids,
+            "age_band": ["35-44"] * 10 + ["18-24"] * 10,
+            "marital_status": ["couple"] * 10 + ["single"] * 10,
+            "has_children": [True] * 10 + [False] * 10,
+            "income_band": ["high"] * 10 + ["low"] * 10,
+            "won_value": np.arange(n, dtype=float),
+            "deal_frequency": np.ones(n),
+            "preferred_weekday": ["Saturday"] * n,
+        }
+    )
+    groups = pd.DataFrame({"account_id": ids, "group": [1] * 10 + [2] * 10})
+    info = [{"group": 1, "label": "aged 35-44, with children"}, {"group": 2, "label": "aged 18-24, singles"}]
+    people = build_personas(groups, features=features, group_info=info)
+    assert [p["label"] for p in people] == ["Group 1: aged 35-44, with children", "Group 2: aged 18-24, singles"]
+    family = people[0]
+    assert [i["text"] for i in family["role"]["items"]][:3] == [
+        "aged 35-44 (10 of 10 customers)", "couples (10 of 10 customers)", "with children (10 of 10 customers)",
+    ]
+    assert any("income: high" in i["text"] for i in family["firmographics"]["items"])
+    assert any(i["text"].startswith("orders per quarter") for i in family["buying_behaviour"]["items"])
+    assert "orders mostly on Saturday (10 of 10 customers)" in [i["text"] for i in family["needs"]["items"]]
+    assert all("accounts" not in i["text"] for key in persona_fields("b2c") for i in family[key]["items"])
+    headings = list(persona_fields("b2c").values())
+    assert headings[:2] == ["Personal information (demographics)", "Life stage"]
+    assert list(persona_fields("b2c")) == [
+        "firmographics", "role", "goals", "pains", "buying_behaviour", "needs", "channels",
+        "examples", "touchpoints", "competitors",
+    ]
+    assert persona_fields("b2b")["role"] == "Job role and seniority"

@@ -290,3 +290,19 @@ def test_notebook_parameters_are_readable_by_papermill(name, caplog):
     assert set(found) == NOTEBOOK_PARAMETERS[name]
     assert all(p["inferred_type_name"] == "str" for p in found.values())
     assert nbformat.read(path, as_version=4).metadata["kernelspec"]["name"] == KERNEL_NAME
+
+
+def test_the_index_counts_customers_for_a_consumer_profile(tiny, tmp_path):
+    result = run_quarter(
+        tiny["config"], "2026Q2", notebooks=["01_tiny"], notebooks_dir=tiny["notebooks"],
+        expected={"01_tiny": ("table.parquet", "result.json")},
+    )
+    record = json.loads((result.run_dir / "run.json").read_text(encoding="utf-8"))
+    for folder, columns, noun in ((tmp_path / "b2c", ["account_id", "age_band", "won_value"], "customers"),
+                                  (tmp_path / "b2b", ["account_id", "industry", "won_value"], "accounts")):
+        folder.mkdir()
+        (folder / "step1.json").write_text(
+            json.dumps({"counts": {"accounts": 120, "best": 24}, "feature_columns": columns}), encoding="utf-8"
+        )
+        page = write_quarter_index(folder, record).read_text(encoding="utf-8")
+        assert " ".join(page.split()).count(f"of 120 {noun}") == 1

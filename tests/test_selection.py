@@ -194,3 +194,100 @@ def test_selector_params_are_the_configured_rule():
     assert params["bootstrap_max_accounts"] == settings.bootstrap_max_accounts
     assert params["n_bootstrap"] == settings.n_bootstrap
 
+
+
+def _with_trait(X, best, column, values):
+    return X.assign(**{column: values}), best
+
+
+def test_a_near_perfect_separator_is_possible_leakage_unless_confirmed():
+    X, y, traits = planted()
+    rng = np.random.default_rng(3)
+    # an outcome left among the columns: held by 97% of the best customers and 1% of the rest
+    leak = np.where(y, rng.random(len(y)) < 0.97, rng.random(len(y)) < 0.01)
+    X = X.assign(answered_yes=leak)
+    traits = [*traits, _flag("answered_yes")]
+    selector = TraitSelector(traits=traits, n_bootstrap=30, random_state=0).fit(X, y)
+    row = selector.evidence_.set_index("trait").loc["answered_yes"]
+    assert row["status"] == "possible leakage"
+    assert "AUC 0.9" in row["reason"] and "traits.confirm_leakage" in row["reason"]
+    assert "answered_yes" not in set(selector.selected_["trait"])
+    assert set(selector.selected_["trait"]) == {"strong", "second"}
+    record = selection_record(selector)
+    assert [item["id"] for item in record["possible_leakage"]] == ["answered_yes"]
+    assert record["possible_leakage"][0]["best_with"] > 0
+    confirmed = TraitSelector(traits=traits, n_bootstrap=30, random_state=0,
+                              confirmed_leakage=["answered_yes"]).fit(X, y)
+    assert "answered_yes" in set(confirmed.selected_["trait"])
+
+
+def test_a_trait_rarer_among_the_best_is_weaker_fit():
+    X, y, traits = planted()
+    rng = np.random.default_rng(5)
+    # held by 8% of the best customers and 30% of the rest: lift about 0.27
+    rare = np.where(y, rng.random(len(y)) < 0.08, rng.random(len(y)) < 0.30)
+    X = X.assign(reseller=rare)
+    traits = [*traits, _flag("reseller")]
+    selector = TraitSelector(traits=traits, n_bootstrap=30, random_state=0).fit(X, y)
+    table = selector.evidence_.set_index("trait")
+    assert table.loc["reseller", "status"] == "weaker fit"
+    assert table.loc["reseller", "lift_high"] <= 1 / 1.2
+    assert table.loc["noise_0", "status"] != "weaker fit"
+    record = selection_record(selector)
+    assert [item["id"] for item in record["weaker_fit"]] == ["reseller"]
+
+
+def test_min_lift_is_configurable():
+    X, y, traits = planted()
+    loose = TraitSelector(traits=traits, n_bootstrap=20, random_state=0, min_lift=1.05).fit(X, y)
+    strict = TraitSelector(traits=traits, n_bootstrap=20, random_state=0, min_lift=3.5).fit(X, y)
+    assert len(strict.selected_) < len(loose.selected_)
+    from icp_helpers.config import TraitSelectionConfig
+    from icp_helpers.selection import selector_params
+
+    assert selector_params(TraitSelectionConfig(min_lift=1.1))["min_lift"] == 1.1
+
+
+def test_two_bands_of_one_number_are_one_threshold():
+    rng = np.random.default_rng(2)
+    n = 1500
+    size = rng.gamma(2.0, 10.0, n)
+    edges = np.quantile(size, [0.25, 0.5, 0.75])
+    best = rng.random(n) < np.where(size >= edges[1], 0.4, 0.08)
+    bands = [
+        TraitDef(id=f"size_band=Q{i + 1}", label=f"size Q{i + 1}", kind="firmographic", column="size",
+                 op="range", lower=lo, upper=hi, value=f"Q{i + 1}")
+        for i, (lo, hi) in enumerate(zip([None, *edges], [*edges, None], strict=True))
+    ]
+    half = TraitDef(id="size_band=top half", label="size top half", kind="firmographic", column="size",
+                    op="range", lower=float(edges[1]), value="top half")
+    traits = [*bands, half]
+    frame = pd.DataFrame({"size": size})
+    from icp_helpers.traits import trait_matrix
+
+    X = trait_matrix(frame, traits)
+    selector = TraitSelector(traits=traits, n_bootstrap=20, random_state=0).fit(X, best)
+    chosen = list(selector.selected_["trait"])
+    assert chosen == ["size_band=top half"]
+    table = selector.evidence_.set_index("trait")
+    assert "one threshold per number" in table.loc["size_band=Q4", "reason"]
+
+
+def test_a_trait_is_never_priority_and_disqualifier():
+    rng = np.random.default_rng(4)
+    n = 2000
+    chain = rng.random(n) < 0.3
+    best = rng.random(n) < np.where(chain, 0.35, 0.15)  # chains are more often best customers...
+    negative = rng.random(n) < np.where(chain, 0.30, 0.08)  # ...and also churn more
+    X = pd.DataFrame({"chain": chain, "noise": rng.random(n) < 0.4})
+    traits = [_flag("chain"), _flag("noise")]
+    selector = TraitSelector(traits=traits, n_bootstrap=30, random_state=0).fit(X, best)
+    assert "chain" in set(selector.selected_["trait"])
+    alone = negative_icp(X, negative, traits=traits, n_bootstrap=30)
+    assert alone.set_index("trait").loc["chain", "disqualifier"]  # today's card shows it twice
+    table = negative_icp(X, negative, traits=traits, n_bootstrap=30, best_evidence=selector.evidence_)
+    row = table.set_index("trait").loc["chain"]
+    assert not row["disqualifier"] and row["status"] == "both sides"
+    assert "a priority trait" in row["reason"] and "not a disqualifier" in row["reason"]
+    record = selection_record(selector, negative=table)
+    assert record["negative_icp"] == []

@@ -39,7 +39,7 @@ def features() -> pd.DataFrame:
             "won_value": rng.gamma(2.0, 1000.0, size=n),
             "deal_frequency": rng.gamma(2.0, 1.0, size=n),
             "case_study": rng.random(n) < 0.1,
-            "rare": ["x"] * 3 + ["y"] * (n - 3),
+            "rare": ["x"] * 3 + ["y"] * 40 + ["z"] * (n - 43),
         }
     )
 
@@ -91,10 +91,13 @@ def test_standard_bands_match_raw_and_band_columns(features):
 
 def test_quantile_bands_partition_and_keep_their_edges(features):
     traits = [t for t in candidate_traits(features) if t.column == "avg_deal_size"]
-    matrix = trait_matrix(features, traits)
-    assert (matrix.sum(axis=1) == 1).all()
-    shares = matrix.mean()
-    assert shares.between(0.2, 0.3).all()
+    quarters = [t for t in traits if t.value.startswith("Q")]
+    halves = [t for t in traits if t.value.endswith("half")]
+    assert len(quarters) == 4 and len(halves) == 2
+    for part, share in ((quarters, (0.2, 0.3)), (halves, (0.45, 0.55))):
+        matrix = trait_matrix(features, part)
+        assert (matrix.sum(axis=1) == 1).all()
+        assert matrix.mean().between(*share).all()
     # edges are stored: new data is banded on the old scale
     new = pd.DataFrame({"avg_deal_size": [-1.0, 1e9]})
     applied = trait_matrix(new, traits)
@@ -176,3 +179,20 @@ def test_candidates_summary_says_how_each_kind_is_used():
     assert use["behaviour"] == "selectable, scored"
     summary = candidates_summary(defs, matrix, interviewed=[True, True, False]).set_index("kind")
     assert summary.loc["firmographic", "missing_values"] == 1
+
+
+def test_no_band_or_level_holds_everyone(features):
+    # 797 of 842 values are 0: quarter bands collapse into one band that holds every account
+    n = 842
+    frame = features.head(0).reindex(range(n)).assign(
+        account_id=[f"B{i:04d}" for i in range(n)],
+        returns=[0.0] * 797 + [float(i % 7 + 1) for i in range(45)],
+        everyone=["yes"] * 830 + ["no"] * 12,
+    )[["account_id", "returns", "everyone"]]
+    traits = candidate_traits(frame, roles={"returns": "who", "everyone": "who"})
+    for trait in traits:
+        held = int(trait.evaluate(frame)[0].sum())
+        assert 5 <= held < 0.95 * n, (trait.id, held)
+    ids = {t.id for t in traits}
+    assert "returns_band=above 0" in ids  # the one split that tells accounts apart
+    assert "everyone=yes" not in ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,31 @@ def test_validate_maven_example_names_the_real_problems():
     assert "'Philipines' (1 row) looks like a misspelling of 'Philippines'" in output
     assert "'GTXPro' (1,258 rows) looks like 'GTX Pro' with the spaces missing" in output
     assert "every table reconciled" in output
+
+
+def test_validate_prints_each_column_role_with_its_reason(tmp_path):
+    config = _project(tmp_path, "deal_id,account_id,close_date,amount\nD1,A1,2026-01-05,100\n")
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["inputs"]["accounts"]["roles"] = {"country": "ignore", "contry": "who"}
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    out = _flat(result.output)
+    assert "accounts: column roles" in out
+    assert "account_id" in out and "country" in out
+    assert re.search(r"country │ ignore \(config\) │ set in the config", out)
+    assert "roles set for contry, not a column of accounts" in out
+
+
+def test_validate_says_whom_the_profile_describes(tmp_path):
+    (tmp_path / "people.csv").write_text("id,Sex,Year_Birth\n1,F,1980\n2,M,1990\n", encoding="utf-8")
+    config = tmp_path / "icp.yml"
+    config.write_text(
+        yaml.safe_dump({"inputs": {"accounts": {"path": "people.csv", "columns": {"id": "account_id"}}}}),
+        encoding="utf-8",
+    )
+    outcome = CliRunner().invoke(app, ["validate", "--config", str(config)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "profile: consumers (b2c): customers and demographics (inferred from the columns)" in _flat(
+        outcome.output
+    )

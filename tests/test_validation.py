@@ -13,11 +13,14 @@ from icp_helpers.validation import (
     auc,
     backtest_quarters,
     black_box_scores,
+    cannot_validate_reason,
     lift_curve,
     plot_lift_chart,
     read_held_out,
     run_backtest,
     top_share_lift,
+    validation_markdown,
+    validation_warnings,
     write_held_out,
 )
 
@@ -278,3 +281,30 @@ def test_black_box_codes_text_once_as_the_models_own_categories_would():
         ).fit(reference.iloc[train], y[train])
         expected[test] = model.predict_proba(reference.iloc[test])[:, 1]
     np.testing.assert_allclose(black_box_scores(features, y, random_state=2), expected)
+
+
+def test_held_out_step_names_the_real_reason_without_deals_before_the_test_quarter(synthetic_crm):
+    tables, config = synthetic_crm
+    deals = tables["deals"]
+    late = deals[pd.to_datetime(deals["close_date"]) >= Quarter.parse("2025Q4").start]
+    result = run_backtest({**tables, "deals": late}, quarter="2025Q4", config=config)
+    text = validation_markdown(result)
+    assert "cannot be validated" in text and "no deals before the test quarter" in text
+    assert "how they buy" not in text
+
+
+def test_held_out_step_names_too_few_best_customers():
+    metrics = pd.DataFrame(
+        {"model": ["fit score", "black box", "past spend"], "n_traits": 0, "n_best_later": 5,
+         "n_bought_later": 50, "n_best_past": 3, "n_with_deals_past": 15, "n_close_dates": 40}
+    )
+    assert "only 3 best customers" in cannot_validate_reason(metrics)
+    assert cannot_validate_reason(metrics.assign(n_close_dates=1)).startswith("every deal carries the same")
+
+
+def test_best_later_that_is_mostly_any_buyer_is_said():
+    metrics = pd.DataFrame(
+        {"model": ["fit score", "black box", "past spend"], "n_best_later": 44, "n_bought_later": 50}
+    )
+    assert "mostly \"bought anything\"" in validation_warnings(metrics)[0]
+    assert validation_warnings(metrics.assign(n_best_later=10)) == []
