@@ -211,10 +211,13 @@ class EngineConfig(_Section):
         description="pyspark: the master of the session started when none is active "
         "(local[1], spark://host:7077, yarn); default local[*]",
     )
-    validation: Literal["engine", "pandas"] = Field(
-        "engine",
-        description="where the deals are validated: on the engine (the files stay there; rules "
-        "it cannot apply exactly fall back to pandas with a log line) or in pandas",
+    validation: Literal["auto", "engine", "pandas"] = Field(
+        "auto",
+        description="where the deals are validated: 'auto' (default) on the engine when they "
+        "are an engine table (inputs.deals.table) and in pandas when they are files (as fast "
+        "there, since the steps take the validated deals as a pandas frame either way); "
+        "'engine' (the rules as queries; those it cannot apply exactly fall back to pandas "
+        "with a log line) or 'pandas' always",
     )
 
 

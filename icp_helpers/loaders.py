@@ -1344,7 +1344,10 @@ def load_table(
     spec = config.inputs.get(table)
     if spec is None:
         raise LoadError(f"{table}: not configured (add inputs.{table} to {config.source})")
-    if table == "deals" and config.engine.validation == "engine":
+    on_engine = config.engine.validation == "engine" or (
+        config.engine.validation == "auto" and spec.table is not None
+    )
+    if table == "deals" and on_engine:
         from . import engine_load
 
         try:

@@ -65,6 +65,7 @@ def _project(
             "accounts": {"path": "accounts.csv"},
             "deals": deals_spec or {"path": "deals.csv"},
         },
+        "engine": {"validation": "engine"},  # the default is pandas
         **extra,
     }
     path = tmp_path / "icp.yml"
@@ -200,7 +201,7 @@ def test_deals_in_parquet_parts_are_read_in_one_scan_numbered_per_part(tmp_path)
 
 def test_deals_files_are_validated_in_process_without_opening_the_configured_database(tmp_path):
     database = tmp_path / "warehouse.duckdb"
-    path = _project(tmp_path, "\n".join(HOSTILE_DEALS) + "\n", engine={"database": str(database)})
+    path = _project(tmp_path, "\n".join(HOSTILE_DEALS) + "\n", engine={"database": str(database), "validation": "engine"})
     config = load_config(path)
     ids = load_table(config, "accounts").frame["account_id"]
     loaded = load_table(config, "deals", accounts_ids=ids)
