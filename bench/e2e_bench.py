@@ -275,6 +275,7 @@ def bench_e2e(
         "median_s": statistics.median(r["wall_s"] for r in use),
         "wall_s": [r["wall_s"] for r in runs],
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "peak_single_rss_mb": max((r.get("peak_single_rss_mb") or 0) for r in runs) or None,
         "notebooks": per_notebook,
         "ran": present,
         "missing": missing,

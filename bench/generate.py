@@ -10,7 +10,10 @@ the columns and value ranges they know:
   traits raising a latent propensity, as in the sample;
 - ``deals.parquet``: exactly ``--deals`` deals over 2023Q4-2026Q3, written
   quarter by quarter in close-date order (one row group per ~1M rows), so a
-  20M-deal file never has to sit in memory at once;
+  20M-deal file never has to sit in memory at once; with ``--part-rows N``
+  (used for 100M deals) ``deals/part-00000.parquet`` ... instead, each part at
+  most N deals drawn for a slice of the accounts (close-date order within a
+  part), so memory is bounded by N whatever the number of deals;
 - ``contacts.parquet``: one to a few contacts per account;
 - ``leads.parquet`` and ``activities.parquet``: ``--leads`` leads with about
   five web events each and conversions driven by the sample's effects.
@@ -482,6 +485,7 @@ def generate(
     leads: int | None = None,
     seed: int = 7,
     config: bool = True,
+    part_rows: int | None = None,
 ) -> dict[str, Path]:
     """Write a generated CRM export (Parquet) and, with ``config``, its ``icp.yml``.
 
@@ -498,6 +502,11 @@ def generate(
         Seeds every random stream; the same seed and sizes give the same data.
     config : bool
         Also write ``icp.yml`` (see :func:`write_config`).
+    part_rows : int, optional
+        Write the deals as ``deals/part-NNNNN.parquet``, at most this many
+        deals per part, generated part by part (each quarter split by slices
+        of accounts, each slice from its own random stream). Without it, one
+        ``deals.parquet`` (the data of earlier runs, unchanged).
 
     Returns
     -------
@@ -524,6 +533,11 @@ def generate(
     per_quarter = plan.sum(axis=0)
     quarter_totals = streams["plan"].multinomial(deals, per_quarter / per_quarter.sum())
     habits = _account_habits(streams["habits"], hidden)
+    if part_rows:
+        parts = _deal_parts(out, seed, plan, quarter_totals, hidden, habits, ids, part_rows)
+        written.update({f"deals_part_{i}": path for i, path in enumerate(parts)})
+        del plan
+        return _finish(written, out, streams, hidden, ids, leads, accounts, config, deal_parts=parts)
     written["deals"] = out / "deals.parquet"
     number = 1
     writer = None
@@ -542,7 +556,44 @@ def generate(
         if writer is not None:
             writer.close()
     del plan
+    return _finish(written, out, streams, hidden, ids, leads, accounts, config)
 
+
+def _deal_parts(out, seed, plan, quarter_totals, hidden, habits, ids, part_rows) -> list[Path]:
+    """Deals as ``deals/part-NNNNN.parquet``, each part at most ``part_rows`` deals."""
+    folder = out / "deals"
+    if folder.exists():
+        for old in folder.glob("part-*.parquet"):
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    parts, number = [], 1
+    for q, total in enumerate(quarter_totals):
+        rng = np.random.default_rng([seed, 100 + q])
+        weights = plan[:, q]
+        counts = rng.multinomial(total, weights / weights.sum()) if total else np.zeros(len(weights), np.int64)
+        # contiguous slices of accounts with at most part_rows deals each (an account is never split)
+        ends = np.cumsum(counts)
+        bounds = [0]
+        while bounds[-1] < len(counts):
+            before = ends[bounds[-1] - 1] if bounds[-1] else 0
+            stop = int(np.searchsorted(ends, before + part_rows, side="right"))
+            bounds.append(max(stop, bounds[-1] + 1))  # an account above part_rows is a part alone
+        for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            piece = np.zeros_like(counts)
+            piece[lo:hi] = counts[lo:hi]
+            if not piece.sum():
+                continue
+            chunk = _quarter_deals(np.random.default_rng([seed, 100 + q, k]), q, piece, hidden, habits, ids, number)
+            number += chunk.num_rows
+            path = folder / f"part-{len(parts):05d}.parquet"
+            pq.write_table(chunk, path, row_group_size=_ROW_GROUP)
+            parts.append(path)
+            del chunk
+    return parts
+
+
+def _finish(written, out, streams, hidden, ids, leads, accounts, config, deal_parts=None) -> dict[str, Path]:
+    """Contacts, leads and activities, and the config."""
     written["contacts"] = out / "contacts.parquet"
     pq.write_table(_contacts(streams["contacts"], hidden, ids), written["contacts"], row_group_size=_ROW_GROUP)
     n_leads = accounts if leads is None else leads
@@ -553,11 +604,14 @@ def generate(
         pq.write_table(lead_table, written["leads"], row_group_size=_ROW_GROUP)
         pq.write_table(activity_table, written["activities"], row_group_size=_ROW_GROUP)
     if config:
-        written["config"] = write_config(out, leads=bool(n_leads))
+        deals = [str(p.relative_to(out)) for p in deal_parts] if deal_parts else None
+        written["config"] = write_config(out, leads=bool(n_leads), deals=deals)
     return written
 
 
-def write_config(out_dir: str | Path, *, leads: bool = True, engine: dict | None = None) -> Path:
+def write_config(
+    out_dir: str | Path, *, leads: bool = True, engine: dict | None = None, deals: list[str] | None = None
+) -> Path:
     """Write ``<out_dir>/icp.yml`` for a generated dataset.
 
     The generated tables are read from ``out_dir``; interviews, transcripts,
@@ -570,7 +624,7 @@ def write_config(out_dir: str | Path, *, leads: bool = True, engine: dict | None
     sample = os.path.relpath(SAMPLE_DIR, out)
     inputs: dict[str, dict] = {
         "accounts": {"path": "accounts.parquet"},
-        "deals": {"path": "deals.parquet"},
+        "deals": {"path": deals or "deals.parquet"},
         "contacts": {"path": "contacts.parquet"},
         "interviews": {
             "path": f"{sample}/interviews.csv",
@@ -607,10 +661,16 @@ def main(argv: list[str] | None = None) -> dict[str, Path]:
     parser.add_argument("--leads", type=int, default=None, help="leads with web activity (default: as many as accounts)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None, help="default: bench/data/<accounts>_accounts_<deals>_deals")
+    parser.add_argument(
+        "--part-rows", type=int, default=None,
+        help="write deals/part-NNNNN.parquet with at most this many deals each (memory bounded by it)",
+    )
     args = parser.parse_args(argv)
     out = args.out or dataset_dir(args.accounts, args.deals)
     t0 = time.perf_counter()
-    written = generate(out, accounts=args.accounts, deals=args.deals, leads=args.leads, seed=args.seed)
+    written = generate(
+        out, accounts=args.accounts, deals=args.deals, leads=args.leads, seed=args.seed, part_rows=args.part_rows
+    )
     elapsed = time.perf_counter() - t0
     for name, path in written.items():
         rows = pq.read_metadata(path).num_rows if path.suffix == ".parquet" else ""

@@ -94,6 +94,12 @@ class InputSpec(_Section):
     path: str | list[str] | None = Field(
         None, description="file (CSV, XLSX, Parquet) or list of files, relative to data_dir"
     )
+    table: str | None = Field(
+        None,
+        description="instead of path: a table (or view) of the configured engine, `name` or "
+        "`schema.name`, read with the same mapping, validation and quarantine (row numbers "
+        "count the table's rows)",
+    )
     transcripts: str | None = Field(
         None, description="interviews only: a folder of .txt/.md transcripts, one per interview"
     )
@@ -171,6 +177,12 @@ class InputSpec(_Section):
             )
         return value
 
+    @model_validator(mode="after")
+    def _path_or_table(self):
+        if self.path is not None and self.table is not None:
+            raise ValueError("give either path (files) or table (a table of the engine), not both")
+        return self
+
     @field_validator("delimiter")
     @classmethod
     def _one_character(cls, value: str | None) -> str | None:
@@ -194,6 +206,19 @@ class EngineConfig(_Section):
     backend: Literal["duckdb", "pyspark", "url"] = "duckdb"
     url: str | None = Field(None, description="an Ibis connection URL when backend is 'url'")
     database: str | None = Field(None, description="a DuckDB database file (default in-memory)")
+    master: str | None = Field(
+        None,
+        description="pyspark: the master of the session started when none is active "
+        "(local[1], spark://host:7077, yarn); default local[*]",
+    )
+    validation: Literal["auto", "engine", "pandas"] = Field(
+        "auto",
+        description="where the deals are validated: 'auto' (default) on the engine when they "
+        "are an engine table (inputs.deals.table) and in pandas when they are files (as fast "
+        "there, since the steps take the validated deals as a pandas frame either way); "
+        "'engine' (the rules as queries; those it cannot apply exactly fall back to pandas "
+        "with a log line) or 'pandas' always",
+    )
 
 
 class AnalysisConfig(_Section):

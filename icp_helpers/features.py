@@ -188,14 +188,14 @@ _DEMOGRAPHIC_RAW = {"age", "birth_year", "income", "children", "marital_status"}
 # --------------------------------------------------------------------------- backends
 
 
-def _spark_session():
+def _spark_session(master: str | None = None):
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
     return (
-        SparkSession.builder.master("local[*]")
+        SparkSession.builder.master(master or "local[*]")
         .appName("icp_helpers")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
@@ -238,7 +238,7 @@ def connect(config_or_engine: ProjectConfig | EngineConfig | Mapping | str | Non
     if engine.backend == "duckdb":
         return ibis.duckdb.connect(engine.database or ":memory:")
     if engine.backend == "pyspark":
-        return ibis.pyspark.connect(_spark_session())
+        return ibis.pyspark.connect(_spark_session(engine.master))
     if not engine.url:
         raise ValueError("engine.backend is 'url' but engine.url is not set")
     return ibis.connect(engine.url)

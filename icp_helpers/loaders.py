@@ -83,6 +83,7 @@ __all__ = [
     "column_mapping",
     "load_table",
     "load_project",
+    "read_engine_table",
     "write_quarantine",
     "print_summary",
     "latest_quarter",
@@ -839,21 +840,58 @@ class _Table:
         return "; ".join(shown) + more
 
 
+def read_engine_table(config: ProjectConfig, name: str) -> RawFile:
+    """A table of the configured engine (``schema.name``) as read, rows numbered from 1.
+
+    Typed columns keep their types, as from Parquet; the engine's row order
+    numbers the rows (what the quarantine's ``source_row`` refers to).
+    """
+    from .features import connect
+
+    database, _, table_name = name.rpartition(".")
+    con = connect(config)
+    try:
+        frame = con.table(table_name, database=database or None).to_pandas()
+    except Exception as exc:  # each backend raises its own error for a missing table
+        raise LoadError(
+            f"engine table {name!r} cannot be read ({type(exc).__name__}: {exc}); "
+            f"engine: {config.engine.backend}"
+        ) from None
+    finally:
+        if con.name == "duckdb":
+            con.disconnect()  # a database file is free again for other processes (kernels)
+    for column in frame.columns:
+        if frame[column].dtype == object and frame[column].map(
+            lambda v: v is None or isinstance(v, str)
+        ).all():
+            frame[column] = frame[column].astype(TEXT_DTYPE)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return _finish_raw(
+        frame.reset_index(drop=True), np.arange(1, len(frame) + 1), Path(name), "table",
+        "engine table", [],
+    )
+
+
 def _read_parts(config: ProjectConfig, table: str, spec: InputSpec, work: _Table) -> None:
     preset = _preset_section(config, spec, table)
     provided = set(spec.derive) | set(spec.defaults)
     if table == "deals":
         provided |= {"stage"}
-    for path in config.input_paths(table):
-        raw = read_file(
-            path,
-            encoding=spec.encoding,
-            delimiter=spec.delimiter,
-            sheet=spec.sheet,
-            max_columns=config.limits.max_columns,
-            max_aliases=config.limits.yaml_max_aliases,
-        )
-        name = _display(config, path)
+    sources = [spec.table] if spec.table else config.input_paths(table)
+    for path in sources:
+        if spec.table:
+            raw = read_engine_table(config, spec.table)
+            name = spec.table
+        else:
+            raw = read_file(
+                path,
+                encoding=spec.encoding,
+                delimiter=spec.delimiter,
+                sheet=spec.sheet,
+                max_columns=config.limits.max_columns,
+                max_aliases=config.limits.yaml_max_aliases,
+            )
+            name = _display(config, path)
         for column, positions in long_cells(raw.frame, max_chars=config.limits.max_cell_chars):
             shown = ", ".join(f"{raw.unit} {raw.rows[p]:,}" for p in positions[:5])
             more = f" and {len(positions) - 5:,} more" if len(positions) > 5 else ""
@@ -1306,12 +1344,22 @@ def load_table(
     spec = config.inputs.get(table)
     if spec is None:
         raise LoadError(f"{table}: not configured (add inputs.{table} to {config.source})")
+    on_engine = config.engine.validation == "engine" or (
+        config.engine.validation == "auto" and spec.table is not None
+    )
+    if table == "deals" and on_engine:
+        from . import engine_load
+
+        try:
+            return engine_load.load_deals(config, accounts_ids=accounts_ids)
+        except engine_load.Fallback as exc:
+            engine_load.logger.info("deals validated in pandas, not on the engine: %s", exc)
     work = _Table(table)
     _read_parts(config, table, spec, work)
     if table == "interviews":
         _add_transcripts(config, work)
     if not work.parts:
-        raise LoadError(f"inputs.{table}: no files to read (set path)")
+        raise LoadError(f"inputs.{table}: no files to read (set path or table)")
     frame = pd.concat(work.parts, ignore_index=True) if len(work.parts) > 1 else work.parts[0]
     origin = pd.concat(work.origins, ignore_index=True)
     frame.index = origin.index = pd.RangeIndex(len(frame))
@@ -1867,7 +1915,7 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
             "does not name; pass the quarter explicitly"
         )
     wanted = {"close_date", "stage", *_STAGE_FLAGS}
-    if spec.derive.keys() & wanted or spec.defaults.keys() & wanted:
+    if spec.table or spec.derive.keys() & wanted or spec.defaults.keys() & wanted:
         deals = load_table(config, "deals").frame
         closed = deals[deals["stage"].isin(["won", "lost"])]
         closed = closed[["close_date", "stage"]].dropna(subset=["close_date"])

@@ -63,6 +63,7 @@ _CODE_FILES = (
     "config.py",
     "table_cache.py",
     "csv_records.py",
+    "engine_load.py",
     "expressions.py",
     "limits.py",
     "regexes.py",
@@ -131,8 +132,8 @@ class TableCache:
         checked against (None when no accounts were loaded).
         """
         spec = config.inputs.get(table)
-        if table not in CACHED_TABLES or spec is None:
-            return None
+        if table not in CACHED_TABLES or spec is None or spec.table:
+            return None  # an engine table has no file to hash: it is read afresh
         from .loaders import _display, _preset
 
         files = []
