@@ -20,7 +20,7 @@ import datetime as dt
 import html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -437,10 +437,17 @@ def _disqualifiers(negative: pd.DataFrame | None, selection: Mapping, limit: int
     return items
 
 
-def _weaker_fit(selection: Mapping, limit: int) -> list[dict]:
-    """Who-traits clearly rarer among the best customers than among the rest, strongest first."""
+def _weaker_fit(selection: Mapping, limit: int, *, listed: Iterable[str] = ()) -> list[dict]:
+    """Who-traits clearly rarer among the best customers than among the rest, strongest first.
+
+    Traits already on the card as warning signs (``listed``) are not repeated.
+    """
     items = []
-    rows = sorted(selection.get("weaker_fit") or [], key=lambda r: r.get("lift", 1.0))
+    listed = set(listed)
+    rows = sorted(
+        (r for r in selection.get("weaker_fit") or [] if str(r["id"]) not in listed),
+        key=lambda r: r.get("lift", 1.0),
+    )
     for row in rows[:limit]:
         entry = {"id": str(row["id"]), "label": str(row.get("label") or row["id"])}
         for column in ("lift", "lift_low", "lift_high", "q_value", "points", "reason"):
@@ -693,6 +700,7 @@ def build_card_context(
     traits = selected_traits(selection)
     # penalties (negative points) lower a score but never raise the top of the scale
     points_max = sum(max(float(t["points"]), 0.0) for t in traits if t["scored"]) if tiers else None
+    disqualifiers = _disqualifiers(negative, selection, max_items)
     return {
         "points_max": points_max,
         "tier_guide": tier_guide(tiers, points_max),
@@ -717,10 +725,11 @@ def build_card_context(
                       columns=example_columns),
             source="scored_accounts.csv",
         ),
-        "disqualifiers": field(
-            _disqualifiers(negative, selection, max_items), source="negative_icp.parquet"
+        "disqualifiers": field(disqualifiers, source="negative_icp.parquet"),
+        "weaker_fit": field(
+            _weaker_fit(selection, max_items, listed=(d["id"] for d in disqualifiers)),
+            source="selection.json",
         ),
-        "weaker_fit": field(_weaker_fit(selection, max_items), source="selection.json"),
         "personas": [_distinct_items(p) for p in personas or []],
         "persona_fields": persona_fields(kind),
         "profile_kind": kind,

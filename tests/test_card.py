@@ -458,6 +458,20 @@ def test_weaker_fit_beside_the_disqualifiers_and_the_number_of_tiers(fixture_run
     assert [g["tier"] for g in context["tier_guide"]] == ["A", "C"]
 
 
+def test_a_warning_sign_is_not_repeated_as_weaker_fit(fixture_run, config):
+    run_dir, tables = fixture_run
+    warning = _context(run_dir, tables, config)["disqualifiers"]["items"][0]
+    selection = json.loads((run_dir / "selection.json").read_text())
+    selection["weaker_fit"] = [
+        {"id": warning["id"], "label": warning["label"], "lift": 0.4, "q_value": 0.01},
+        {"id": "industry=deli", "label": "Delis", "lift": 0.33, "q_value": 0.002},
+    ]
+    (run_dir / "selection.json").write_text(json.dumps(selection))
+    context = _context(run_dir, tables, config)
+    assert [d["id"] for d in context["weaker_fit"]["items"]] == ["industry=deli"]
+    assert render_card(context).count(f"<strong>{html.escape(warning['label'], quote=False)}</strong>") == 1
+
+
 def test_tier_guide_states_each_tiers_points_and_meaning():
     guide = tier_guide({"A": 33.0, "B": 16.0}, 61.0)
     assert [(g["tier"], g["points"]) for g in guide] == [("A", "33–61"), ("B", "16–32"), ("C", "0–15")]
