@@ -3,7 +3,7 @@
 The bundled sample (``data/sample/``, 2,000 accounts) is too small to show
 how the workbench scales. This module writes the same canonical tables at
 any size as Parquet, drawing from the sample's own segments, firmographics,
-products and web activities (``icp_helpers.sample``), so the notebooks find
+products and web activities (``icp_helpers.sample.sample``), so the notebooks find
 the columns and value ranges they know:
 
 - ``accounts.parquet``: the canonical account columns with the planted ICP
@@ -44,8 +44,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from icp_helpers import sample as S
-from icp_helpers.config import DEFAULT_CONFIG, SAMPLE_DIR
+from icp_helpers.data.config import DEFAULT_CONFIG, SAMPLE_DIR
+from icp_helpers.sample import sample as S
 
 __all__ = [
     "BENCH_DATA",
