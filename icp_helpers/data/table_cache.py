@@ -35,15 +35,12 @@ import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow.feather as feather
 
 from .config import ProjectConfig
-
-if TYPE_CHECKING:
-    from .loaders import LoadedTable
+from .tables import LoadedTable, _display, _preset
 
 __all__ = ["CACHED_TABLES", "KEEP_PER_TABLE", "TableCache", "file_sha256"]
 
@@ -62,6 +59,7 @@ _CODE_FILES = (
     "frames.py",
     "config.py",
     "table_cache.py",
+    "tables.py",
     "csv_records.py",
     "engine_load.py",
     "expressions.py",
@@ -134,8 +132,6 @@ class TableCache:
         spec = config.inputs.get(table)
         if table not in CACHED_TABLES or spec is None or spec.table:
             return None  # an engine table has no file to hash: it is read afresh
-        from .loaders import _display, _preset
-
         files = []
         for path in config.input_paths(table):
             if not path.is_file():
@@ -155,8 +151,6 @@ class TableCache:
 
     def get(self, key: str | None) -> LoadedTable | None:
         """The cached table of ``key``, or None (missing or unreadable)."""
-        from .loaders import LoadedTable
-
         if key is None:
             return None
         entry = self.folder / key
