@@ -106,15 +106,16 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from ..data.config import EngineConfig, ProjectConfig
+from ..data.config import ProjectConfig
 from ..data.demographics import add_demographics
+from ..data.engine import connect
 from ..data.quarters import Quarter
 
 __all__ = [
@@ -183,65 +184,6 @@ _CONTACT_FEATURES = ("job_role", "seniority", "contact_job_role", "contact_senio
 
 _SECONDS_PER_DAY = 86400.0
 _DEMOGRAPHIC_RAW = {"age", "birth_year", "income", "children", "marital_status"}
-
-
-# --------------------------------------------------------------------------- backends
-
-
-def _spark_session(master: str | None = None):
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    return (
-        SparkSession.builder.master(master or "local[*]")
-        .appName("icp_helpers")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-
-
-def connect(config_or_engine: ProjectConfig | EngineConfig | Mapping | str | None = None):
-    """Open the Ibis backend the features run on.
-
-    Parameters
-    ----------
-    config_or_engine : ProjectConfig, EngineConfig, mapping, str or None
-        A project config (its ``engine`` section is used), an engine section
-        or a mapping of one (``{"backend": "pyspark"}``), a backend name
-        (``"duckdb"``, ``"pyspark"``) or an Ibis URL (``"postgres://..."``).
-        ``None`` gives in-memory DuckDB.
-
-    Returns
-    -------
-    ibis backend
-        DuckDB in-process (a database file when ``engine.database`` is set);
-        for ``pyspark`` the active SparkSession, else a new local one with a
-        UTC session time zone; for ``url``, ``ibis.connect(engine.url)``.
-    """
-    engine = config_or_engine
-    if isinstance(engine, ProjectConfig):
-        engine = engine.engine
-    elif isinstance(engine, str):
-        engine = (
-            EngineConfig(backend=engine)
-            if engine in ("duckdb", "pyspark")
-            else EngineConfig(backend="url", url=engine)
-        )
-    elif isinstance(engine, Mapping):
-        engine = EngineConfig.model_validate(dict(engine))
-    elif engine is None:
-        engine = EngineConfig()
-    if engine.backend == "duckdb":
-        return ibis.duckdb.connect(engine.database or ":memory:")
-    if engine.backend == "pyspark":
-        return ibis.pyspark.connect(_spark_session(engine.master))
-    if not engine.url:
-        raise ValueError("engine.backend is 'url' but engine.url is not set")
-    return ibis.connect(engine.url)
 
 
 def feature_window(quarter: str | Quarter, *, lookback_quarters: int = 4) -> tuple[pd.Timestamp, pd.Timestamp]:

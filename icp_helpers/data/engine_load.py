@@ -511,11 +511,11 @@ def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None):
     are local files, and a configured database file stays unlocked for
     parallel quarters); ``inputs.deals.table`` on the configured engine.
     """
-    from ..customers import features
+    from . import engine
 
     own = con is None
     if own:
-        con = features.connect(config) if config.inputs["deals"].table else ibis.duckdb.connect()
+        con = engine.connect(config) if config.inputs["deals"].table else ibis.duckdb.connect()
     try:
         return _load_deals(config, accounts_ids=accounts_ids, con=con)
     finally:

@@ -798,7 +798,7 @@ def read_engine_table(config: ProjectConfig, name: str) -> RawFile:
     Typed columns keep their types, as from Parquet; the engine's row order
     numbers the rows (what the quarantine's ``source_row`` refers to).
     """
-    from ..customers.features import connect
+    from .engine import connect
 
     database, _, table_name = name.rpartition(".")
     con = connect(config)
