@@ -105,9 +105,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from ..data.folds import capped_training_rows
 from ..data.frames import positions
 from ..data.schema import map_distinct
-from ..traits.validation import capped_training_rows
 
 __all__ = [
     "DEFAULT_POINTS",

@@ -46,12 +46,13 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from ..customers.best import negative_cohort
 from ..customers.roles import config_roles
 from ..data.config import ProjectConfig, load_config
+from ..data.folds import capped_training_rows
 from ..data.quarters import Quarter, latest_complete_quarter
 from .fitscore import FitScorer
 from .selection import (
@@ -429,25 +430,6 @@ def _model_frame(features: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         matrix[:, j] = floats
     frame = pd.DataFrame(matrix, index=features.index, columns=list(columns), copy=False)
     return frame, np.asarray(categorical, dtype=bool)
-
-
-def capped_training_rows(train: np.ndarray, y, *, max_train: int | None, random_state=None) -> np.ndarray:
-    """A fold's training rows, or a stratified sample of ``max_train`` of them when there are more.
-
-    Parameters
-    ----------
-    train : ndarray of int
-        The fold's training rows.
-    y : array
-        The labels of every row (the sample keeps their proportions).
-    max_train : int or None
-        Rows at most; all when None.
-    random_state : int, optional
-        Seed of the sample.
-    """
-    if max_train is None or len(train) <= max_train:
-        return train
-    return train_test_split(train, train_size=max_train, stratify=y[train], random_state=random_state)[0]
 
 
 def black_box_scores(
