@@ -522,7 +522,7 @@ def test_scored_leads_table():
 
 
 def test_top_activities_match_a_lead_by_lead_reference():
-    from icp_helpers.leads.leads import _reasons
+    from icp_helpers.leads.engagement import _reasons
 
     rng = np.random.default_rng(11)
     columns = ["demo", "page_visit", "webinar", "unsubscribe", "download:price-list"]
