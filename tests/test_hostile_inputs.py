@@ -154,12 +154,12 @@ def test_utf16_file_with_a_multi_line_cell_numbers_lines(tmp_path):
 
 
 def test_large_files_without_multi_line_cells_take_the_counting_path_only(tmp_path, monkeypatch):
-    import icp_helpers.data.loaders as loaders
+    import icp_helpers.data.reading as reading
 
     def fail(*args, **kwargs):
         raise AssertionError("per-line statistics computed for a plain file")
 
-    monkeypatch.setattr(loaders, "line_stats", fail)
+    monkeypatch.setattr(reading, "line_stats", fail)
     raw = read_file(_write(tmp_path / "a.csv", accounts_csv(2000)))
     assert len(raw.frame) == 2000 and raw.rows[-1] == 2001
 

@@ -85,10 +85,10 @@ def _sql_text(value: str) -> str:
 
 def _file_source(con, path: Path, spec, config, name: str, index: int):
     """One input file as an engine table with its row and line numbers, and its format text."""
-    from . import loaders
+    from . import reading
     from .csv_records import count_lines
 
-    kind = loaders._sniff_kind(path)
+    kind = reading._sniff_kind(path)
     if kind == "parquet":
         sql = (
             f"SELECT * EXCLUDE (file_row_number), file_row_number AS {_ROW} FROM "
@@ -99,18 +99,18 @@ def _file_source(con, path: Path, spec, config, name: str, index: int):
         return table, "parquet", "row", []
     if kind != "csv":
         raise Fallback(f"{name}: {kind} files are read by the pandas path")
-    encoding = spec.encoding or loaders.detect_encoding(path)
+    encoding = spec.encoding or reading.detect_encoding(path)
     if codecs_name(encoding) not in ("utf-8", "utf-8-sig"):
         raise Fallback(f"{name}: encoding {encoding} is read by the pandas path")
     with open(path, encoding=encoding, newline="") as fh:
         head = fh.read(1 << 16)
-    delimiter = spec.delimiter or loaders.detect_delimiter(head.lstrip("\ufeff"))
-    if delimiter == loaders.WHITESPACE:
+    delimiter = spec.delimiter or reading.detect_delimiter(head.lstrip("\ufeff"))
+    if delimiter == reading.WHITESPACE:
         raise Fallback(f"{name}: columns aligned with spaces are read by the pandas path")
     counts = count_lines(path, encoding=encoding)
     if counts.bare_cr or counts.cr_only or '"' in head.splitlines()[0]:
         raise Fallback(f"{name}: carriage returns or quoted headers are read by the pandas path")
-    header = loaders._header_cells(head.lstrip("\ufeff").splitlines()[0], delimiter)
+    header = reading._header_cells(head.lstrip("\ufeff").splitlines()[0], delimiter)
     names = [str(c).strip().lstrip("\ufeff").strip() for c in header]
     if len(set(names)) != len(names) or any(not n for n in names):
         raise Fallback(f"{name}: repeated or empty headers are read by the pandas path")
@@ -161,7 +161,7 @@ def _engine_table_source(con, name: str, index: int):
     try:
         table = con.table(table_name, database=database or None)
     except Exception as exc:  # the backend names the problem
-        from .loaders import LoadError
+        from .reading import LoadError
 
         raise LoadError(
             f"engine table {name!r} cannot be read ({type(exc).__name__}: {exc})"
@@ -446,7 +446,8 @@ def _settle(work: _Work) -> None:
     One query counts every column's problems (and usable values), in the
     order and with the messages of ``loaders._parse_canonical``.
     """
-    from .loaders import _rows, _secondary
+    from .mapping import _secondary
+    from .spelling import _rows
 
     t = work.t
     sums = {}
@@ -477,7 +478,7 @@ def _settle(work: _Work) -> None:
             if not n:
                 continue
             if _secondary("deals", column):
-                # a bad optional field is left empty, the row stays (loaders._parse_canonical)
+                # a bad optional field is left empty, the row stays (loading._parse_canonical)
                 shown = (
                     t.filter(t[key])
                     .order_by([_FILE, _ROW])
@@ -535,7 +536,10 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         On the structural problems the pandas path also refuses (missing
         required columns).
     """
-    from . import loaders
+    from . import loading, reading
+    from .mapping import _missing_message, column_mapping
+    from .spelling import spelling_warnings
+    from .tables import LoadedTable, _display
 
     spec = config.inputs["deals"]
     for what, present in (
@@ -556,7 +560,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         for index, path in enumerate(config.input_paths("deals")):
             if not path.is_file():
                 raise Fallback(f"{path}: not found (the pandas path names it)")
-            name = loaders._display(config, path)
+            name = _display(config, path)
             sources.append((name, *_file_source(con, path, spec, config, name, index)))
     if not sources:
         raise Fallback("inputs.deals: no files")
@@ -569,20 +573,20 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         if headers is not None and own != headers:
             raise Fallback("deals: files with different columns are joined by the pandas path")
         headers = own
-        mapping, unmatched = loaders.column_mapping(
+        mapping, unmatched = column_mapping(
             own, table="deals", columns=spec.columns, preset=None, source=name
         )
         renamed = [mapping.get(c, c) for c in own]
         missing = [c for c in work_spec.required if c not in renamed and c != "stage"]
         if missing:
-            raise loaders.LoadError(
-                loaders._missing_message(name, "deals", missing, own, spec, unmatched)
+            raise reading.LoadError(
+                _missing_message(name, "deals", missing, own, spec, unmatched)
             )
         if unmatched:
             warnings.append(
                 f"{name}: inputs.deals.columns names {', '.join(map(repr, unmatched))}, not in the file"
             )
-        if any(f in renamed for f in loaders._STAGE_FLAGS):
+        if any(f in renamed for f in reading._STAGE_FLAGS):
             raise Fallback("deals: stage checkboxes are read by the pandas path")
         for header, target in mapping.items():
             back.setdefault(target, header)
@@ -655,7 +659,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     t = work.t
     if "stage" not in columns:
         t = t.mutate(__icp_x_stage=ibis.literal("won"))
-    # an open deal's expected close date past the plausible range stays (loaders._expected_close_dates)
+    # an open deal's expected close date past the plausible range stays (loading._expected_close_dates)
     problems = list(work.problems)
     if "close_date" in columns:
         for reason, flag in problems:
@@ -774,7 +778,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     del arrow
     frame = _pandas_types(frame, work_spec)
     if spec.lines and len(frame):
-        # merged lines are new rows: the contract again, as loaders.load_table does
+        # merged lines are new rows: the contract again, as loading.load_table does
         table_schema("deals", columns=list(frame.columns), unique=False).validate(
             frame, inplace=True
         )
@@ -783,14 +787,14 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
             f"deals: {rows_read} read != {len(frame)} used + {rows_quarantined} quarantined"
         )
     out_warnings = list(work.warnings)
-    fake = loaders._Table("deals")
-    out_warnings.extend(loaders._empty_firmographics(frame, fake))
+    fake = loading._Table("deals")
+    out_warnings.extend(loading._empty_firmographics(frame, fake))
     spelling = [c for c in work_spec.spelling if c in frame.columns]
     extra_text = [
         c for c in frame.columns if work_spec.column(c) is None and frame[c].dtype == TEXT_DTYPE
     ]
     out_warnings.extend(
-        loaders.spelling_warnings(frame, table="deals", columns=spelling + extra_text)
+        spelling_warnings(frame, table="deals", columns=spelling + extra_text)
     )
     if rows_read and not len(frame):
         out_warnings.append("deals: no usable rows; every row was quarantined")
@@ -809,7 +813,7 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         "warnings": out_warnings,
         "engine": con.name,
     }
-    return loaders.LoadedTable(frame=frame, quarantine=quarantine, summary=summary)
+    return LoadedTable(frame=frame, quarantine=quarantine, summary=summary)
 
 
 def _merge_lines(clean, columns: list[str]):
@@ -859,7 +863,7 @@ def _pandas_types(frame: pd.DataFrame, spec) -> pd.DataFrame:
 
 def _clean_extra(work: _Work, name: str) -> None:
     """A column beyond the contract: cleaned text, numbers when every value is one, case merged."""
-    from .loaders import _MAX_SPELLING_VALUES
+    from .reading import _MAX_SPELLING_VALUES
     from .schema import apply_aliases, clean_text
 
     t = work.t
@@ -897,7 +901,7 @@ def _clean_extra(work: _Work, name: str) -> None:
 
 def _merge_case(work: _Work, name: str, counts: pd.DataFrame | None = None) -> None:
     """``loaders.merge_case_variants`` from the counts of the values (``v``, ``n``, ``first``)."""
-    from .loaders import _preferred_spellings
+    from .spelling import _preferred_spellings
 
     t = work.t
     value = t[f"__icp_x_{name}"]
