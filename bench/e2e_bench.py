@@ -1,6 +1,6 @@
-"""End to end: one quarter's notebooks and HTML reports through ``icp_helpers.runner``.
+"""End to end: one quarter's notebooks and HTML reports through ``icp_helpers.reports.runner``.
 
-A run is :func:`icp_helpers.runner.run_quarter` in a fresh Python process
+A run is :func:`icp_helpers.reports.runner.run_quarter` in a fresh Python process
 (the notebooks' kernels are its children), exactly what ``icp run`` does for
 one quarter. While it runs, the parent polls the whole process tree with
 psutil and records the peak of the summed resident memory (runner plus
@@ -9,7 +9,7 @@ high). Afterwards the run folder's ``run.json`` says where the time went per
 notebook (kernel start-up, cell execution, HTML rendering), and the executed
 notebooks' papermill metadata give the slowest cells.
 
-Notebooks of :data:`icp_helpers.config.NOTEBOOK_ORDER` that do not exist
+Notebooks of :data:`icp_helpers.data.config.NOTEBOOK_ORDER` that do not exist
 yet are left out of the run and listed in the result.
 
 Run from the repository root::
@@ -33,9 +33,9 @@ from pathlib import Path
 import nbformat
 import psutil
 
-from icp_helpers.config import NOTEBOOK_ORDER, NOTEBOOKS_DIR, load_config
-from icp_helpers.runner import EXPECTED_ARTIFACTS
-from icp_helpers.table_cache import TableCache
+from icp_helpers.data.config import NOTEBOOK_ORDER, NOTEBOOKS_DIR, load_config
+from icp_helpers.data.table_cache import TableCache
+from icp_helpers.reports.runner import EXPECTED_ARTIFACTS
 
 __all__ = ["available_notebooks", "tree_rss", "clear_table_cache", "run_e2e", "bench_e2e", "slowest_cells", "imports_seconds", "main"]
 
@@ -87,7 +87,7 @@ def imports_seconds(notebook: Path) -> float:
 
 
 def _worker(config: str, quarter: str, reports_dir: str, notebooks: list[str], result_path: str) -> None:
-    from icp_helpers.runner import run_quarter
+    from icp_helpers.reports.runner import run_quarter
 
     expected = {k: v for k, v in EXPECTED_ARTIFACTS.items() if k in notebooks}
     t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """Step-1 per-account features: the Ibis build against hand-written SQL and pandas.
 
 Three implementations compute the same per-account table
-(:func:`icp_helpers.features.account_features`, every column) from the same
+(:func:`icp_helpers.customers.features.account_features`, every column) from the same
 Parquet files:
 
 ``ibis``
@@ -55,8 +55,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from icp_helpers.features import DAYPARTS, EMPLOYEE_BANDS, REVENUE_BANDS, WEEKDAYS, feature_window
-from icp_helpers.quarters import Quarter
+from icp_helpers.customers.features import (
+    DAYPARTS,
+    EMPLOYEE_BANDS,
+    REVENUE_BANDS,
+    WEEKDAYS,
+    feature_window,
+)
+from icp_helpers.data.quarters import Quarter
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -153,7 +159,7 @@ def ibis_features(data: Dataset, *, quarter: str, lookback: int = 4, backend=Non
     """``account_features`` on Ibis tables that read the Parquet files where they are."""
     import ibis
 
-    from icp_helpers.features import account_features
+    from icp_helpers.customers.features import account_features
 
     con = backend or ibis.duckdb.connect()
     tables = [con.read_parquet(p) if p is not None else None for p in (data.deals, data.accounts, data.contacts)]
@@ -162,7 +168,7 @@ def ibis_features(data: Dataset, *, quarter: str, lookback: int = 4, backend=Non
 
 def ibis_pandas_features(data: Dataset, *, quarter: str, lookback: int = 4) -> tuple[pd.DataFrame, float]:
     """``account_features`` on pandas frames; returns the table and the seconds spent reading."""
-    from icp_helpers.features import account_features
+    from icp_helpers.customers.features import account_features
 
     t0 = time.perf_counter()
     frames = [pd.read_parquet(p) if p is not None else None for p in (data.deals, data.accounts, data.contacts)]

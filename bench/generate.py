@@ -3,7 +3,7 @@
 The bundled sample (``data/sample/``, 2,000 accounts) is too small to show
 how the workbench scales. This module writes the same canonical tables at
 any size as Parquet, drawing from the sample's own segments, firmographics,
-products and web activities (``icp_helpers.sample``), so the notebooks find
+products and web activities (``icp_helpers.sample.sample``), so the notebooks find
 the columns and value ranges they know:
 
 - ``accounts.parquet``: the canonical account columns with the planted ICP
@@ -44,8 +44,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from icp_helpers import sample as S
-from icp_helpers.config import DEFAULT_CONFIG, SAMPLE_DIR
+from icp_helpers.data.config import DEFAULT_CONFIG, SAMPLE_DIR
+from icp_helpers.sample import leads as sample_leads
+from icp_helpers.sample import phrases, world
 
 __all__ = [
     "BENCH_DATA",
@@ -58,22 +59,22 @@ __all__ = [
 
 BENCH_DATA = Path(__file__).resolve().parent / "data"
 #: The last complete quarter of every generated history (as in the sample).
-QUARTER = S.SAMPLE_QUARTER
+QUARTER = world.SAMPLE_QUARTER
 
 _US_PER_DAY = 86_400_000_000
-_START_DAY = int(S.SAMPLE_START.value // (_US_PER_DAY * 1000))
-_END_DAY = int(S.SAMPLE_END.value // (_US_PER_DAY * 1000)) + 1  # exclusive
+_START_DAY = int(world.SAMPLE_START.value // (_US_PER_DAY * 1000))
+_END_DAY = int(world.SAMPLE_END.value // (_US_PER_DAY * 1000)) + 1  # exclusive
 _QUARTER_DAYS = np.array(
-    [int(q.value // (_US_PER_DAY * 1000)) for q in pd.date_range(S.SAMPLE_START, S.SAMPLE_END, freq="QS-OCT")]
+    [int(q.value // (_US_PER_DAY * 1000)) for q in pd.date_range(world.SAMPLE_START, world.SAMPLE_END, freq="QS-OCT")]
     + [_END_DAY]
 )
-_INDUSTRIES = sorted({i for g in S.GROUPS for i in g.industries})
-_COUNTRIES = list(S.COUNTRIES)
+_INDUSTRIES = sorted({i for g in world.GROUPS for i in g.industries})
+_COUNTRIES = list(world.COUNTRIES)
 _SIZES = ("large", "medium", "small")
 _SCENES = ("strong", "moderate", "weak")
 _BUSINESS = ("independent", "chain", "cooperative")
-_PRODUCTS = list(S.PRODUCTS)
-_ROLES = list(S.CONTACT_TITLES)
+_PRODUCTS = list(world.PRODUCTS)
+_ROLES = list(phrases.CONTACT_TITLES)
 
 
 def _short(n: int) -> str:
@@ -139,25 +140,25 @@ def _days_to_us(days: np.ndarray) -> np.ndarray:
 
 def _accounts(rng: np.random.Generator, n: int) -> tuple[pa.Table, dict[str, np.ndarray]]:
     """The accounts table and the hidden per-account arrays the other tables draw from."""
-    group = rng.choice(len(S.GROUPS), size=n, p=[g.share for g in S.GROUPS])
-    industry = _pick(rng, np.array([_weights(g.industries, _INDUSTRIES) for g in S.GROUPS]), group)
+    group = rng.choice(len(world.GROUPS), size=n, p=[g.share for g in world.GROUPS])
+    industry = _pick(rng, np.array([_weights(g.industries, _INDUSTRIES) for g in world.GROUPS]), group)
     misfiled = rng.random(n) < 0.06
     industry[misfiled] = rng.integers(0, len(_INDUSTRIES), misfiled.sum())
-    median = np.array([g.employees_median for g in S.GROUPS])[group]
+    median = np.array([g.employees_median for g in world.GROUPS])[group]
     median = median * np.where(industry == _INDUSTRIES.index("hotel"), 3.0, 1.0)
-    sigma = np.array([g.employees_sigma for g in S.GROUPS])[group]
+    sigma = np.array([g.employees_sigma for g in world.GROUPS])[group]
     employees = np.maximum(1, np.round(median * np.exp(rng.normal(0, 1, n) * sigma))).astype(np.int64)
-    size = _pick(rng, np.array([_weights(g.city_size, _SIZES) for g in S.GROUPS]), group)
-    country = _pick(rng, np.array([v[0] for v in S.COUNTRIES.values()]), group)
+    size = _pick(rng, np.array([_weights(g.city_size, _SIZES) for g in world.GROUPS]), group)
+    country = _pick(rng, np.array([v[0] for v in world.COUNTRIES.values()]), group)
     p_strong = np.array([0.5, 0.3, 0.15])[size]
     u = rng.random(n)
     scene = np.where(u < p_strong, 0, np.where(u < p_strong + (1 - p_strong) * 0.6, 1, 2))
     revenue = np.round(employees * 110_000 * np.exp(rng.normal(0, 0.45, n)), -3)
-    business = _pick(rng, np.array([_weights(g.business_type, _BUSINESS) for g in S.GROUPS]), group)
+    business = _pick(rng, np.array([_weights(g.business_type, _BUSINESS) for g in world.GROUPS]), group)
     founded = np.minimum(2023, 2023 - rng.gamma(2.0, 9.0, n)).astype(np.int64)
 
     # city and region: one of the sample's cities of the account's country and size
-    places = [(c, s, city, region) for c in _COUNTRIES for s in _SIZES for city, region in S.CITIES[c][s]]
+    places = [(c, s, city, region) for c in _COUNTRIES for s in _SIZES for city, region in world.CITIES[c][s]]
     combo = country * len(_SIZES) + size
     first = np.zeros(len(_COUNTRIES) * len(_SIZES), np.int64)
     count = np.zeros_like(first)
@@ -168,15 +169,15 @@ def _accounts(rng: np.random.Generator, n: int) -> tuple[pa.Table, dict[str, np.
     place = first[combo] + (rng.random(n) * count[combo]).astype(np.int64)
 
     # latent propensity: the planted ICP traits multiply it (as in the sample)
-    log_lam = rng.normal(0, S.PERSISTENT_NOISE, n)
-    factors = S.ICP_TRAITS
+    log_lam = rng.normal(0, world.PERSISTENT_NOISE, n)
+    factors = world.ICP_TRAITS
     log_lam += np.log(factors["industry=wholesaler"]) * (industry == _INDUSTRIES.index("wholesaler"))
     log_lam += np.log(factors["employees_band=10-49"]) * ((employees >= 10) & (employees <= 49))
     log_lam += np.log(factors["city_size=large"]) * (size == 0)
     log_lam += np.log(factors["restaurant_scene=strong"]) * (scene == 0)
     lam = np.exp(log_lam)
 
-    old = rng.random(n) < 1 - S.NEW_ACCOUNT_SHARE
+    old = rng.random(n) < 1 - world.NEW_ACCOUNT_SHARE
     created = np.where(
         old,
         (pd.Timestamp("2016-01-01").value // (_US_PER_DAY * 1000)) + rng.integers(0, 2830, n),
@@ -202,8 +203,8 @@ def _accounts(rng: np.random.Generator, n: int) -> tuple[pa.Table, dict[str, np.
     case = np.zeros(n, bool)
     case[rng.choice(n, size=n_cases, replace=False, p=lam**2 / (lam**2).sum())] = True
 
-    last_pool = [name for c in _COUNTRIES for name in S.LAST_NAMES[c]]
-    last_first = np.cumsum([0] + [len(S.LAST_NAMES[c]) for c in _COUNTRIES])
+    last_pool = [name for c in _COUNTRIES for name in world.LAST_NAMES[c]]
+    last_first = np.cumsum([0] + [len(world.LAST_NAMES[c]) for c in _COUNTRIES])
     last = last_first[country] + (rng.random(n) * np.diff(last_first)[country]).astype(np.int64)
     labels = [i.capitalize() for i in _INDUSTRIES]
     numbers = np.arange(1, n + 1)
@@ -247,8 +248,8 @@ def _deal_plan(rng: np.random.Generator, hidden: dict[str, np.ndarray], n_deals:
     lo = np.maximum(_QUARTER_DAYS[None, :-1], hidden["created"][:, None])
     hi = np.minimum(_QUARTER_DAYS[None, 1:], hidden["end"][:, None])
     frac = np.clip(hi - lo, 0, None) / np.diff(_QUARTER_DAYS)[None, :]
-    base = np.array([g.deals_per_quarter for g in S.GROUPS])[hidden["group"]] * hidden["lam"] ** 0.6
-    rate = base[:, None] * rng.gamma(S.QUARTER_SHAPE, 1 / S.QUARTER_SHAPE, size=frac.shape) * frac
+    base = np.array([g.deals_per_quarter for g in world.GROUPS])[hidden["group"]] * hidden["lam"] ** 0.6
+    rate = base[:, None] * rng.gamma(world.QUARTER_SHAPE, 1 / world.QUARTER_SHAPE, size=frac.shape) * frac
     return rate * (n_deals / rate.sum())
 
 
@@ -256,17 +257,17 @@ def _account_habits(rng: np.random.Generator, hidden: dict[str, np.ndarray]) -> 
     """Per-account buying habits: preferred weekday and hour, product mix, loss rate."""
     group = hidden["group"]
     n = len(group)
-    weekday_p = np.array([np.array(g.weekdays) / sum(g.weekdays) for g in S.GROUPS])
-    alpha = np.array([_weights(g.products, _PRODUCTS) for g in S.GROUPS])[group] * 8
+    weekday_p = np.array([np.array(g.weekdays) / sum(g.weekdays) for g in world.GROUPS])
+    alpha = np.array([_weights(g.products, _PRODUCTS) for g in world.GROUPS])[group] * 8
     mix = rng.gamma(np.where(alpha > 0, alpha, 1.0)) * (alpha > 0)
     return {
         "weekday_p": weekday_p,
         "pref_day": _pick(rng, weekday_p, group),
-        "pref_hour": np.array([g.hour for g in S.GROUPS])[group] + rng.normal(0, 0.6, n),
+        "pref_hour": np.array([g.hour for g in world.GROUPS])[group] + rng.normal(0, 0.6, n),
         "mix": np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1),
         "p_lost": np.where(hidden["business"] == _BUSINESS.index("chain"), 0.2, 0.075),
-        "single": np.array([g.single_item for g in S.GROUPS])[group],
-        "amount": np.array([g.deal_amount for g in S.GROUPS])[group] * hidden["lam"] ** 0.4,
+        "single": np.array([g.single_item for g in world.GROUPS])[group],
+        "amount": np.array([g.deal_amount for g in world.GROUPS])[group] * hidden["lam"] ** 0.4,
     }
 
 
@@ -297,10 +298,10 @@ def _quarter_deals(
     minute = rng.integers(0, 60, m)
     product = (rng.random(m)[:, None] >= habits["mix"][acc]).sum(axis=1)
     product = np.minimum(product, len(_PRODUCTS) - 1)
-    unit = np.array([S.PRODUCTS[p] for p in _PRODUCTS])[product]
+    unit = np.array([world.PRODUCTS[p] for p in _PRODUCTS])[product]
     single = rng.random(m) < habits["single"][acc]
-    target = habits["amount"][acc] * np.exp(rng.normal(0, S.AMOUNT_NOISE, m))
-    target = target * np.where(rng.random(m) < S.STOCK_UP_SHARE, 4.0, 1.0)
+    target = habits["amount"][acc] * np.exp(rng.normal(0, world.AMOUNT_NOISE, m))
+    target = target * np.where(rng.random(m) < world.STOCK_UP_SHARE, 4.0, 1.0)
     quantity = np.where(single, 1, np.maximum(2, np.round(target / unit))).astype(np.int64)
     discount = np.where(quantity >= 20, 0.05, 0.0)
     amount = np.round(quantity * unit * (1 - discount) * np.exp(rng.normal(0, 0.03, m)), 2)
@@ -335,10 +336,10 @@ def _contacts(rng: np.random.Generator, hidden: dict[str, np.ndarray], ids: pa.A
     acc = np.repeat(np.arange(n), 1 + rng.poisson(1.0, n))
     m = len(acc)
     country = hidden["country"][acc]
-    roles = np.array([_weights(S.ROLE_WEIGHTS[g.name], _ROLES) for g in S.GROUPS])
+    roles = np.array([_weights(phrases.ROLE_WEIGHTS[g.name], _ROLES) for g in world.GROUPS])
     role = _pick(rng, roles, hidden["group"][acc])
-    titles = [(t, s, r) for r in _ROLES for t, s in S.CONTACT_TITLES[r]]
-    t_first = np.cumsum([0] + [len(S.CONTACT_TITLES[r]) for r in _ROLES])
+    titles = [(t, s, r) for r in _ROLES for t, s in phrases.CONTACT_TITLES[r]]
+    t_first = np.cumsum([0] + [len(phrases.CONTACT_TITLES[r]) for r in _ROLES])
     title = t_first[role] + (rng.random(m) * np.diff(t_first)[role]).astype(np.int64)
 
     def person(names: dict[str, list[str]]) -> pa.Array:
@@ -346,9 +347,9 @@ def _contacts(rng: np.random.Generator, hidden: dict[str, np.ndarray], ids: pa.A
         start = np.cumsum([0] + [len(names[c]) for c in _COUNTRIES])
         return _strings(pool, start[country] + (rng.random(m) * np.diff(start)[country]).astype(np.int64))
 
-    first, last = person(S.FIRST_NAMES), person(S.LAST_NAMES)
+    first, last = person(world.FIRST_NAMES), person(world.LAST_NAMES)
     slug = lambda a: pc.replace_substring_regex(pc.utf8_lower(a), "[^a-z0-9]", "")  # noqa: E731
-    prefixes = [v[2] for v in S.COUNTRIES.values()]
+    prefixes = [v[2] for v in world.COUNTRIES.values()]
     digits = lambda lo, hi: pc.cast(pa.array(rng.integers(lo, hi, m)), pa.string())  # noqa: E731
     account_ids = ids.take(pa.array(acc))
     return pa.table(
@@ -375,8 +376,8 @@ def _leads(rng: np.random.Generator, n: int, ids: pa.Array) -> tuple[pa.Table, p
     created = start_min + rng.integers(0, span_days, n) * 1440 + rng.integers(7 * 60, 21 * 60, n)
     levels = ("senior", "mid", "junior")
     level = _pick(rng, np.array([0.3, 0.4, 0.3]), np.zeros(n, np.int64))
-    pool = [(t, k) for k, lv in enumerate(levels) for t in S.LEAD_TITLES[lv]]
-    t_first = np.cumsum([0] + [len(S.LEAD_TITLES[lv]) for lv in levels])
+    pool = [(t, k) for k, lv in enumerate(levels) for t in phrases.LEAD_TITLES[lv]]
+    t_first = np.cumsum([0] + [len(phrases.LEAD_TITLES[lv]) for lv in levels])
     title = t_first[level] + (rng.random(n) * np.diff(t_first)[level]).astype(np.int64)
     u = rng.normal(0, 1, n)
     newsletter = (rng.random(n) < 0.22).astype(np.int64)
@@ -398,7 +399,7 @@ def _leads(rng: np.random.Generator, n: int, ids: pa.Array) -> tuple[pa.Table, p
     recipe = np.zeros(n)
     for k, activity in enumerate(activities):
         lead = np.repeat(np.arange(n), counts[activity])
-        options = S.ACTIVITY_DETAILS[activity]
+        options = sample_leads.ACTIVITY_DETAILS[activity]
         names = list(options)
         detail = _pick(rng, _weights(options, names), lead) + len(detail_pool)
         detail_pool += names
@@ -419,10 +420,10 @@ def _leads(rng: np.random.Generator, n: int, ids: pa.Array) -> tuple[pa.Table, p
     end_min = (_END_DAY - 1) * 1440 + 23 * 60
     minute = np.minimum(minute, end_min)
 
-    e = S.LEAD_EFFECTS
+    e = phrases.LEAD_EFFECTS
     senior = level == 0
     logit = (
-        S.LEAD_INTERCEPT
+        phrases.LEAD_INTERCEPT
         + counts["form_submission"] * (e["form_submission"] + np.where(senior, e["form_submission_senior_extra"], 0.0))
         + counts["key_page_visit"] * e["key_page_visit"]
         + buying * e["download_price_list_catalogue"]
@@ -456,7 +457,7 @@ def _leads(rng: np.random.Generator, n: int, ids: pa.Array) -> tuple[pa.Table, p
     linked = rng.random(n) < 0.3
     has_form = counts["form_submission"] > 0
     account = rng.integers(0, len(ids), n)
-    sources = list(S.LEAD_SOURCES)
+    sources = list(phrases.LEAD_SOURCES)
     lead_table = pa.table(
         {
             "lead_id": lead_ids,
@@ -465,7 +466,7 @@ def _leads(rng: np.random.Generator, n: int, ids: pa.Array) -> tuple[pa.Table, p
             "converted_date": _timestamps(conv_day * 60_000_000, converted),
             "account_id": _null_where(ids.take(pa.array(account)), ~linked),
             "job_title": _null_where(_strings(titles, title), ~(has_form | linked)),
-            "source": _strings(sources, _pick(rng, _weights(S.LEAD_SOURCES, sources), np.zeros(n, np.int64))),
+            "source": _strings(sources, _pick(rng, _weights(phrases.LEAD_SOURCES, sources), np.zeros(n, np.int64))),
         }
     )
     return lead_table, activity_table

@@ -6,18 +6,18 @@ sizes that finish in seconds, so their growth can be extrapolated, together
 with a prototype of each fix. Prototypes of fixes not yet in the package live here:
 
 ``xlsx``
-    ``icp_helpers.export.write_scored`` streams the XLSX in openpyxl's
+    ``icp_helpers.profile.export.write_scored`` streams the XLSX in openpyxl's
     write-only mode. Measured against the ordinary workbook it used before
     (kept here as ``write_xlsx_ordinary``), which holds one Python object
     per cell until it is saved: time and memory grew with rows x columns.
 ``redactor``
-    ``icp_helpers.redact.Redactor.from_contacts`` indexes the names and
+    ``icp_helpers.interviews.redact.Redactor.from_contacts`` indexes the names and
     phone numbers of every contact; phone digits are extracted one phone at
     a time in Python. Prototype: a redactor built from the contacts of the
     interviewed accounts only, the ones whose names can appear in their
     answers.
 ``bootstrap``
-    ``icp_helpers.selection.TraitSelector`` re-selects traits in every
+    ``icp_helpers.traits.selection.TraitSelector`` re-selects traits in every
     bootstrap resample; with a hundred traits nearly every account is its
     own pattern, so each resample's redundancy pruning passes over all
     accounts. Measured: seconds per resample against accounts.
@@ -57,12 +57,17 @@ def _scored_frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def write_xlsx_ordinary(frame: pd.DataFrame, path: Path, *, sheet: str) -> None:
-    """The XLSX as ``icp_helpers.export`` wrote it before: an ordinary openpyxl workbook."""
+    """The XLSX as ``icp_helpers.profile.export`` wrote it before: an ordinary openpyxl workbook."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    from icp_helpers.export import _MAX_WIDTH, _WIDTH_SAMPLE_ROWS, _display_width, _excel_value
+    from icp_helpers.profile.export import (
+        _MAX_WIDTH,
+        _WIDTH_SAMPLE_ROWS,
+        _display_width,
+        _excel_value,
+    )
 
     workbook = Workbook()
     worksheet = workbook.active
@@ -104,7 +109,7 @@ def bench_xlsx(rows: list[int], work: Path, log=print) -> dict:
     """The package's write-only XLSX writer against the ordinary workbook; seconds and peak memory."""
     from openpyxl import load_workbook
 
-    from icp_helpers.export import _write_xlsx
+    from icp_helpers.profile.export import _write_xlsx
 
     work.mkdir(parents=True, exist_ok=True)
     out = {"rows": rows, "ordinary_s": [], "streaming_s": []}
@@ -127,7 +132,7 @@ def bench_xlsx(rows: list[int], work: Path, log=print) -> dict:
 
 def bench_redactor(contacts_path: Path, interviews_path: Path, log=print) -> dict:
     """``Redactor.from_contacts`` on every contact against the interviewed accounts' contacts."""
-    from icp_helpers.redact import Redactor
+    from icp_helpers.interviews.redact import Redactor
 
     contacts = pd.read_parquet(contacts_path)
     interviewed = pd.read_csv(interviews_path, usecols=["account_id"])["account_id"].unique()
@@ -150,8 +155,8 @@ def bench_bootstrap(features_dir: Path, config: Path, accounts: list[int], resam
     "capped" draws at most ``traits.bootstrap_max_accounts`` (the config's,
     50,000 by default) accounts per resample, "every account" draws them all.
     """
-    from icp_helpers import selection, traits
-    from icp_helpers.config import load_config
+    from icp_helpers.data.config import load_config
+    from icp_helpers.traits import selection, traits
 
     cap = load_config(config).traits.bootstrap_max_accounts
     inputs = traits.load_trait_inputs(features_dir)
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--accounts", default="25000,100000")
     args = parser.parse_args(argv)
     from bench.generate import BENCH_DATA
-    from icp_helpers.config import SAMPLE_DIR
+    from icp_helpers.data.config import SAMPLE_DIR
 
     result = {"xlsx": bench_xlsx([int(r) for r in args.rows.split(",")], BENCH_DATA / "hotspots")}
     if args.contacts:

@@ -249,7 +249,7 @@ def section_uci(mode: dict, log) -> dict:
     from bench.e2e_bench import bench_e2e
     from bench.features_bench import Dataset, bench_features
     from bench.uci_bench import DATASET, canonical_tables, uci_config
-    from icp_helpers.config import load_config
+    from icp_helpers.data.config import load_config
 
     if not DATASET.is_file():
         log(f"  skipped: {DATASET} not found")
@@ -284,7 +284,7 @@ def section_uci(mode: dict, log) -> dict:
 
 def section_hotspots(mode: dict, log) -> dict:
     from bench.hotspots_bench import bench_bootstrap, bench_redactor, bench_xlsx
-    from icp_helpers.config import SAMPLE_DIR
+    from icp_helpers.data.config import SAMPLE_DIR
 
     spec = mode["hotspots"]
     out = {"xlsx": bench_xlsx(spec["rows"], BENCH_DATA / "hotspots", log=log)}

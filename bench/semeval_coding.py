@@ -5,7 +5,7 @@ categories (food, service, price, ambience, anecdotes/miscellaneous), a
 voice-of-customer text with human codes much like interview answers. The
 benchmark measures the two automatic coders of step 2 against those codes:
 
-- **Rule coding** (:class:`icp_helpers.coding.RuleCoder`) with a codebook
+- **Rule coding** (:class:`icp_helpers.interviews.coding.RuleCoder`) with a codebook
   written from the *training* sentences only. For every category, word
   unigrams and bigrams of the training sentences (normalised, stop words
   dropped) are ranked by how reliably they signal it: a term becomes a
@@ -17,7 +17,7 @@ benchmark measures the two automatic coders of step 2 against those codes:
   a sentence is about, not whether it praises it ("the food was not good" is
   about food). A sentence no keyword codes gets the catch-all
   ``anecdotes/miscellaneous``, as the annotation guidelines define it.
-- **Assisted coding** (:class:`icp_helpers.assist.AssistedCoder`), trained on
+- **Assisted coding** (:class:`icp_helpers.interviews.assist.AssistedCoder`), trained on
   the training sentences' categories.
 
 Both are scored on the test sentences with micro- and macro-averaged F1 over
@@ -40,8 +40,8 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.metrics import f1_score
 
-from icp_helpers.assist import AssistedCoder
-from icp_helpers.coding import RuleCoder, normalize_text
+from icp_helpers.interviews.assist import AssistedCoder
+from icp_helpers.interviews.coding import RuleCoder, normalize_text
 
 __all__ = ["load_split", "build_codebook", "rule_predictions", "main"]
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.generate import BENCH_DATA
-from icp_helpers.config import PROJECT_ROOT
+from icp_helpers.data.config import PROJECT_ROOT
 
 __all__ = ["DATASET", "EXAMPLE_CONFIG", "uci_config", "canonical_tables"]
 
@@ -76,8 +76,8 @@ def canonical_tables(config: Path, out_dir: Path = WORK) -> dict:
         ``lookback`` of the config, and ``dir`` holding ``deals.parquet``
         and ``accounts.parquet``.
     """
-    from icp_helpers.config import load_config
-    from icp_helpers.loaders import latest_quarter, load_project
+    from icp_helpers.data.config import load_config
+    from icp_helpers.data.loaders import latest_quarter, load_project
 
     cfg = load_config(config)
     t0 = time.perf_counter()

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .config import DEFAULT_CONFIG, NOTEBOOKS_DIR, SAMPLE_DIR, ConfigError
+from .data.config import DEFAULT_CONFIG, NOTEBOOKS_DIR, SAMPLE_DIR, ConfigError
 
 __all__ = ["app"]
 
@@ -64,7 +64,7 @@ def sample(
         _fail(ValueError(f"--kind must be b2b or b2c, got {kind!r}"))
         return
     if kind == "b2c":
-        from .sample_b2c import write_b2c_sample
+        from .sample.sample_b2c import write_b2c_sample
 
         if out is None:
             _fail(ValueError("--kind b2c needs --out DIR: the folder for the consumer sample and its icp.yml"))
@@ -72,7 +72,7 @@ def sample(
         written = write_b2c_sample(out, seed=11 if seed is None else seed)
         console.print(f"wrote {len(written)} files to {out}; run it with: icp run --config {out / 'icp.yml'}")
         return
-    from .sample import write_sample
+    from .sample.sample import write_sample
 
     out = SAMPLE_DIR if out is None else out
     written = write_sample(out, seed=7 if seed is None else seed)
@@ -84,8 +84,8 @@ def validate(
     config: Annotated[Path, typer.Option(help="project config (YAML)")] = DEFAULT_CONFIG,
 ) -> None:
     """Load and validate every input table; print the reconciled summary per table."""
-    from .loaders import LoadError, load_project, print_summary
-    from .runner import restore_published
+    from .data.loaders import LoadError, load_project, print_summary
+    from .reports.runner import restore_published
 
     try:
         project = load_project(config, cache=False)  # a fresh check of the files as they are
@@ -106,7 +106,7 @@ def _print_roles(project) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from .roles import config_roles, project_roles
+    from .customers.roles import config_roles, project_roles
 
     for table, roles in project_roles(project).items():
         grid = Table(title=escape(f"{table}: column roles"), title_justify="left", header_style="bold")
@@ -176,9 +176,9 @@ def run(
     failed, 2 on bad input, config or parameters, 3 when another process is
     running the same quarter.
     """
-    from . import config as settings
-    from .loaders import LoadError
-    from .runner import RunError, RunLocked, run_batch
+    from .data import config as settings
+    from .data.loaders import LoadError
+    from .reports.runner import RunError, RunLocked, run_batch
 
     if quarter and quarters:
         _fail(RunError("give either --quarter or --quarters, not both"))

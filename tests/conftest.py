@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from icp_helpers.config import DEFAULT_CONFIG, NOTEBOOK_ORDER, SAMPLE_DIR
+from icp_helpers.data.config import DEFAULT_CONFIG, NOTEBOOK_ORDER, SAMPLE_DIR
 
 SAMPLE_QUARTER = "2026Q3"
 
@@ -28,7 +28,7 @@ def sample_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory) -> Path:
     """Run every notebook of the sample's latest quarter once; return the run folder."""
-    from icp_helpers.runner import execute_notebook
+    from icp_helpers.reports.runner import execute_notebook
 
     run_dir = tmp_path_factory.mktemp("sample_run") / SAMPLE_QUARTER
     run_dir.mkdir()

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
-from icp_helpers.agreement import (
+from icp_helpers.interviews.agreement import (
     AGREEMENT_COLUMNS,
     agreement_table,
     coder_matrices,

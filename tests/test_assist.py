@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from icp_helpers.assist import AssistedCoder, training_set
+from icp_helpers.interviews.assist import AssistedCoder, training_set
 
 DELIVERY = ["deliveries always on time", "the truck comes when you say", "punctual delivery every week",
             "ارسال‌ها همیشه سر وقت می‌رسد", "you deliver on time", "on-time delivery matters to us"]

@@ -19,11 +19,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from rich.console import Console
 from typer.testing import CliRunner
 
-from icp_helpers import config as settings
 from icp_helpers.cli import app
-from icp_helpers.config import DEFAULT_CONFIG, NOTEBOOKS_DIR
-from icp_helpers.reader import scan_html
-from icp_helpers.runner import VOLATILE_RUN_KEYS, run_batch, run_quarter
+from icp_helpers.data import config as settings
+from icp_helpers.data.config import DEFAULT_CONFIG, NOTEBOOKS_DIR
+from icp_helpers.reports.reader import scan_html
+from icp_helpers.reports.runner import VOLATILE_RUN_KEYS, run_batch, run_quarter
 
 QUARTER_SOURCE = """\
 import json

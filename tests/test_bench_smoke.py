@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from icp_helpers.config import PROJECT_ROOT, load_config
+from icp_helpers.data.config import PROJECT_ROOT, load_config
 
 if str(PROJECT_ROOT) not in sys.path:  # bench/ is a folder of the repository, not an installed package
     sys.path.insert(0, str(PROJECT_ROOT))

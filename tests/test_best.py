@@ -11,8 +11,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from icp_helpers import best  # noqa: E402
-from icp_helpers.config import BestCustomerRule  # noqa: E402
+from icp_helpers.customers import best  # noqa: E402
+from icp_helpers.data.config import BestCustomerRule  # noqa: E402
 
 
 def _features() -> pd.DataFrame:
@@ -235,7 +235,7 @@ def test_inactive_accounts_are_compared_when_the_config_asks():
 
 
 def test_commonalities_compare_only_the_comparison_population():
-    from icp_helpers.commonalities import best_vs_rest
+    from icp_helpers.customers.commonalities import best_vs_rest
 
     features = _inactive_majority().assign(flag=[True] * 10 + [False] * 30)
     scores = best.best_customers(features, rule=BestCustomerRule(share=0.2))

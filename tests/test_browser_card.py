@@ -10,11 +10,11 @@ import pytest
 import yaml
 from test_card import IMG, PAYLOADS, SCRIPT, write_fixture_run
 
-from icp_helpers import browser
-from icp_helpers.browser import check_page, chromium_path, require_chromium
-from icp_helpers.card import build_card_context, write_card
-from icp_helpers.config import load_config
-from icp_helpers.personas import build_personas
+from icp_helpers.data.config import load_config
+from icp_helpers.profile.card import build_card_context, write_card
+from icp_helpers.profile.personas import build_personas
+from icp_helpers.reports import browser
+from icp_helpers.reports.browser import check_page, chromium_path, require_chromium
 
 
 @pytest.fixture()

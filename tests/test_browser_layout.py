@@ -13,11 +13,11 @@ import shutil
 import pytest
 from test_card import _context, write_fixture_run
 
-from icp_helpers.browser import check_page, require_chromium
-from icp_helpers.card import render_card
-from icp_helpers.config import DEFAULT_CONFIG, NOTEBOOK_ORDER, load_config
-from icp_helpers.reader import scan_html
-from icp_helpers.runner import render_html, write_batch_index, write_quarter_index
+from icp_helpers.data.config import DEFAULT_CONFIG, NOTEBOOK_ORDER, load_config
+from icp_helpers.profile.card import render_card
+from icp_helpers.reports.browser import check_page, require_chromium
+from icp_helpers.reports.reader import scan_html
+from icp_helpers.reports.runner import render_html, write_batch_index, write_quarter_index
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1400, 390)

@@ -13,9 +13,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from icp_helpers.browser import check_page, require_chromium
-from icp_helpers.config import NOTEBOOK_ORDER
-from icp_helpers.runner import render_html, run_quarter, write_batch_index
+from icp_helpers.data.config import NOTEBOOK_ORDER
+from icp_helpers.reports.browser import check_page, require_chromium
+from icp_helpers.reports.runner import render_html, run_quarter, write_batch_index
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers.artifacts import write_json, write_table
-from icp_helpers.card import (
+from icp_helpers.data.artifacts import write_json, write_table
+from icp_helpers.data.config import load_config
+from icp_helpers.profile.card import (
     build_card_context,
     card_iframe,
     escape_markdown,
@@ -24,8 +25,7 @@ from icp_helpers.card import (
     tier_guide,
     write_card,
 )
-from icp_helpers.config import load_config
-from icp_helpers.personas import NO_EVIDENCE, build_personas
+from icp_helpers.profile.personas import NO_EVIDENCE, build_personas
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -514,7 +514,7 @@ def test_examples_and_persona_lists_name_each_customer_once(fixture_run, config)
     assert names.count("Rossi Catering") == 1 and len(names) == len(set(names))
     persona = {"label": "Group 1", "examples": {"items": [{"short": "Rossi Catering"}, {"short": "rossi catering "},
                                                          {"short": "Bianchi"}]}}
-    from icp_helpers.card import _distinct_items
+    from icp_helpers.profile.card import _distinct_items
 
     assert [i["short"] for i in _distinct_items(persona)["examples"]["items"]] == ["Rossi Catering", "Bianchi"]
 

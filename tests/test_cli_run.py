@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from icp_helpers import runner
 from icp_helpers.cli import app
+from icp_helpers.reports import runner
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from icp_helpers.coding import (
+from icp_helpers.interviews.coding import (
     CodebookError,
     RuleCoder,
     answers_not_in,
@@ -22,7 +22,7 @@ from icp_helpers.coding import (
     representative_quotes,
     score_codes,
 )
-from icp_helpers.redact import Redactor
+from icp_helpers.interviews.redact import Redactor
 
 
 def _codebook(rows):

@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from openpyxl import load_workbook  # noqa: E402
 from scipy.stats.contingency import association  # noqa: E402
 
-from icp_helpers import commonalities as cm  # noqa: E402
+from icp_helpers.customers import commonalities as cm  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

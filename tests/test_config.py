@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from icp_helpers.config import (
+from icp_helpers.data.config import (
     DEFAULT_CONFIG,
     ConfigError,
     InputSpec,
@@ -134,8 +134,8 @@ def test_default_config_path_and_groups_range():
 
 
 def test_a_notebook_whose_inputs_are_missing_stops_with_the_tables_named(tmp_path):
-    from icp_helpers.artifacts import resolve_run
-    from icp_helpers.config import ConfigError, load_config
+    from icp_helpers.data.artifacts import resolve_run
+    from icp_helpers.data.config import ConfigError, load_config
 
     (tmp_path / "leads.csv").write_text("lead_id\nL1\n", encoding="utf-8")
     config = tmp_path / "leads_only.yml"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from icp_helpers.cuts import (
+from icp_helpers.leads.cuts import (
     account_cuts,
     best_outcome,
     cut_levels,
@@ -192,7 +192,7 @@ def test_sales_cuts_reports_the_rule_and_skips_daypart_without_times():
 def test_plots_draw_results_and_placeholders():
     from matplotlib.figure import Figure
 
-    from icp_helpers.cuts import (
+    from icp_helpers.leads.cuts import (
         SalesCuts,
         plot_cut_summary,
         plot_spend_thresholds,

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_helpers import demographics as dm
-from icp_helpers.config import load_config
-from icp_helpers.loaders import LoadError, load_table
-from icp_helpers.traits import candidate_traits
-from icp_helpers.wording import behaviour_label, infer_kind, profile_kind, words
+from icp_helpers.data import demographics as dm
+from icp_helpers.data.config import load_config
+from icp_helpers.data.loaders import LoadError, load_table
+from icp_helpers.data.wording import behaviour_label, infer_kind, profile_kind, words
+from icp_helpers.traits.traits import candidate_traits
 
 
 def _project(tmp_path, csv: str, extra: str = "", table: str = "customers"):

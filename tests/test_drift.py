@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icp_helpers import drift
+from icp_helpers.reports import drift
 
 
 def _field(*texts: str) -> dict:

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers import engine_load
-from icp_helpers.config import PROJECT_ROOT, load_config
-from icp_helpers.formulas import safe_frame
-from icp_helpers.loaders import load_table
+from icp_helpers.data import engine_load
+from icp_helpers.data.config import PROJECT_ROOT, load_config
+from icp_helpers.data.formulas import safe_frame
+from icp_helpers.data.loaders import load_table
 
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 
@@ -163,7 +163,7 @@ def test_rules_the_engine_cannot_apply_fall_back_to_pandas_with_a_log_line(tmp_p
     ids = load_table(config, "accounts").frame["account_id"]
     with pytest.raises(engine_load.Fallback, match="deals.csv"):
         engine_load.load_deals(config, accounts_ids=ids)
-    with caplog.at_level(logging.INFO, logger="icp_helpers.engine_load"):
+    with caplog.at_level(logging.INFO, logger="icp_helpers.data.engine_load"):
         loaded = load_table(config, "deals", accounts_ids=ids)
     assert "validated in pandas" in caplog.text
     assert loaded.quarantine["source_row"].tolist() == []

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers import features
-from icp_helpers.config import DEFAULT_CONFIG, SAMPLE_DIR, ConfigError, load_config
-from icp_helpers.loaders import LoadError, load_project
+from icp_helpers.customers import features
+from icp_helpers.data.config import DEFAULT_CONFIG, SAMPLE_DIR, ConfigError, load_config
+from icp_helpers.data.loaders import LoadError, load_project
 
 ENGINE_TABLES = ("accounts", "deals", "contacts", "prospects", "activities", "leads")
 
@@ -71,7 +71,7 @@ def test_a_missing_engine_table_is_named(tmp_path):
 
 @pytest.mark.slow
 def test_the_quarter_from_a_duckdb_file_equals_the_quarter_from_the_csv_files(tmp_path, sample_run):
-    from icp_helpers.runner import execute_notebook
+    from icp_helpers.reports.runner import execute_notebook
 
     database = _duckdb_file(tmp_path)
     path = _config_with_tables(tmp_path, {"backend": "duckdb", "database": str(database)})

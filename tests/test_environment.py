@@ -10,7 +10,7 @@ except ModuleNotFoundError:  # Python 3.10, which the package supports
     import tomli as tomllib
 import yaml
 
-from icp_helpers.config import PROJECT_ROOT
+from icp_helpers.data.config import PROJECT_ROOT
 
 # conda-forge names that differ from the PyPI names in pyproject.toml
 CONDA_TO_PYPI = {"python-duckdb": "duckdb"}

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from icp_helpers.evidence import (
+from icp_helpers.traits.evidence import (
     _unique_rows,
     bh_qvalues,
     bootstrap_stability,
@@ -19,7 +19,7 @@ from icp_helpers.evidence import (
     trait_evidence,
     two_by_two_p,
 )
-from icp_helpers.traits import TraitDef
+from icp_helpers.traits.traits import TraitDef
 
 
 def test_lift_and_katz_ci_by_hand():
@@ -169,7 +169,7 @@ def test_skew_warning():
 
 
 def test_phi_from_counts_equals_weighted_phi_pair_by_pair():
-    from icp_helpers.evidence import _phi_from_counts, _weighted_phi
+    from icp_helpers.traits.evidence import _phi_from_counts, _weighted_phi
 
     rng = np.random.default_rng(4)
     X = rng.random((400, 6)) < [0.1, 0.5, 0.5, 0.9, 0.0, 1.0]  # the last two are constant
@@ -184,7 +184,7 @@ def test_phi_from_counts_equals_weighted_phi_pair_by_pair():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_resample_pruning_equals_redundancy_trait_by_trait(seed):
-    from icp_helpers.evidence import _resample_selection, redundancy
+    from icp_helpers.traits.evidence import _resample_selection, redundancy
 
     rng = np.random.default_rng(seed)
     n_patterns, n_traits = 3_000, 24
@@ -216,9 +216,9 @@ def test_resample_pruning_equals_redundancy_trait_by_trait(seed):
 
 
 def test_a_column_whose_strongest_level_alone_is_weak_is_found_as_a_whole():
-    from icp_helpers.evidence import column_tests, column_tests_markdown
-    from icp_helpers.selection import TraitSelector
-    from icp_helpers.traits import candidate_traits, trait_matrix
+    from icp_helpers.traits.evidence import column_tests, column_tests_markdown
+    from icp_helpers.traits.selection import TraitSelector
+    from icp_helpers.traits.traits import candidate_traits, trait_matrix
 
     rng = np.random.default_rng(12)
     n = 4000

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from icp_helpers.cli import app
-from icp_helpers.config import PROJECT_ROOT
+from icp_helpers.data.config import PROJECT_ROOT
 
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 EXAMPLES = PROJECT_ROOT / "examples"

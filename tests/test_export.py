@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from icp_helpers.artifacts import write_json, write_table
-from icp_helpers.export import (
+from icp_helpers.data.artifacts import write_json, write_table
+from icp_helpers.profile.export import (
     FORMULA_PREFIXES,
     load_scorer,
     plot_tiers,
@@ -24,8 +24,8 @@ from icp_helpers.export import (
     tier_summary,
     write_scored,
 )
-from icp_helpers.fitscore import FitScorer
-from icp_helpers.traits import TraitDef
+from icp_helpers.traits.fitscore import FitScorer
+from icp_helpers.traits.traits import TraitDef
 
 DANGEROUS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\tTAB", "\rCR"]
 
@@ -178,7 +178,7 @@ def test_xlsx_layout_frozen_header_filter_and_widths(tmp_path, frame):
 
 
 def test_a_table_longer_than_a_sheet_continues_on_the_next(tmp_path):
-    from icp_helpers.export import _write_xlsx
+    from icp_helpers.profile.export import _write_xlsx
 
     frame = pd.DataFrame({"account_id": [f"A{i}" for i in range(7)], "fit_score": range(7)})
     _write_xlsx(frame, tmp_path / "long.xlsx", sheet="scored_accounts", max_rows=3)

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_helpers.config import EngineConfig
-from icp_helpers.features import account_features, connect, feature_window
+from icp_helpers.customers.features import account_features, connect, feature_window
+from icp_helpers.data.config import EngineConfig
 
 # Window of 2026Q1 with two quarters: [2025-10-01, 2026-04-01).
 QUARTER, LOOKBACK = "2026Q1", 2

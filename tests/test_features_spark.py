@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_helpers.features import account_features
+from icp_helpers.customers.features import account_features
 
 pytestmark = pytest.mark.spark
 

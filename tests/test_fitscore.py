@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from icp_helpers.fitscore import FitScorer, assign_tiers, rows_as_lists, tier_cutoffs
-from icp_helpers.traits import TraitDef, scored_kinds
+from icp_helpers.traits.fitscore import FitScorer, assign_tiers, rows_as_lists, tier_cutoffs
+from icp_helpers.traits.traits import TraitDef, scored_kinds
 
 WHOLESALER = TraitDef(id="industry=wholesaler", label="industry: wholesaler", kind="firmographic",
                       column="industry", op="eq", value="wholesaler")
@@ -167,7 +167,7 @@ def test_equal_cut_offs_collapse_to_two_tiers(accounts):
     assert scorer.n_tiers_ == 2
     text = scorer.to_dict()["how"]
     assert "2 tiers" in text and "B if" not in text
-    from icp_helpers.fitscore import tier_table
+    from icp_helpers.traits.fitscore import tier_table
 
     assert list(tier_table(scorer, frame, best)["tier"]) == ["A", "C"]
     three = FitScorer(traits=[WHOLESALER, MID_SIZE]).fit(frame, best)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_helpers import frames
+from icp_helpers.data import frames
 
 
 @pytest.fixture

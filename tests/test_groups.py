@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
-from icp_helpers import groups as gr  # noqa: E402
+from icp_helpers.customers import groups as gr  # noqa: E402
 
 SEGMENTS = {
     # industry, employees band, city size, weekday, daypart, frequency, amount, multi-item share

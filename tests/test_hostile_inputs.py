@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers.loaders import LoadError, load_project, load_table, read_file
+from icp_helpers.data.loaders import LoadError, load_project, load_table, read_file
 
 
 def write_project(tmp_path: Path, files: dict, inputs: dict, **extra) -> Path:
@@ -154,12 +154,12 @@ def test_utf16_file_with_a_multi_line_cell_numbers_lines(tmp_path):
 
 
 def test_large_files_without_multi_line_cells_take_the_counting_path_only(tmp_path, monkeypatch):
-    import icp_helpers.loaders as loaders
+    import icp_helpers.data.reading as reading
 
     def fail(*args, **kwargs):
         raise AssertionError("per-line statistics computed for a plain file")
 
-    monkeypatch.setattr(loaders, "line_stats", fail)
+    monkeypatch.setattr(reading, "line_stats", fail)
     raw = read_file(_write(tmp_path / "a.csv", accounts_csv(2000)))
     assert len(raw.frame) == 2000 and raw.rows[-1] == 2001
 
@@ -181,7 +181,7 @@ DANGEROUS = [
 
 @pytest.mark.parametrize("text", DANGEROUS)
 def test_the_formula_guard_covers_every_owasp_prefix_also_after_spaces(text):
-    from icp_helpers.formulas import is_formula, safe_cell
+    from icp_helpers.data.formulas import is_formula, safe_cell
 
     assert is_formula(text)
     assert safe_cell(text) == "'" + text
@@ -189,8 +189,8 @@ def test_the_formula_guard_covers_every_owasp_prefix_also_after_spaces(text):
 
 
 def test_quarantine_files_guard_headers_and_cells(tmp_path):
-    from icp_helpers.formulas import is_formula
-    from icp_helpers.loaders import write_quarantine
+    from icp_helpers.data.formulas import is_formula
+    from icp_helpers.data.loaders import write_quarantine
 
     header = "account_id,name,industry,employees,country,=1+1\n"
     rows = "A0,Fine,retail,12,Italy,ok\n"  # the later rows repeat its id: set aside
@@ -215,7 +215,7 @@ def test_quarantine_files_guard_headers_and_cells(tmp_path):
 def test_commonalities_workbook_shows_formula_like_traits_as_text(tmp_path):
     from openpyxl import load_workbook
 
-    from icp_helpers.commonalities import write_traits_document
+    from icp_helpers.customers.commonalities import write_traits_document
 
     table = pd.DataFrame(
         {
@@ -237,7 +237,7 @@ def test_commonalities_workbook_shows_formula_like_traits_as_text(tmp_path):
 def test_scored_exports_guard_headers_after_leading_spaces(tmp_path):
     from openpyxl import load_workbook
 
-    from icp_helpers.export import write_scored
+    from icp_helpers.profile.export import write_scored
 
     frame = pd.DataFrame({"account_id": ["A1"], "  =1+1": [" =2+2"], "amount": [-5.0]})
     written = write_scored(frame, tmp_path, "scored_accounts")
@@ -251,7 +251,7 @@ def test_scored_exports_guard_headers_after_leading_spaces(tmp_path):
 
 
 def test_a_card_template_cannot_reach_python(tmp_path):
-    from icp_helpers.card import TemplateSecurityError, render_card
+    from icp_helpers.profile.card import TemplateSecurityError, render_card
 
     template = tmp_path / "card.html.j2"
     template.write_text("{{ cycler.__init__.__globals__.os.popen('id').read() }}", encoding="utf-8")
@@ -326,7 +326,7 @@ def test_derive_joins_text_uses_literals_index_and_raw_date_text(tmp_path):
 
 
 def test_the_expression_language_refuses_unknown_functions_by_name():
-    from icp_helpers.expressions import ExpressionError, evaluate
+    from icp_helpers.data.expressions import ExpressionError, evaluate
 
     frame = pd.DataFrame({"a": [1.0, 2.0]})
     with pytest.raises(ExpressionError, match=r"'eval\(a\)': only these functions may be called"):
@@ -392,7 +392,7 @@ def test_a_column_that_shows_its_decimal_comma_decides_the_ambiguous_values(tmp_
 
 
 def test_far_future_and_ancient_dates_are_set_aside(tmp_path):
-    from icp_helpers.loaders import latest_quarter
+    from icp_helpers.data.loaders import latest_quarter
 
     deals = (
         "deal_id,account_id,close_date,amount\n"
@@ -445,7 +445,7 @@ def test_a_bad_churned_date_blanks_the_field_and_keeps_the_account_and_its_deals
 def test_every_notebook_that_loads_tables_writes_their_quarantine():
     import json
 
-    from icp_helpers.config import NOTEBOOKS_DIR
+    from icp_helpers.data.config import NOTEBOOKS_DIR
 
     for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
@@ -455,8 +455,8 @@ def test_every_notebook_that_loads_tables_writes_their_quarantine():
 
 
 def test_quarantined_prospects_reach_the_summary_the_index_reads(tmp_path):
-    from icp_helpers.loaders import write_quarantine
-    from icp_helpers.runner import _warnings
+    from icp_helpers.data.loaders import write_quarantine
+    from icp_helpers.reports.runner import _warnings
 
     prospects = "prospect_id,industry,employees,country\nP1,retail,5,Italy\nP1,retail,7,Italy\nP2,deli,3,Spain\n"
     config = write_project(
@@ -475,7 +475,7 @@ def test_quarantined_prospects_reach_the_summary_the_index_reads(tmp_path):
 
 
 def _coder(patterns):
-    from icp_helpers.coding import RuleCoder
+    from icp_helpers.interviews.coding import RuleCoder
 
     book = pd.DataFrame(
         [
@@ -506,7 +506,7 @@ def test_patterns_keep_unicode_word_classes_and_boundaries():
 
 
 def test_a_pattern_the_linear_engine_cannot_run_is_refused_with_the_reason():
-    from icp_helpers.coding import CodebookError
+    from icp_helpers.interviews.coding import CodebookError
 
     with pytest.raises(CodebookError, match=r"pain:p0.*lookahead and lookbehind are not supported"):
         _coder([r"(?<!not )late"])
@@ -516,7 +516,7 @@ def test_a_cell_that_runs_too_long_fails_its_step_naming_the_cell(tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from icp_helpers.runner import run_quarter
+    from icp_helpers.reports.runner import run_quarter
 
     folder = tmp_path / "project"
     folder.mkdir()
@@ -574,7 +574,7 @@ def test_a_table_wider_than_the_limit_is_refused_before_any_column_work(tmp_path
 def test_a_very_long_cell_is_reported_kept_whole_and_cut_visibly_in_xlsx(tmp_path):
     from openpyxl import load_workbook
 
-    from icp_helpers.export import write_scored
+    from icp_helpers.profile.export import write_scored
 
     name = "N" * 50_000
     text = f"account_id,name,industry,employees,country\nA1,{name},retail,3,Italy\nA2,Short,deli,4,Spain\n"
@@ -617,7 +617,7 @@ def test_a_yaml_bomb_in_a_codebook_is_refused(tmp_path):
     [("a: [1\n", "not valid YAML"), ("a: !!python/object/apply:os.system ['id']\n", "!!python")],
 )
 def test_a_broken_or_python_tagged_preset_is_a_clear_config_error(tmp_path, text, expected):
-    from icp_helpers.config import ConfigError
+    from icp_helpers.data.config import ConfigError
 
     (tmp_path / "mine.yml").write_text(text, encoding="utf-8")
     accounts = "account_id,industry,employees,country\nA1,retail,3,Italy\n"
@@ -632,7 +632,7 @@ def test_a_broken_or_python_tagged_preset_is_a_clear_config_error(tmp_path, text
 
 
 def test_front_matter_with_too_many_aliases_is_refused(tmp_path):
-    from icp_helpers.transcripts import TranscriptError, read_transcripts
+    from icp_helpers.data.transcripts import TranscriptError, read_transcripts
 
     folder = tmp_path / "transcripts"
     folder.mkdir()
@@ -708,7 +708,7 @@ def test_a_second_run_of_a_locked_quarter_refuses_with_exit_3(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from icp_helpers.runner import quarter_lock; "
+            "import sys, time; from icp_helpers.reports.runner import quarter_lock; "
             f"lock = quarter_lock({str(reports)!r}, '2025Q1'); lock.acquire(); "
             "print('held', flush=True); time.sleep(60)",
         ],
@@ -739,7 +739,7 @@ def test_a_publish_killed_between_its_two_moves_is_restored_by_validate(tmp_path
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "import icp_helpers.runner as runner\n"
+        "import icp_helpers.reports.runner as runner\n"
         "real = os.replace\n"
         "def replace(a, b):\n"
         "    real(a, b)\n"
@@ -773,7 +773,7 @@ def test_a_publish_killed_between_its_two_moves_is_restored_by_validate(tmp_path
     ],
 )
 def test_markdown_from_data_has_no_live_unsafe_link(text):
-    from icp_helpers.safe_markdown import Markdown
+    from icp_helpers.reports.safe_markdown import Markdown
 
     html = Markdown(f"Codebook example: {text}")._repr_html_().lower()
     assert 'href="javascript' not in html and 'href="data:' not in html
@@ -781,14 +781,14 @@ def test_markdown_from_data_has_no_live_unsafe_link(text):
 
 
 def test_markdown_keeps_ordinary_formatting_and_web_links():
-    from icp_helpers.safe_markdown import Markdown
+    from icp_helpers.reports.safe_markdown import Markdown
 
     html = Markdown("**bold** and [site](https://example.com)")._repr_html_()
     assert "<strong>bold</strong>" in html and 'href="https://example.com"' in html
 
 
 def test_no_notebook_renders_data_through_ipython_markdown():
-    from icp_helpers.config import NOTEBOOKS_DIR
+    from icp_helpers.data.config import NOTEBOOKS_DIR
 
     for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
         text = path.read_text(encoding="utf-8")
@@ -844,7 +844,7 @@ def test_whitespace_is_a_settable_delimiter(tmp_path):
 
 
 def test_a_huge_account_name_is_shortened_on_the_card():
-    from icp_helpers.card import _examples
+    from icp_helpers.profile.card import _examples
 
     scored = pd.DataFrame(
         {"account_id": ["A1"], "fit_score": [3.0], "tier": ["A"], "matched_traits": ["x"]}
@@ -869,7 +869,7 @@ def test_an_open_deal_may_expect_to_close_after_the_plausible_range(tmp_path):
 
 
 def test_a_deeply_nested_expression_is_refused_not_a_recursion_error():
-    from icp_helpers.expressions import ExpressionError, evaluate
+    from icp_helpers.data.expressions import ExpressionError, evaluate
 
     frame = pd.DataFrame({"a": [1.0]})
     with pytest.raises(ExpressionError, match=r"nested 1000 levels deep \(at most 100\)"):

@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from icp_helpers.config import NOTEBOOKS_DIR, PROJECT_ROOT
+from icp_helpers.data.config import NOTEBOOKS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 

@@ -7,8 +7,8 @@ import hashlib
 import papermill as pm
 import pytest
 
-from icp_helpers.config import DEFAULT_CONFIG, NOTEBOOKS_DIR, SAMPLE_DIR
-from icp_helpers.runner import KERNEL_NAME, _kernel_manager_class
+from icp_helpers.data.config import DEFAULT_CONFIG, NOTEBOOKS_DIR, SAMPLE_DIR
+from icp_helpers.reports.runner import KERNEL_NAME, _kernel_manager_class
 
 
 def _digest(folder) -> dict[str, str]:

@@ -11,8 +11,8 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from icp_helpers.config import LeadScoringConfig
-from icp_helpers.leads import (
+from icp_helpers.data.config import LeadScoringConfig
+from icp_helpers.leads.leads import (
     DEFAULT_POINTS,
     DEFAULT_TITLE_POINTS,
     ENGAGEMENT,
@@ -522,7 +522,7 @@ def test_scored_leads_table():
 
 
 def test_top_activities_match_a_lead_by_lead_reference():
-    from icp_helpers.leads import _reasons
+    from icp_helpers.leads.engagement import _reasons
 
     rng = np.random.default_rng(11)
     columns = ["demo", "page_visit", "webinar", "unsubscribe", "download:price-list"]
@@ -549,7 +549,7 @@ def test_top_activities_match_a_lead_by_lead_reference():
 
 
 def _config(**lead_scoring):
-    from icp_helpers.config import ProjectConfig
+    from icp_helpers.data.config import ProjectConfig
 
     return ProjectConfig.model_validate(
         {"inputs": {"leads": {"path": "Leads.csv"}}, "lead_scoring": lead_scoring}
@@ -624,7 +624,7 @@ def test_score_leads_calibrates_and_records_everything():
 def test_plots_draw_results_and_placeholders():
     from matplotlib.figure import Figure
 
-    from icp_helpers.leads import (
+    from icp_helpers.leads.leads import (
         fit_engagement_view,
         plot_calibration,
         plot_fit_engagement,
@@ -658,7 +658,7 @@ def test_plots_draw_results_and_placeholders():
 
 
 def test_leakage_and_timing_in_lead_scoring_are_flagged():
-    from icp_helpers.leads import lead_warnings, timing_features
+    from icp_helpers.leads.leads import lead_warnings, timing_features
 
     rng = np.random.default_rng(4)
     n = 600

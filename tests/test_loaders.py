@@ -11,7 +11,7 @@ import pytest
 import yaml
 from rich.console import Console
 
-from icp_helpers.loaders import (
+from icp_helpers.data.loaders import (
     LoadError,
     column_mapping,
     detect_delimiter,
@@ -24,8 +24,8 @@ from icp_helpers.loaders import (
     spelling_warnings,
     write_quarantine,
 )
-from icp_helpers.quarters import Quarter
-from icp_helpers.schema import TEXT_DTYPE, parse_datetimes, parse_numbers
+from icp_helpers.data.quarters import Quarter
+from icp_helpers.data.schema import TEXT_DTYPE, parse_datetimes, parse_numbers
 
 ACCOUNTS = """account_id,name,industry,employees,country,city_size
 A1,Café Müller,wholesaler,12,Italy,large
@@ -872,7 +872,7 @@ def test_write_quarantine_keeps_the_summary_rows_of_tables_loaded_elsewhere(tmp_
 
 @pytest.mark.parametrize("dtype", ["str", object])
 def test_categories_and_stages_cleaned_per_distinct_value_equal_cell_by_cell(dtype):
-    from icp_helpers.schema import apply_aliases, clean_text, map_distinct, normalise_stage
+    from icp_helpers.data.schema import apply_aliases, clean_text, map_distinct, normalise_stage
 
     cells = np.random.default_rng(0).choice([" Won", "closed lost", None, "Prospecting", "  Closed  Won"], 200_000)
     series = pd.Series(cells, dtype=dtype, name="stage")

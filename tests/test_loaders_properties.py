@@ -18,8 +18,8 @@ import yaml
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from icp_helpers.loaders import LoadError, load_project
-from icp_helpers.schema import TEXT_DTYPE, parse_datetimes, parse_integers, parse_numbers
+from icp_helpers.data.loaders import LoadError, load_project
+from icp_helpers.data.schema import TEXT_DTYPE, parse_datetimes, parse_integers, parse_numbers
 
 ACCOUNTS = pd.DataFrame(
     {

@@ -7,7 +7,7 @@ import json
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from icp_helpers.runner import run_quarter
+from icp_helpers.reports.runner import run_quarter
 
 
 def test_lead_scoring_without_activities_or_counts_is_not_applicable(tmp_path):

@@ -8,7 +8,7 @@ import yaml
 from openpyxl import load_workbook
 from sklearn.metrics import adjusted_rand_score
 
-from icp_helpers.artifacts import read_json, read_table
+from icp_helpers.data.artifacts import read_json, read_table
 
 pytestmark = pytest.mark.slow
 

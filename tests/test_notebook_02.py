@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sklearn.metrics import cohen_kappa_score, f1_score
 
-from icp_helpers.config import load_config
+from icp_helpers.data.config import load_config
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ KEY = ["interview_id", "question"]
 
 @pytest.fixture(scope="module")
 def sample_inputs(sample_config_path):
-    from icp_helpers.loaders import load_project
+    from icp_helpers.data.loaders import load_project
 
     project = load_project(sample_config_path, tables=["interviews", "manual_codes", "contacts"])
     return project
@@ -156,7 +156,7 @@ def _personal_data(sample_dir, sample_inputs) -> tuple[list[str], list[str]]:
 
 
 def test_no_email_or_phone_in_the_report_or_coded_answers(sample_run, sample_dir, sample_inputs, coded, tmp_path):
-    from icp_helpers.runner import render_html
+    from icp_helpers.reports.runner import render_html
 
     html = render_html(sample_run / f"{NOTEBOOK}.ipynb", html_path=tmp_path / f"{NOTEBOOK}.html").read_text(encoding="utf-8")
     assert "What customers say, in their words" in html and html.count("Honestly") >= 3  # quotes are shown
@@ -172,7 +172,7 @@ def test_no_email_or_phone_in_the_report_or_coded_answers(sample_run, sample_dir
 
 
 def test_without_step_1_the_notebook_says_to_run_it_first(sample_config_path, tmp_path):
-    from icp_helpers.runner import execute_notebook
+    from icp_helpers.reports.runner import execute_notebook
 
     result = execute_notebook(
         NOTEBOOK, config_path=str(sample_config_path), quarter="2026Q3", run_dir=str(tmp_path),

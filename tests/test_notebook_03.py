@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers.fitscore import FitScorer
-from icp_helpers.loaders import load_project
+from icp_helpers.data.loaders import load_project
+from icp_helpers.traits.fitscore import FitScorer
 
 pytestmark = pytest.mark.slow
 

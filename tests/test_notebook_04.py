@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from icp_helpers.browser import check_page, chromium_path, require_chromium
-from icp_helpers.export import tier_summary
-from icp_helpers.personas import PERSONA_FIELDS
-from icp_helpers.traits import TraitDef
+from icp_helpers.profile.export import tier_summary
+from icp_helpers.profile.personas import PERSONA_FIELDS
+from icp_helpers.reports.browser import check_page, chromium_path, require_chromium
+from icp_helpers.traits.traits import TraitDef
 
 pytestmark = pytest.mark.slow
 

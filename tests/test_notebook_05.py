@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers.leads import assign_tier, title_level
+from icp_helpers.leads.leads import assign_tier, title_level
 
 pytestmark = pytest.mark.slow
 

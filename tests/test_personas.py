@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_helpers.personas import (
+from icp_helpers.profile.personas import (
     NO_EVIDENCE,
     PERSONA_FIELDS,
     build_personas,
@@ -182,7 +182,7 @@ def test_personas_frame_puts_fields_in_rows_and_marks_no_evidence(data):
 
 
 def test_examples_are_the_top_value_scores_with_ties_broken_by_account_id():
-    from icp_helpers.personas import _examples
+    from icp_helpers.profile.personas import _examples
 
     rng = np.random.default_rng(6)
     members = pd.DataFrame(
@@ -202,7 +202,7 @@ def test_examples_are_the_top_value_scores_with_ties_broken_by_account_id():
 
 
 def test_consumer_personas_follow_the_persona_template_with_a_life_stage():
-    from icp_helpers.personas import persona_fields
+    from icp_helpers.profile.personas import persona_fields
 
     n = 20
     ids = [f"C{i:02d}" for i in range(n)]

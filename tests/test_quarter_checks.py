@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from icp_helpers import runner
 from icp_helpers.cli import app
-from icp_helpers.config import load_config
-from icp_helpers.quarter_checks import check_quarters, parse_quarter_spec
-from icp_helpers.quarters import Quarter, QuarterError
+from icp_helpers.data.config import load_config
+from icp_helpers.data.quarter_checks import check_quarters, parse_quarter_spec
+from icp_helpers.data.quarters import Quarter, QuarterError
+from icp_helpers.reports import runner
 
 DEALS = (
     "deal_id,account_id,close_date,amount,stage\n"

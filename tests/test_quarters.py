@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from icp_helpers.quarters import Quarter, QuarterError, latest_complete_quarter, quarter_range
+from icp_helpers.data.quarters import Quarter, QuarterError, latest_complete_quarter, quarter_range
 
 
 def test_parse_and_format_round_trip():

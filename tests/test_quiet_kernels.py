@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from icp_helpers.runner import _kernel_manager_class
+from icp_helpers.reports.runner import _kernel_manager_class
 
 
 def test_shutdown_sends_no_interrupt_but_an_explicit_interrupt_still_works():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from icp_helpers import reader
+from icp_helpers.reports import reader
 
 
 def test_tidy_names_rounds_and_formats_q_values():
@@ -119,7 +119,7 @@ def test_scan_passes_a_clean_page_and_flags_a_file_name_title():
 
 
 def test_rendered_report_has_a_title_and_alt_text(tmp_path):
-    from icp_helpers.runner import render_html
+    from icp_helpers.reports.runner import render_html
 
     nb = new_notebook(
         cells=[

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from icp_helpers.redact import Redactor, redact_frame, redact_text
+from icp_helpers.interviews.redact import Redactor, redact_frame, redact_text
 
 CONTACTS = pd.DataFrame(
     {

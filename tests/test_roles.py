@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers.config import ConfigError, load_config
-from icp_helpers.roles import config_roles, infer_roles, role_map
-from icp_helpers.traits import candidate_traits
+from icp_helpers.customers.roles import config_roles, infer_roles, role_map
+from icp_helpers.data.config import ConfigError, load_config
+from icp_helpers.traits.traits import candidate_traits
 
 
 def _features(n: int = 60) -> pd.DataFrame:

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from icp_helpers.config import NOTEBOOK_ORDER, NOTEBOOKS_DIR, load_config
-from icp_helpers.runner import (
+from icp_helpers.data.config import NOTEBOOK_ORDER, NOTEBOOKS_DIR, load_config
+from icp_helpers.reports.runner import (
     DRIFT_NOTEBOOK,
     EXPECTED_ARTIFACTS,
     KERNEL_NAME,

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers.config import DEFAULT_CONFIG, SAMPLE_DIR
-from icp_helpers.sample import generate_sample, write_sample
+from icp_helpers.data.config import DEFAULT_CONFIG, SAMPLE_DIR
+from icp_helpers.sample.sample import generate_sample, write_sample
 
 CONTRACT = {
     "accounts.csv": [

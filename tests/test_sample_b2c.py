@@ -8,9 +8,11 @@ import yaml
 from sklearn.metrics import adjusted_rand_score
 from typer.testing import CliRunner
 
-from icp_helpers import best, features, groups, loaders, validation
 from icp_helpers.cli import app
-from icp_helpers.config import load_config
+from icp_helpers.customers import best, features, groups
+from icp_helpers.data import loaders
+from icp_helpers.data.config import load_config
+from icp_helpers.traits import validation
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from icp_helpers.evidence import _weighted_phi, conditional_lift, redundancy
-from icp_helpers.selection import TraitSelector, negative_icp, selection_record
-from icp_helpers.traits import TraitDef
+from icp_helpers.traits.evidence import _weighted_phi, conditional_lift, redundancy
+from icp_helpers.traits.selection import TraitSelector, negative_icp, selection_record
+from icp_helpers.traits.traits import TraitDef
 
 
 def _flag(tid: str, kind: str = "firmographic") -> TraitDef:
@@ -185,8 +185,8 @@ def test_negative_icp_finds_the_disqualifier():
 
 
 def test_selector_params_are_the_configured_rule():
-    from icp_helpers.config import load_config
-    from icp_helpers.selection import selector_params
+    from icp_helpers.data.config import load_config
+    from icp_helpers.traits.selection import selector_params
 
     settings = load_config().traits
     params = TraitSelector(**selector_params(settings)).get_params()
@@ -242,8 +242,8 @@ def test_min_lift_is_configurable():
     loose = TraitSelector(traits=traits, n_bootstrap=20, random_state=0, min_lift=1.05).fit(X, y)
     strict = TraitSelector(traits=traits, n_bootstrap=20, random_state=0, min_lift=3.5).fit(X, y)
     assert len(strict.selected_) < len(loose.selected_)
-    from icp_helpers.config import TraitSelectionConfig
-    from icp_helpers.selection import selector_params
+    from icp_helpers.data.config import TraitSelectionConfig
+    from icp_helpers.traits.selection import selector_params
 
     assert selector_params(TraitSelectionConfig(min_lift=1.1))["min_lift"] == 1.1
 
@@ -263,7 +263,7 @@ def test_two_bands_of_one_number_are_one_threshold():
                     op="range", lower=float(edges[1]), value="top half")
     traits = [*bands, half]
     frame = pd.DataFrame({"size": size})
-    from icp_helpers.traits import trait_matrix
+    from icp_helpers.traits.traits import trait_matrix
 
     X = trait_matrix(frame, traits)
     selector = TraitSelector(traits=traits, n_bootstrap=20, random_state=0).fit(X, best)

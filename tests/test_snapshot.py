@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_helpers.config import ConfigError, ProjectConfig, SnapshotConfig
-from icp_helpers.snapshot import flag_expression, snapshot_features, snapshot_quarter
-from icp_helpers.validation import run_cross_validation, validation_markdown
+from icp_helpers.data.config import ConfigError, ProjectConfig, SnapshotConfig
+from icp_helpers.data.snapshot import flag_expression, snapshot_features, snapshot_quarter
+from icp_helpers.traits.validation import run_cross_validation, validation_markdown
 
 FRAME = pd.DataFrame(
     {
@@ -97,7 +97,7 @@ def test_without_a_time_axis_the_score_is_validated_by_repeated_cross_validation
 
 
 def test_a_snapshots_columns_take_the_roles_they_imply_unless_the_config_says_otherwise():
-    from icp_helpers.roles import config_roles
+    from icp_helpers.customers.roles import config_roles
 
     config = ProjectConfig.model_validate(
         {

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from icp_helpers import loaders
-from icp_helpers.config import SAMPLE_DIR, load_config
-from icp_helpers.loaders import load_project
-from icp_helpers.table_cache import CACHED_TABLES, KEEP_PER_TABLE, TableCache
+from icp_helpers.data import loaders
+from icp_helpers.data.config import SAMPLE_DIR, load_config
+from icp_helpers.data.loaders import load_project
+from icp_helpers.data.table_cache import CACHED_TABLES, KEEP_PER_TABLE, TableCache
 
 
 def sample_copy(tmp_path: Path, **extra) -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from icp_helpers.redact import Redactor
-from icp_helpers.themes import ThemeModel, suggest_themes
+from icp_helpers.interviews.redact import Redactor
+from icp_helpers.interviews.themes import ThemeModel, suggest_themes
 
 SHIPPING = ["the pallet arrived damaged by the courier", "courier left the pallet in the rain",
             "damaged pallet again from the courier", "the courier broke two pallets"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_helpers.traits import (
+from icp_helpers.traits.traits import (
     TraitDef,
     candidate_traits,
     missing_counts,
@@ -154,7 +154,7 @@ def test_bad_definitions_are_refused():
 
 
 def test_value_rule_columns_include_the_rule_and_its_restatements():
-    from icp_helpers.config import BestCustomerRule
+    from icp_helpers.data.config import BestCustomerRule
 
     rule = BestCustomerRule(weights={"won_value": 1.0, "loyalty_points": 0.5})
     columns = value_rule_columns(rule)
@@ -162,7 +162,7 @@ def test_value_rule_columns_include_the_rule_and_its_restatements():
 
 
 def test_candidates_summary_says_how_each_kind_is_used():
-    from icp_helpers.traits import candidates_summary, scored_kinds
+    from icp_helpers.traits.traits import candidates_summary, scored_kinds
 
     frame = pd.DataFrame({"industry": ["deli", "hotel", None], "big": [True, False, True],
                           "pain:x": [True, False, False]})

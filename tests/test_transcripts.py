@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from icp_helpers.transcripts import (
+from icp_helpers.data.transcripts import (
     INTERVIEW_COLUMNS,
     QUESTION_KEYS,
     TranscriptError,

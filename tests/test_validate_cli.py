@@ -10,8 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from icp_helpers.cli import app
-from icp_helpers.config import DEFAULT_CONFIG, PROJECT_ROOT, SAMPLE_DIR
-from icp_helpers.loaders import LoadError, load_project
+from icp_helpers.data.config import DEFAULT_CONFIG, PROJECT_ROOT, SAMPLE_DIR
+from icp_helpers.data.loaders import LoadError, load_project
 
 MAVEN_CONFIG = PROJECT_ROOT / "examples" / "maven_crm.yml"
 MAVEN_DATA = PROJECT_ROOT.parent / "shared" / "datasets" / "maven_crm"

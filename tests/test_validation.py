@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from icp_helpers.config import ProjectConfig
-from icp_helpers.quarters import Quarter, QuarterError
-from icp_helpers.validation import (
+from icp_helpers.data.config import ProjectConfig
+from icp_helpers.data.quarters import Quarter, QuarterError
+from icp_helpers.traits.validation import (
     auc,
     backtest_quarters,
     black_box_scores,
@@ -174,7 +174,7 @@ def test_held_out_tiers_are_the_backtest_score_and_round_trip(synthetic_crm, tmp
 
 
 def test_expected_hits_split_ties_evenly():
-    from icp_helpers.validation import _expected_hits_top
+    from icp_helpers.traits.validation import _expected_hits_top
 
     y = np.array([1, 0, 1, 1, 0, 0], dtype=bool)
     score = np.array([5, 5, 3, 3, 3, 1], dtype=float)
@@ -186,7 +186,7 @@ def test_expected_hits_split_ties_evenly():
 
 
 def test_hits_at_many_cuts_equal_one_cut_at_a_time():
-    from icp_helpers.validation import _expected_hits_top, top_share_lifts
+    from icp_helpers.traits.validation import _expected_hits_top, top_share_lifts
 
     rng = np.random.default_rng(8)
     y = rng.random(500) < 0.25
@@ -203,8 +203,8 @@ def test_hits_at_many_cuts_equal_one_cut_at_a_time():
 
 
 def test_outcome_from_the_value_columns_alone_equals_the_whole_table(synthetic_crm):
-    from icp_helpers.best import value_columns, value_scores
-    from icp_helpers.features import account_features
+    from icp_helpers.customers.best import value_columns, value_scores
+    from icp_helpers.customers.features import account_features
 
     tables, config = synthetic_crm
     rule = config.best_customers
@@ -243,7 +243,7 @@ def test_black_box_codes_text_once_as_the_models_own_categories_would():
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
 
-    from icp_helpers import validation
+    from icp_helpers.traits import validation
 
     rng = np.random.default_rng(8)
     n = 3_000

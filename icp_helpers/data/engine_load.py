@@ -1,0 +1,946 @@
+"""Validating the deals where they live: the row rules as Ibis expressions.
+
+:func:`icp_helpers.data.loaders.load_table` reads every file into pandas, which
+makes the notebook's memory grow with the deals. :func:`load_deals` applies
+the same rules (``schema.py`` and ``loaders.py``) as Ibis expressions where
+the deals are: an in-process DuckDB over the files (local files, whatever
+the engine), or the configured engine for a table named by
+``inputs.deals.table``: parsing and types, required fields,
+dates and their plausible range, finite, plausible and non-negative amounts,
+known accounts, duplicate ids, stage mapping and aliases. Only small things
+come back to Python: the counts that reconcile, the quarantined rows, and
+the few cells that need the full parser.
+
+How the parsing agrees with the pandas path cell for cell: a cell that has
+an unambiguous form (``1234.5``, ``2024-03-31 14:05:00``, an id without
+surrounding space) is cast on the engine; every other cell ("hard": spaces,
+currency signs, thousands separators, ``31/03/2024``, null words) goes
+through the very parser of ``schema.py``, once per distinct value for
+cell-by-cell rules (ids, stages, categories) and with its row count for the
+columns whose reading the whole column decides (decimal separator, day or
+month first). Values of categories are merged across case with their counts
+as ``loaders.merge_case_variants`` does.
+
+What does not run here falls back to the pandas path with a log line
+(:data:`logger`, ``icp_helpers.data.engine_load``) saying why: ``derive``,
+``defaults``, ``distinct``, stage checkboxes, XLSX, a CSV whose records do
+not sit one per line or that is not UTF-8, more hard cells than
+:data:`HARD_ROWS_LIMIT`, a column of which no value parses (the pandas
+path raises the error that names it), and the like.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from .config import ProjectConfig
+from .schema import (
+    _DATE_MAX,
+    _DATE_MIN,
+    TABLE_SPECS,
+    TEXT_DTYPE,
+    parse_column,
+    table_schema,
+)
+
+__all__ = ["HARD_ROWS_LIMIT", "MAX_DISTINCT", "Fallback", "load_deals", "logger"]
+
+logger = logging.getLogger(__name__)
+
+#: Hard cells of one column passed to the pandas parser, at most (else the pandas path).
+HARD_ROWS_LIMIT = 2_000_000
+#: Distinct values of one text column mapped through the pandas parser, at most.
+MAX_DISTINCT = 1_000_000
+
+_ROW, _FILE, _LINE = "__icp_row", "__icp_file", "__icp_line"
+_WS = "".join(f"\\x{{{ord(ch):04x}}}" for ch in map(chr, range(0x3001)) if ch.isspace())
+#: Text with whitespace at either end, or empty: the pandas cleaner decides.
+_EDGES = f"^[{_WS}]|[{_WS}]$|^$"
+_PLAIN_NUMBER = r"^[+-]?([0-9]{1,20}(\.[0-9]{0,12})?|\.[0-9]{1,12})$"
+_AMBIGUOUS = r"^[+-]?[0-9]{1,3}[.,][0-9]{3}$"
+_ISO = r"^(1[7-9][0-9]{2}|2[0-1][0-9]{2}|22[0-5][0-9])-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$"
+_ISO_TIME_FREE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class Fallback(Exception):  # noqa: N818 - a signal, not an error
+    """The engine path cannot apply a rule exactly; the pandas path loads the table."""
+
+
+def _is_text(dtype) -> bool:
+    return dtype.is_string()
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _sql_text(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _file_source(con, path: Path, spec, config, name: str, index: int):
+    """One input file as an engine table with its row and line numbers, and its format text."""
+    from . import reading
+    from .csv_records import count_lines
+
+    kind = reading._sniff_kind(path)
+    if kind == "parquet":
+        sql = (
+            f"SELECT * EXCLUDE (file_row_number), file_row_number AS {_ROW} FROM "
+            f"read_parquet({_sql_text(path)}, file_row_number = true)"
+        )
+        table = _view(con, sql, index)
+        table = table.mutate(**{_LINE: (table[_ROW] + 1).cast("int64"), _FILE: ibis.literal(index)})
+        return table, "parquet", "row", []
+    if kind != "csv":
+        raise Fallback(f"{name}: {kind} files are read by the pandas path")
+    encoding = spec.encoding or reading.detect_encoding(path)
+    if codecs_name(encoding) not in ("utf-8", "utf-8-sig"):
+        raise Fallback(f"{name}: encoding {encoding} is read by the pandas path")
+    with open(path, encoding=encoding, newline="") as fh:
+        head = fh.read(1 << 16)
+    delimiter = spec.delimiter or reading.detect_delimiter(head.lstrip("\ufeff"))
+    if delimiter == reading.WHITESPACE:
+        raise Fallback(f"{name}: columns aligned with spaces are read by the pandas path")
+    counts = count_lines(path, encoding=encoding)
+    if counts.bare_cr or counts.cr_only or '"' in head.splitlines()[0]:
+        raise Fallback(f"{name}: carriage returns or quoted headers are read by the pandas path")
+    header = reading._header_cells(head.lstrip("\ufeff").splitlines()[0], delimiter)
+    names = [str(c).strip().lstrip("\ufeff").strip() for c in header]
+    if len(set(names)) != len(names) or any(not n for n in names):
+        raise Fallback(f"{name}: repeated or empty headers are read by the pandas path")
+    columns = "{" + ", ".join(f"{_sql_text(f'c{i}')}: 'VARCHAR'" for i in range(len(names))) + "}"
+    sql = (
+        f"SELECT *, (row_number() OVER () - 1)::BIGINT AS {_ROW} FROM read_csv({_sql_text(path)}, delim = {_sql_text(delimiter)}, "
+        f"quote = '\"', escape = '\"', header = true, columns = {columns}, "
+        "auto_detect = false, null_padding = true, allow_quoted_nulls = true)"
+    )
+    try:
+        table = _view(con, sql, index)
+        rows = int(_scalar(table.count()))
+    except Exception as exc:  # DuckDB refuses what pandas may read: let pandas decide
+        raise Fallback(
+            f"{name}: the engine's CSV reader refused it ({type(exc).__name__})"
+        ) from None
+    if rows + 1 != counts.lines:
+        # a cell spans lines (or blank lines): the physical line numbers need the pandas reader
+        raise Fallback(f"{name}: records do not sit one per line")
+    table = table.rename({n: f"c{i}" for i, n in enumerate(names)})
+    blank = ibis.and_(*[table[n].isnull() for n in names])
+    if int(_scalar(table.filter(blank).count())):
+        raise Fallback(f"{name}: empty rows are skipped by the pandas path")
+    table = table.mutate(**{_LINE: (table[_ROW] + 2).cast("int64"), _FILE: ibis.literal(index)})
+    shown = "TAB" if delimiter == "\t" else delimiter
+    return table, f"{encoding}, '{shown}'", "line", []
+
+
+def _view(con, sql: str, index: int):
+    """A temporary view of the engine over ``sql`` (DuckDB reads the file when queried)."""
+    import uuid
+
+    name = f"icp_deals_{index}_{uuid.uuid4().hex[:8]}"
+    con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+    return con.table(name)
+
+
+def codecs_name(encoding: str) -> str:
+    import codecs
+
+    name = codecs.lookup(encoding).name
+    return {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig"}.get(name, name)
+
+
+def _engine_table_source(con, name: str, index: int):
+    """``inputs.<table>.table: schema.name``: a table of the engine, rows numbered by its order."""
+    database, _, table_name = name.rpartition(".")
+    try:
+        table = con.table(table_name, database=database or None)
+    except Exception as exc:  # the backend names the problem
+        from .reading import LoadError
+
+        raise LoadError(
+            f"engine table {name!r} cannot be read ({type(exc).__name__}: {exc})"
+        ) from None
+    table = table.mutate(**{_ROW: (ibis.row_number()).cast("int64")})
+    table = table.mutate(**{_LINE: (table[_ROW] + 1).cast("int64"), _FILE: ibis.literal(index)})
+    return table, "engine table", "row", []
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Work:
+    def __init__(self, con, table, names, config, spec):
+        self.con = con
+        self.t = table
+        self.names = names
+        self.config = config
+        self.spec = spec
+        self.problems: list[tuple[str, str]] = []  # (reason, boolean column name)
+        self.warnings: list[str] = []
+        self.files: list[str] = []
+        self.units: dict[str, str] = {}
+        self.source = table  # the files as read, before any parsed column
+        self.counts: dict[str, pd.DataFrame] = {}  # column -> value, rows, first row
+        self.pending: list = []  # (column, reason -> mask column, note) awaiting _settle
+
+    def flag(self, reason: str, expr) -> None:
+        name = f"__icp_p{len(self.problems)}"
+        self.t = self.t.mutate(**{name: expr.fill_null(False)})
+        self.problems.append((reason, name))
+
+
+def _scalar(expr):
+    """One value computed on the engine."""
+    return (
+        expr.as_scalar().to_pyarrow().as_py()
+        if hasattr(expr, "as_scalar")
+        else expr.to_pyarrow().as_py()
+    )
+
+
+def _hard_values(work: _Work, column: str, rule, *, repeat: bool, as_text: bool = False):
+    """The raw cells of ``column`` where ``rule(cells)``: distinct values, or every row (``repeat``).
+
+    Queried on the files as read (not on the growing expression of the parsed
+    columns), so each column costs one scan.
+    """
+    s = work.source
+    cells = s[column].cast("string") if as_text else s[column]
+    rows = s.mutate(__icp_cell=cells, __icp_hard=rule(cells)).filter(lambda r: r["__icp_hard"])
+    grouped = (
+        rows.group_by(value=rows["__icp_cell"])
+        .aggregate(n=rows.count(), first=rows[_ROW].min())
+        .order_by("first")
+    )
+    frame = grouped.to_pandas()
+    if repeat and int(frame["n"].sum()) > HARD_ROWS_LIMIT:
+        raise Fallback(f"deals.{column}: more than {HARD_ROWS_LIMIT:,} cells need the full parser")
+    if len(frame) > MAX_DISTINCT:
+        raise Fallback(
+            f"deals.{column}: more than {MAX_DISTINCT:,} distinct values need the full parser"
+        )
+    values = frame["value"].astype(object)
+    if repeat:
+        values = pd.Series(np.repeat(values.to_numpy(), frame["n"].to_numpy()), dtype=object)
+    return values.astype(TEXT_DTYPE), frame
+
+
+def _lookup(work: _Work, column: str, table: pd.DataFrame, *, kinds: dict) -> None:
+    """Join ``table`` (``value`` -> result columns) onto the rows by the raw ``column``."""
+    memory = ibis.memtable(table, schema=ibis.schema({"value": "string", **kinds}))
+    memory = memory.rename({f"__icp_v_{column}": "value"})
+    work.t = work.t.left_join(memory, work.t[column] == memory[f"__icp_v_{column}"]).drop(
+        f"__icp_v_{column}"
+    )
+
+
+def _parse_number(work: _Work, column, options) -> None:
+    t = work.t
+    name = column.name
+    dtype = t.schema()[name]
+    big_reason = f"implausibly large {name}"
+    bad_reason = f"non-numeric {name}"
+    max_number = options["max_number"]
+    if dtype.is_numeric():
+        value = t[name].cast("float64")
+        if not dtype.is_integer():  # a NaN stored as a number is a missing value, as in pandas
+            value = ibis.cases((value.isnan(), ibis.null("float64")), else_=value)
+        inf = value.isinf() if not dtype.is_integer() else ibis.literal(False)
+        value = ibis.cases((inf, ibis.null("float64")), else_=value)
+        big = value.abs() > max_number if max_number is not None else ibis.literal(False)
+        work.t = t.mutate(
+            **{f"__icp_x_{name}": ibis.cases((big, ibis.null("float64")), else_=value)}
+        )
+        _record(work, column, {bad_reason: inf, big_reason: big}, note=None)
+        return
+    if not _is_text(dtype):
+        raise Fallback(f"deals.{name}: {dtype} values are read by the pandas path")
+    raw = t[name]
+
+    def plain(cells):
+        return cells.notnull() & cells.re_search(_PLAIN_NUMBER) & ~cells.re_search(_AMBIGUOUS)
+
+    easy = plain(raw)
+    hard = raw.notnull() & ~easy
+    values, distinct = _hard_values(work, name, lambda c: c.notnull() & ~plain(c), repeat=True)
+    cells = work.source[name]
+    witness = _scalar(work.source.filter(plain(cells) & cells.contains(".")).count()) > 0
+    series = pd.concat(
+        [values, pd.Series(["0.5"] if witness else [], dtype=TEXT_DTYPE)], ignore_index=True
+    )
+    parsed = parse_column(series, column, decimal=options["decimal"], max_number=max_number)
+    starts = np.cumsum(distinct["n"].to_numpy(dtype=np.int64)) - distinct["n"].to_numpy(
+        dtype=np.int64
+    )
+    result = pd.DataFrame({"value": distinct["value"].astype(object)})
+    result["num"] = parsed.values.iloc[starts].to_numpy(dtype="float64", na_value=np.nan)
+    for i, mask in enumerate(parsed.problems.values()):
+        result[f"p{i}"] = mask.iloc[starts].to_numpy(bool)
+    kinds = {"num": "float64", **{f"p{i}": "boolean" for i in range(len(parsed.problems))}}
+    _lookup(
+        work,
+        name,
+        result.rename(columns=lambda c: c if c == "value" else f"__icp_h_{name}_{c}"),
+        kinds={f"__icp_h_{name}_{k}": v for k, v in kinds.items()},
+    )
+    t = work.t
+    cast = raw.try_cast("float64")
+    big_easy = (cast.abs() > max_number) if max_number is not None else ibis.literal(False)
+    from_parser = t[f"__icp_h_{name}_num"]
+    from_parser = ibis.cases((from_parser.isnan(), ibis.null("float64")), else_=from_parser)
+    value = ibis.cases(
+        (easy & ~big_easy, cast),
+        (hard, from_parser),
+        else_=ibis.null("float64"),
+    )
+    work.t = t.mutate(**{f"__icp_x_{name}": value})
+    masks = {}
+    for i, reason in enumerate(parsed.problems):
+        masks[reason] = hard & t[f"__icp_h_{name}_p{i}"].fill_null(False)
+    masks[big_reason] = masks.get(big_reason, ibis.literal(False)) | (easy & big_easy)
+    _record(work, column, masks, note=parsed.note)
+
+
+def _parse_datetime(work: _Work, column, options) -> None:
+    t = work.t
+    name = column.name
+    dtype = t.schema()[name]
+    unparseable = f"unparseable {name}"
+    low = pd.Timestamp(options["earliest"]) if options["earliest"] is not None else _DATE_MIN
+    high = (
+        pd.Timestamp(options["latest"]) + pd.Timedelta(days=1)
+        if options["latest"] is not None
+        else _DATE_MAX
+    )
+    shown_high = (
+        pd.Timestamp(options["latest"]).date() if options["latest"] is not None else high.date()
+    )
+    implausible = f"implausible {name} (before {low.date()} or after {shown_high})"
+    note = None
+    if dtype.is_timestamp() or dtype.is_date():
+        if dtype.is_timestamp() and dtype.timezone is not None:
+            raise Fallback(f"deals.{name}: time-zone aware values are read by the pandas path")
+        value = t[name].cast("timestamp")
+        out_of_range = value.notnull() & ((value < _DATE_MIN) | (value > _DATE_MAX))
+        value = ibis.cases((out_of_range, ibis.null("timestamp")), else_=value)
+        masks = {unparseable: out_of_range}
+    elif _is_text(dtype):
+        raw = t[name]
+
+        def iso(cells):
+            if options["date_format"]:
+                return cells.isnull() & cells.notnull()  # the format decides every cell
+            return cells.notnull() & cells.re_search(_ISO) & cells.try_cast("timestamp").notnull()
+
+        easy = iso(raw)
+        hard = raw.notnull() & ~easy
+        values, distinct = _hard_values(work, name, lambda c: c.notnull() & ~iso(c), repeat=True)
+        parsed = parse_column(
+            values, column, dayfirst=options["dayfirst"], date_format=options["date_format"]
+        )
+        note = parsed.note
+        starts = np.cumsum(distinct["n"].to_numpy(dtype=np.int64)) - distinct["n"].to_numpy(
+            dtype=np.int64
+        )
+        result = pd.DataFrame({"value": distinct["value"].astype(object)})
+        result[f"__icp_h_{name}_ts"] = parsed.values.iloc[starts].to_numpy(dtype="datetime64[ns]")
+        result[f"__icp_h_{name}_bad"] = parsed.bad.iloc[starts].to_numpy(bool)
+        _lookup(
+            work,
+            name,
+            result,
+            kinds={f"__icp_h_{name}_ts": "timestamp", f"__icp_h_{name}_bad": "boolean"},
+        )
+        t = work.t
+        value = ibis.cases(
+            (easy, raw.try_cast("timestamp")),
+            (hard, t[f"__icp_h_{name}_ts"]),
+            else_=ibis.null("timestamp"),
+        )
+        masks = {unparseable: hard & t[f"__icp_h_{name}_bad"].fill_null(False)}
+    else:
+        raise Fallback(f"deals.{name}: {dtype} values are read by the pandas path")
+    outside = value.notnull() & ((value < low.to_pydatetime()) | (value >= high.to_pydatetime()))
+    work.t = t.mutate(
+        **{
+            f"__icp_x_{name}": ibis.cases((outside, ibis.null("timestamp")), else_=value),
+            f"__icp_u_{name}": value,  # before the plausible range: open deals' expected dates
+        }
+    )
+    masks[implausible] = outside
+    _record(work, column, masks, note=note)
+
+
+def _parse_text(work: _Work, column, options) -> None:
+    """ids, stages and categories: a cell-by-cell rule, run on each distinct hard value."""
+    t = work.t
+    name = column.name
+    dtype = t.schema()[name]
+    aliases = options["aliases"]
+    key = name
+    if dtype.is_integer() and column.kind == "id":
+        key = f"__icp_t_{name}"  # the raw value stays as it is, for the quarantine
+        work.t = t.mutate(**{key: t[name].cast("string")})
+        t = work.t
+    elif not _is_text(dtype):
+        raise Fallback(f"deals.{name}: {dtype} values are read by the pandas path")
+    raw = t[key]
+
+    def hard_cells(cells):
+        if column.kind == "id" and not aliases:
+            return cells.notnull() & cells.re_search(_EDGES)
+        return cells.notnull()  # stages and categories: few distinct values, each cleaned in pandas
+
+    hard = hard_cells(raw)
+    easy = raw.notnull() & ~hard
+    values, distinct = _hard_values(work, name, hard_cells, repeat=False, as_text=key != name)
+    if column.kind == "stage":
+        values = pd.concat([values, pd.Series([None], dtype=object)], ignore_index=True).astype(
+            TEXT_DTYPE
+        )
+    parsed = parse_column(values, column, aliases=aliases)
+    mapped = parsed.values.astype(object).where(parsed.values.notna(), None)
+    result = pd.DataFrame({"value": values.astype(object), f"__icp_h_{name}": mapped})
+    missing = None
+    if column.kind == "stage":
+        missing, result = result[f"__icp_h_{name}"].iloc[-1], result.iloc[:-1]
+    _lookup(work, key, result, kinds={f"__icp_h_{name}": "string"})
+    if column.kind == "category":  # every cell was mapped: the counts of the values are known
+        work.counts[name] = pd.DataFrame(
+            {
+                "v": mapped.iloc[: len(distinct)].to_numpy(),
+                "n": distinct["n"].to_numpy(),
+                "first": distinct["first"].to_numpy(),
+            }
+        )
+    t = work.t
+    value = ibis.cases(
+        (easy, raw), (hard, t[f"__icp_h_{name}"]), else_=ibis.literal(missing, "string")
+    )
+    work.t = t.mutate(**{f"__icp_x_{name}": value})
+
+
+def _record(work: _Work, column, masks: dict, *, note) -> None:
+    """Keep a parsed column's problems as columns; :func:`_settle` counts them all at once."""
+    t = work.t
+    never = t[_ROW] < 0  # a column of False, where a rule cannot fail (integers are finite)
+    named = {}
+    for reason, mask in masks.items():
+        mask = never if isinstance(mask, ibis.expr.types.Scalar) else mask
+        key = f"__icp_c{len(work.pending)}_{len(named)}"
+        t = t.mutate(**{key: mask.fill_null(False)})
+        named[reason] = key
+    work.t = t
+    work.pending.append((column, named, note))
+
+
+def _settle(work: _Work) -> None:
+    """Problems of the parsed columns: quarantine reasons, or blanks with a warning (optional fields).
+
+    One query counts every column's problems (and usable values), in the
+    order and with the messages of ``loaders._parse_canonical``.
+    """
+    from .mapping import _secondary
+    from .spelling import _rows
+
+    t = work.t
+    sums = {}
+    for i, (column, named, _) in enumerate(work.pending):
+        sums[f"usable{i}"] = t[f"__icp_x_{column.name}"].notnull().cast("int64").sum()
+        for key in named.values():
+            sums[key] = t[key].cast("int64").sum()
+    counts = t.aggregate(**sums).to_pandas().iloc[0] if sums else {}
+    for i, (column, named, note) in enumerate(work.pending):
+        name = column.name
+        found = {reason: int(counts[key] or 0) for reason, key in named.items()}
+        usable = int(counts[f"usable{i}"] or 0)
+        n_bad = sum(found.values())  # a column's reasons never share a cell
+        if n_bad:
+            only_implausible = all(
+                not n for reason, n in found.items() if not reason.startswith("implausib")
+            )
+            if usable == 0 and not only_implausible:
+                raise Fallback(f"deals.{name}: no value parses (the pandas path names the rows)")
+            share = n_bad / max(n_bad + usable, 1)
+            if share > 0.5:
+                work.warnings.append(
+                    f"deals.{name}: {share:.0%} of the values could not be read; "
+                    "check the column mapping or the date/number format"
+                )
+        for reason, key in named.items():
+            n = found[reason]
+            if not n:
+                continue
+            if _secondary("deals", column):
+                # a bad optional field is left empty, the row stays (loading._parse_canonical)
+                shown = (
+                    t.filter(t[key])
+                    .order_by([_FILE, _ROW])
+                    .select(_FILE, _LINE, name)
+                    .limit(5)
+                    .to_pandas()
+                )
+                where = "; ".join(
+                    f"{work.files[int(f)]} {work.units[work.files[int(f)]]} {int(r)}: {v!r}"
+                    for f, r, v in zip(shown[_FILE], shown[_LINE], shown[name], strict=True)
+                )
+                more = f" and {n - 5:,} more" if n > 5 else ""
+                work.warnings.append(
+                    f"deals.{name}: {_rows(n)} left empty ({reason}; the rows are kept): "
+                    f"{where}{more}"
+                )
+            else:
+                work.flag(reason, work.t[key])
+        if note:
+            work.warnings.append(f"deals.{name}: {note}")
+    work.pending = []
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None):
+    """The deals validated on the engine (see :func:`_load_deals`).
+
+    Files are validated by an in-process DuckDB whatever the engine (they
+    are local files, and a configured database file stays unlocked for
+    parallel quarters); ``inputs.deals.table`` on the configured engine.
+    """
+    from . import engine
+
+    own = con is None
+    if own:
+        con = engine.connect(config) if config.inputs["deals"].table else ibis.duckdb.connect()
+    try:
+        return _load_deals(config, accounts_ids=accounts_ids, con=con)
+    finally:
+        if own and con.name == "duckdb":
+            con.disconnect()  # a database file is free again for other processes (kernels)
+
+
+def _load_deals(config: ProjectConfig, *, accounts_ids, con):
+    """The deals validated on the engine, as :class:`icp_helpers.data.loaders.LoadedTable`.
+
+    Raises
+    ------
+    Fallback
+        When a rule of the pandas path cannot be applied exactly here; the
+        caller loads the table with pandas.
+    LoadError
+        On the structural problems the pandas path also refuses (missing
+        required columns).
+    """
+    from . import loading, reading
+    from .mapping import _missing_message, column_mapping
+    from .spelling import spelling_warnings
+    from .tables import LoadedTable, _display
+
+    spec = config.inputs["deals"]
+    for what, present in (
+        ("derive", spec.derive),
+        ("defaults", spec.defaults),
+        ("distinct", spec.distinct),
+        ("a preset", spec.preset),
+        ("sheet", spec.sheet),
+    ):
+        if present:
+            raise Fallback(f"inputs.deals.{what.split()[-1]}: applied by the pandas path")
+    sources = []
+    if getattr(spec, "table", None):
+        sources.append((spec.table, *_engine_table_source(con, spec.table, 0)))
+    elif con.name != "duckdb":
+        raise Fallback(f"deals files are read by DuckDB, not {con.name}")
+    else:
+        for index, path in enumerate(config.input_paths("deals")):
+            if not path.is_file():
+                raise Fallback(f"{path}: not found (the pandas path names it)")
+            name = _display(config, path)
+            sources.append((name, *_file_source(con, path, spec, config, name, index)))
+    if not sources:
+        raise Fallback("inputs.deals: no files")
+    work_spec = TABLE_SPECS["deals"]
+    headers = None
+    tables, files, formats, units, back = [], [], [], {}, {}
+    warnings: list[str] = []
+    for name, table, detail, unit, notes in sources:
+        own = [c for c in table.columns if not c.startswith("__icp_")]
+        if headers is not None and own != headers:
+            raise Fallback("deals: files with different columns are joined by the pandas path")
+        headers = own
+        mapping, unmatched = column_mapping(
+            own, table="deals", columns=spec.columns, preset=None, source=name
+        )
+        renamed = [mapping.get(c, c) for c in own]
+        missing = [c for c in work_spec.required if c not in renamed and c != "stage"]
+        if missing:
+            raise reading.LoadError(
+                _missing_message(name, "deals", missing, own, spec, unmatched)
+            )
+        if unmatched:
+            warnings.append(
+                f"{name}: inputs.deals.columns names {', '.join(map(repr, unmatched))}, not in the file"
+            )
+        if any(f in renamed for f in reading._STAGE_FLAGS):
+            raise Fallback("deals: stage checkboxes are read by the pandas path")
+        for header, target in mapping.items():
+            back.setdefault(target, header)
+        tables.append(table.rename({new: old for old, new in mapping.items()}))
+        files.append(name)
+        formats.append(f"{name} ({detail})")
+        units[name] = unit
+        warnings.extend(notes)
+    columns = [c for c in tables[0].columns if not c.startswith("__icp_")]
+    t = tables[0]
+    paths = config.input_paths("deals") if not getattr(spec, "table", None) else []
+    if len(tables) > 1 and all(f.endswith("(parquet)") for f in formats):
+        # parts of one export: one scan over all of them, numbered per file
+        listed = "[" + ", ".join(_sql_text(p) for p in paths) + "]"
+        sql = (
+            f"SELECT * EXCLUDE (file_row_number, filename), file_row_number AS {_ROW}, "
+            f"(list_position({listed}, filename) - 1)::BIGINT AS {_FILE} FROM "
+            f"read_parquet({listed}, file_row_number = true, filename = true)"
+        )
+        try:
+            t = _view(con, sql, len(paths))
+        except Exception as exc:  # parts that do not share one schema
+            raise Fallback(
+                f"deals: the parts cannot be read as one ({type(exc).__name__})"
+            ) from None
+        t = t.mutate(**{_LINE: (t[_ROW] + 1).cast("int64")})
+        t = t.rename({new: old for old, new in mapping.items()})
+    else:
+        for extra in tables[1:]:
+            t = t.union(extra)
+    limit = config.limits.max_cell_chars
+    text_columns = [c for c in columns if _is_text(t.schema()[c])]
+    if limit and text_columns:
+        too_long = _scalar(
+            ibis.or_(*[t[c].length() > limit for c in text_columns])
+            .fill_null(False)
+            .cast("int64")
+            .sum()
+        )
+        if too_long:
+            raise Fallback("deals: over-long cells are reported by the pandas path")
+
+    work = _Work(con, t, columns, config, spec)
+    source = work.source = t
+    work.warnings = warnings
+    work.files, work.units = files, units
+    limits = config.limits
+    options = {
+        "decimal": spec.decimal_separator,
+        "max_number": limits.max_number,
+        "earliest": limits.date_min,
+        "latest": limits.latest_date(),
+        "dayfirst": spec.dayfirst,
+        "date_format": spec.date_format,
+    }
+    canonical = [c for c in work_spec.columns if c.name in columns]
+    for column in canonical:
+        opts = {**options, "aliases": config.aliases.get(column.name)}
+        if column.kind == "number":
+            _parse_number(work, column, opts)
+        elif column.kind == "datetime":
+            _parse_datetime(work, column, opts)
+        elif column.kind in ("id", "stage", "category", "text"):
+            _parse_text(work, column, opts)
+        else:
+            raise Fallback(
+                f"deals.{column.name}: {column.kind} columns are read by the pandas path"
+            )
+    _settle(work)
+    t = work.t
+    if "stage" not in columns:
+        t = t.mutate(__icp_x_stage=ibis.literal("won"))
+    # an open deal's expected close date past the plausible range stays (loading._expected_close_dates)
+    problems = list(work.problems)
+    if "close_date" in columns:
+        for reason, flag in problems:
+            if reason.startswith("implausible close_date"):
+                now = pd.Timestamp.now().to_pydatetime()
+                future = (t["__icp_x_stage"] == "open") & (t["__icp_u_close_date"] > now)
+                keep = t[flag] & future.fill_null(False)
+                t = t.mutate(
+                    **{
+                        flag: t[flag] & ~keep,
+                        "__icp_x_close_date": ibis.cases(
+                            (keep, t["__icp_u_close_date"]), else_=t["__icp_x_close_date"]
+                        ),
+                    }
+                )
+    extras = [c for c in columns if work_spec.column(c) is None]
+    work.t = t
+    for column in canonical:
+        if column.kind == "category":
+            _merge_case(work, column.name, work.counts.get(column.name))
+    for name in extras:
+        _clean_extra(work, name)
+    t = work.t
+
+    # row rules of the contract (schema.table_schema) on the rows that parsed
+    parse_flags = [flag for _, flag in work.problems]
+    parsed_bad = ibis.or_(*[t[f] for f in parse_flags]) if parse_flags else ibis.literal(False)
+    contract = []
+    x = {c.name: t[f"__icp_x_{c.name}"] for c in canonical}
+    x["stage"] = t["__icp_x_stage"]
+    for column in work_spec.columns:
+        if column.name not in x:
+            continue
+        if column.not_null:
+            contract.append((f"empty required field {column.name}", x[column.name].isnull()))
+        if column.min_value is not None:
+            contract.append((f"negative {column.name}", x[column.name] < column.min_value))
+    if accounts_ids is not None:
+        ids = pd.DataFrame({"__icp_known": pd.Series(accounts_ids).dropna().astype(str).unique()})
+        known = ibis.memtable(ids, schema=ibis.schema({"__icp_known": "string"}))
+        contract.append(
+            (
+                "unknown account_id",
+                x["account_id"].notnull() & ~x["account_id"].isin(known["__icp_known"]),
+            )
+        )
+    closed = x["stage"].isin(["won", "lost"])
+    for name in ("close_date", "amount"):
+        if name in x:
+            contract.append(
+                (f"empty required field {name} (won/lost deal)", closed & x[name].isnull())
+            )
+    for reason, expr in sorted(contract, key=lambda item: item[0]):
+        work.flag(reason, ~parsed_bad & expr.fill_null(False))
+    t = work.t
+    any_reason = (
+        ibis.or_(*[t[f] for _, f in work.problems]) if work.problems else ibis.literal(False)
+    )
+    t = t.mutate(__icp_any=any_reason)
+    # repeats among the rows that passed every other rule: the first one is kept
+    order = ibis.row_number().over(
+        group_by=[t["__icp_x_deal_id"], t["__icp_any"]], order_by=[t[_FILE], t[_ROW]]
+    )
+    t = t.mutate(__icp_dup=(~t["__icp_any"] & (order > 0)).fill_null(False))
+    work.t = t
+    if not spec.lines:  # order lines share their deal's id: summed below, not duplicates
+        work.flag("duplicate deal_id", t["__icp_dup"])
+    t = work.t
+    reasons = [(reason, flag) for reason, flag in work.problems]
+    quarantined = ibis.or_(*[t[f] for _, f in reasons])
+    t = t.mutate(__icp_q=quarantined)
+    # the rows stay an expression over the files: each query below reads them again, so
+    # nothing that grows with the deals is held (only the counts and the quarantine come back)
+
+    rows_read = int(_scalar(source.count()))  # Parquet: from the files' metadata
+
+    flags = [f for _, f in reasons]
+    q = t.filter(t["__icp_q"]).order_by([_FILE, _ROW])
+    q = q.select(_FILE, _LINE, *flags, *columns).to_pandas()
+    reason_text = [
+        "; ".join(r for (r, f) in reasons if row[f]) for row in q[flags].to_dict("records")
+    ]
+    raw = q[columns].rename(
+        columns={k: v for k, v in back.items() if k in columns and v not in columns}
+    )
+    head = pd.DataFrame(
+        {
+            "source_file": [files[int(i)] for i in q[_FILE]],
+            "source_row": q[_LINE].astype(np.int64).to_numpy(),
+            "reason": pd.Series(reason_text, dtype=object).astype(str),
+        }
+    )
+    taken = [c for c in raw.columns if c in head.columns]
+    raw = raw.rename(columns={c: f"{c} (raw)" for c in taken})
+    for c in raw.columns:
+        if raw[c].dtype == object:
+            raw[c] = raw[c].astype(TEXT_DTYPE)
+    quarantine = pd.concat([head, raw.reset_index(drop=True)], axis=1)
+    rows_quarantined = len(quarantine)
+
+    clean = t.filter(~t["__icp_q"])
+    out_columns = list(columns) + (["stage"] if "stage" not in columns else [])
+    clean = clean.select(
+        _FILE,
+        _ROW,
+        **{c: (t[f"__icp_x_{c}"] if f"__icp_x_{c}" in t.columns else t[c]) for c in out_columns},
+    )
+    rows_used = rows_read - rows_quarantined
+    if spec.lines:
+        clean = _merge_lines(clean, out_columns)
+    else:
+        clean = clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW)
+    arrow = clean.to_pyarrow()
+    # the Arrow buffers are released while pandas takes them over: one copy at a time
+    frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+    del arrow
+    frame = _pandas_types(frame, work_spec)
+    if spec.lines and len(frame):
+        # merged lines are new rows: the contract again, as loading.load_table does
+        table_schema("deals", columns=list(frame.columns), unique=False).validate(
+            frame, inplace=True
+        )
+    if not spec.lines and len(frame) != rows_used:
+        raise AssertionError(
+            f"deals: {rows_read} read != {len(frame)} used + {rows_quarantined} quarantined"
+        )
+    out_warnings = list(work.warnings)
+    fake = loading._Table("deals")
+    out_warnings.extend(loading._empty_firmographics(frame, fake))
+    spelling = [c for c in work_spec.spelling if c in frame.columns]
+    extra_text = [
+        c for c in frame.columns if work_spec.column(c) is None and frame[c].dtype == TEXT_DTYPE
+    ]
+    out_warnings.extend(
+        spelling_warnings(frame, table="deals", columns=spelling + extra_text)
+    )
+    if rows_read and not len(frame):
+        out_warnings.append("deals: no usable rows; every row was quarantined")
+    counted = Counter(r for text in quarantine["reason"] for r in text.split("; "))
+    summary = {
+        "table": "deals",
+        "files": files,
+        "formats": formats,
+        "rows_read": rows_read,
+        "rows_used": rows_used,
+        "rows_quarantined": rows_quarantined,
+        "rows_out": len(frame),
+        "reconciled": True,
+        "filled_defaults": {},
+        "reasons": dict(counted.most_common()),
+        "warnings": out_warnings,
+        "engine": con.name,
+    }
+    return LoadedTable(frame=frame, quarantine=quarantine, summary=summary)
+
+
+def _merge_lines(clean, columns: list[str]):
+    """Order lines -> deals on the engine, as ``loaders._merge_lines``.
+
+    ``amount`` and ``quantity`` summed (empty when every line is), the other
+    columns the first non-empty value in line order, ``items`` the number of
+    lines; deals in the order of their first line.
+    """
+    if "items" in columns:
+        raise Fallback("deals: an items column with lines: true is merged by the pandas path")
+    key = clean[_FILE] * (1 << 40) + clean[_ROW]
+    metrics = {}
+    for column in columns:
+        if column == "deal_id":
+            continue
+        value = clean[column]
+        if column in ("amount", "quantity"):
+            metrics[column] = value.sum()
+        else:
+            metrics[column] = value.argmin(
+                ibis.cases((value.notnull(), key), else_=ibis.null("int64"))
+            )
+    metrics["items"] = clean.count()
+    metrics["__icp_first"] = key.min()
+    merged = clean.group_by("deal_id").aggregate(**metrics).order_by("__icp_first")
+    return merged.select("deal_id", *[c for c in columns if c != "deal_id"], "items")
+
+
+def _pandas_types(frame: pd.DataFrame, spec) -> pd.DataFrame:
+    for column in frame.columns:
+        c = spec.column(column)
+        if c is None:
+            if frame[column].dtype == object:
+                frame[column] = frame[column].astype(TEXT_DTYPE)
+            continue
+        if c.kind in ("id", "stage", "category", "text"):
+            frame[column] = frame[column].astype(TEXT_DTYPE)
+        elif c.kind == "number":
+            frame[column] = frame[column].astype("float64")
+        elif c.kind == "datetime":
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        elif c.kind == "int":
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _clean_extra(work: _Work, name: str) -> None:
+    """A column beyond the contract: cleaned text, numbers when every value is one, case merged."""
+    from .reading import _MAX_SPELLING_VALUES
+    from .schema import apply_aliases, clean_text
+
+    t = work.t
+    if not _is_text(t.schema()[name]):
+        return  # typed (Parquet) columns stay as they are
+    values, seen = _hard_values(work, name, lambda c: c.notnull(), repeat=False)
+    cleaned = apply_aliases(clean_text(values), work.config.aliases.get(name))
+    distinct = pd.Series(cleaned.dropna().unique())
+    if (
+        len(distinct)
+        and pd.to_numeric(distinct, errors="coerce").notna().all()
+        and not distinct.str.match(r"^0\d", na=False).any()
+    ):
+        numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        result = pd.DataFrame({"value": values.astype(object), f"__icp_x_{name}": numbers})
+        _lookup(work, name, result, kinds={f"__icp_x_{name}": "float64"})
+        return
+    result = pd.DataFrame(
+        {
+            "value": values.astype(object),
+            f"__icp_x_{name}": cleaned.astype(object).where(cleaned.notna(), None),
+        }
+    )
+    _lookup(work, name, result, kinds={f"__icp_x_{name}": "string"})
+    if len(distinct) <= _MAX_SPELLING_VALUES:
+        counts = pd.DataFrame(
+            {
+                "v": cleaned.astype(object).where(cleaned.notna(), None).to_numpy(),
+                "n": seen["n"].to_numpy(),
+                "first": seen["first"].to_numpy(),
+            }
+        )
+        _merge_case(work, name, counts)
+
+
+def _merge_case(work: _Work, name: str, counts: pd.DataFrame | None = None) -> None:
+    """``loaders.merge_case_variants`` from the counts of the values (``v``, ``n``, ``first``)."""
+    from .spelling import _preferred_spellings
+
+    t = work.t
+    value = t[f"__icp_x_{name}"]
+    if counts is None:
+        rows = t.filter(value.notnull())
+        counts = (
+            rows.group_by(v=rows[f"__icp_x_{name}"])
+            .aggregate(n=rows.count(), first=rows[_ROW].min())
+            .to_pandas()
+        )
+    else:  # from the distinct raw values: several may map to one value
+        counts = (
+            counts[counts["v"].notna()]
+            .groupby("v", as_index=False)
+            .agg(n=("n", "sum"), first=("first", "min"))
+        )
+    counts = counts.sort_values(["n", "first"], ascending=[False, True], kind="stable")
+    groups: dict[str, list[str]] = {}
+    for v in counts["v"]:
+        groups.setdefault(str(v).casefold(), []).append(str(v))
+    if all(len(m) == 1 for m in groups.values()):
+        return
+    preferred: dict[str, str] = {}
+    for spelling in _preferred_spellings(work.config, name):
+        preferred.setdefault(str(spelling).casefold(), str(spelling))
+    mapping, merges = {}, []
+    for key, members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        keep = preferred.get(key, members[0])
+        others = [v for v in members if v != keep]
+        mapping.update(dict.fromkeys(others, keep))
+        merges.append(f"{keep!r} (+{', '.join(repr(v) for v in others)})")
+    table = pd.DataFrame({"value": list(mapping), f"__icp_m_{name}": list(mapping.values())})
+    memory = ibis.memtable(
+        table, schema=ibis.schema({"value": "string", f"__icp_m_{name}": "string"})
+    )
+    memory = memory.rename({f"__icp_k_{name}": "value"})
+    t = t.left_join(memory, value == memory[f"__icp_k_{name}"]).drop(f"__icp_k_{name}")
+    t = t.mutate(**{f"__icp_x_{name}": t[f"__icp_m_{name}"].fill_null(t[f"__icp_x_{name}"])})
+    work.t = t.drop(f"__icp_m_{name}")
+    work.warnings.append(f"deals.{name}: case variants merged: {'; '.join(merges)}")

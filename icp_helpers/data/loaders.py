@@ -1,0 +1,387 @@
+"""Reading, mapping, validating and quarantining the input tables.
+
+:func:`load_project` turns the files a project config names into the
+canonical tables of ``docs/architecture.md``. For each table it
+
+1. reads every file as text (CSV with detected encoding and delimiter,
+   XLSX, YAML for the codebook) or typed (Parquet), remembering the row
+   number a user sees in the file: the header is row 1, so the first data
+   row is row 2 (the physical line a CSV record starts on, also after a
+   cell that spans lines, see ``csv_records.py``; the sheet row of an XLSX;
+   the record number of a Parquet file). A CSV whose stray quote would merge
+   lines that look like records into one cell is refused, naming the lines;
+   a carriage return inside a line stays in its cell;
+2. maps the export's column names (``columns``, then the ``preset``, then
+   headers that are a canonical name in other spelling, e.g. ``Close Date``);
+3. parses each canonical column (``schema.py``), applies ``defaults``,
+   ``derive``, ``aliases`` and merges values that differ only in case;
+4. sets rows that break a row rule aside in a quarantine with a ``reason``
+   (unparseable or negative values, empty required fields, unknown accounts
+   via pandera, duplicate ids keeping the first), merges exact duplicates
+   (``distinct``) or order lines (``lines``);
+5. reconciles: every row read is either used or quarantined, checked here.
+
+Structural problems (unreadable file, missing required column, a column of
+which no value parses) raise :class:`LoadError` naming the file, the column,
+what was expected and a few offending values with their row numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .config import TABLES, ConfigError, InputSpec, ProjectConfig, load_config
+from .formulas import safe_frame
+from .loading import _stage_from_flags, _Table, load_table, merge_case_variants, read_engine_table
+from .mapping import _preset_section, column_mapping
+from .quarters import Quarter, latest_complete_quarter
+from .reading import (
+    _STAGE_FLAGS,
+    ENCODING_ORDER,
+    LoadError,
+    RawFile,
+    _header_cells,
+    _pandas_sep,
+    _sniff_kind,
+    detect_delimiter,
+    detect_encoding,
+    read_file,
+)
+from .schema import (
+    TABLE_SPECS,
+    normalise_stage,
+    parse_datetimes,
+)
+from .spelling import spelling_warnings
+from .table_cache import TableCache
+from .tables import LoadedTable
+
+__all__ = [
+    "LoadError",
+    "RawFile",
+    "LoadedTable",
+    "Project",
+    "ENCODING_ORDER",
+    "detect_encoding",
+    "detect_delimiter",
+    "read_file",
+    "column_mapping",
+    "load_table",
+    "load_project",
+    "read_engine_table",
+    "write_quarantine",
+    "print_summary",
+    "latest_quarter",
+    "closed_deal_dates",
+    "spelling_warnings",
+    "merge_case_variants",
+]
+
+
+# --------------------------------------------------------------------------- project
+
+
+@dataclass
+class Project:
+    """Every configured table of a project, loaded and reconciled.
+
+    One attribute per canonical table (``None`` when not configured or not
+    requested), ``quarantine`` (table -> quarantined rows), ``summary`` (one
+    row per table), ``warnings`` and the ``config``.
+    """
+
+    config: ProjectConfig
+    tables: dict[str, LoadedTable] = field(default_factory=dict)
+    accounts: pd.DataFrame | None = None
+    deals: pd.DataFrame | None = None
+    contacts: pd.DataFrame | None = None
+    interviews: pd.DataFrame | None = None
+    codebook: pd.DataFrame | None = None
+    manual_codes: pd.DataFrame | None = None
+    activities: pd.DataFrame | None = None
+    leads: pd.DataFrame | None = None
+    prospects: pd.DataFrame | None = None
+
+    @property
+    def quarantine(self) -> dict[str, pd.DataFrame]:
+        return {name: loaded.quarantine for name, loaded in self.tables.items()}
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        rows = [loaded.summary for loaded in self.tables.values()]
+        columns = [
+            "table",
+            "files",
+            "formats",
+            "rows_read",
+            "rows_used",
+            "rows_quarantined",
+            "rows_out",
+            "reconciled",
+            "filled_defaults",
+            "reasons",
+            "warnings",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for loaded in self.tables.values() for w in loaded.summary["warnings"]]
+
+
+def load_project(
+    config_or_path: ProjectConfig | str | Path | None = None,
+    *,
+    tables: list[str] | tuple[str, ...] | None = None,
+    cache: bool = True,
+) -> Project:
+    """Load every configured table (or the ones in ``tables``).
+
+    Accounts load first so that deals, contacts, interviews and leads can be
+    checked against the account ids; accounts are therefore also loaded (and
+    returned) whenever a requested table refers to accounts.
+
+    Validated tables are reused from the project's table cache while their
+    files and config are unchanged (:mod:`icp_helpers.data.table_cache`; off with
+    ``cache_tables: false`` in the config or ``cache=False`` here), so each
+    step of a run does not validate the same export again.
+
+    Raises
+    ------
+    ConfigError
+        When the config is invalid.
+    LoadError
+        On the first structural problem of any table.
+    """
+    config = (
+        config_or_path if isinstance(config_or_path, ProjectConfig) else load_config(config_or_path)
+    )
+    if tables is not None:
+        unknown = sorted(set(tables) - set(TABLES))
+        if unknown:
+            raise LoadError(f"unknown table(s) {', '.join(unknown)}; tables: {', '.join(TABLES)}")
+    wanted = [t for t in TABLES if t in config.inputs and (tables is None or t in tables)]
+    if "accounts" in config.inputs and any(TABLE_SPECS[t].account_fk for t in wanted):
+        wanted = ["accounts", *[t for t in wanted if t != "accounts"]]
+    project = Project(config=config)
+    store = TableCache.for_config(config) if cache else None
+    ids = accounts_key = None
+    for table in wanted:
+        checked = TABLE_SPECS[table].account_fk
+        # rows checked against accounts that have no key (a folder of files) are not cached
+        unkeyed = checked and ids is not None and accounts_key is None
+        key = store.key(config, table, accounts_key=accounts_key if checked else None) if store and not unkeyed else None
+        loaded = store.get(key) if store else None
+        if loaded is None:
+            loaded = load_table(config, table, accounts_ids=ids if checked else None)
+            if store:
+                store.put(key, loaded)
+        project.tables[table] = loaded
+        setattr(project, table, loaded.frame)
+        if table == "accounts":
+            ids, accounts_key = loaded.frame["account_id"], key
+    return project
+
+
+def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:
+    """Write ``quarantine/<table>.csv`` for every loaded table and ``quarantine/summary.csv``.
+
+    Headers and cells go through the formula guard (:mod:`icp_helpers.data.formulas`):
+    quarantined cells are exactly the raw values nobody checked.
+
+    A table without quarantined rows still gets its (header-only) file, so a
+    missing file always means the table was not loaded.
+    """
+    folder = Path(run_dir) / "quarantine"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table, frame in project.quarantine.items():
+        path = folder / f"{table}.csv"
+        safe_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        written.append(path)
+    summary = project.summary.copy()
+    for column in ("files", "formats", "warnings"):
+        summary[column] = summary[column].map(" | ".join)
+    for column in ("filled_defaults", "reasons"):
+        summary[column] = summary[column].map(
+            lambda d: "; ".join(f"{k}: {v}" for k, v in d.items())
+        )
+    path = folder / "summary.csv"
+    if path.is_file():
+        # Each notebook loads only the tables it needs: keep the other tables' rows.
+        earlier = pd.read_csv(path, dtype=str, keep_default_na=False)
+        earlier = earlier[~earlier["table"].isin(summary["table"])]
+        summary = pd.concat([earlier, summary.astype(str)], ignore_index=True)
+    order = {table: i for i, table in enumerate(TABLES)}
+    summary = summary.sort_values("table", key=lambda col: col.map(order)).reset_index(drop=True)
+    safe_frame(summary).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    written.append(path)
+    return written
+
+
+def print_summary(project: Project, *, console) -> None:
+    """Print the reconciled load summary: one Rich table per canonical table."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    for table, loaded in project.tables.items():
+        s = loaded.summary
+        mark = "[green]✓[/]" if s["reconciled"] else "[bold red]✗[/]"
+        grid = Table(
+            title=escape(f"{table}: {', '.join(s['formats'])}"),
+            title_justify="left",
+            show_header=True,
+            header_style="bold",
+        )
+        grid.add_column("check")
+        grid.add_column("rows", justify="right")
+        grid.add_row("rows read", f"{s['rows_read']:,}")
+        grid.add_row("rows used", f"{s['rows_used']:,}")
+        grid.add_row("rows quarantined", f"{s['rows_quarantined']:,}")
+        if s["rows_out"] != s["rows_used"]:
+            grid.add_row(f"rows in the {table} table (merged)", f"{s['rows_out']:,}")
+        grid.add_row("reconciled (read = used + quarantined)", mark)
+        for reason, n in s["reasons"].items():
+            grid.add_row(escape(f"  quarantined: {reason}"), f"{n:,}")
+        spec = project.config.inputs[table]
+        for column, n in s["filled_defaults"].items():
+            grid.add_row(escape(f"  default {column} = {spec.defaults.get(column)!r}"), f"{n:,}")
+        console.print(grid)
+        if s.get("profile_kind"):
+            kind = s["profile_kind"]
+            how = "profile.kind" if project.config.profile.kind else "inferred from the columns"
+            console.print(
+                f"  profile: {'consumers (b2c): customers and demographics' if kind == 'b2c' else 'companies (b2b): accounts and firmographics'} ({how})",
+                highlight=False,
+            )
+        for warning in s["warnings"]:
+            console.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False)
+    total = sum(t.summary["rows_quarantined"] for t in project.tables.values())
+    all_ok = all(t.summary["reconciled"] for t in project.tables.values())
+    console.print(
+        f"{len(project.tables)} tables loaded, {total:,} rows quarantined, "
+        + ("every table reconciled." if all_ok else "[bold red]NOT reconciled[/]."),
+        highlight=False,
+    )
+
+
+# --------------------------------------------------------------------------- quarters
+
+
+def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
+    """The latest complete quarter of the won and lost deals' ``close_date``.
+
+    Reads only the close date and stage columns of the deals files when it
+    can; open deals are ignored because their close date is an expectation.
+    A snapshot (``snapshot:``, no deals) is of the quarter it was taken in.
+    """
+    if not isinstance(config, ProjectConfig):
+        config = load_config(config)
+    if config.is_snapshot:
+        from .snapshot import snapshot_quarter
+
+        return snapshot_quarter(load_table(config, "accounts").frame, config.snapshot)
+    dates = closed_deal_dates(config)
+    if dates.empty:
+        raise LoadError("deals: no won or lost deal has a readable close_date")
+    return latest_complete_quarter(dates["close_date"])
+
+
+def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.DataFrame:
+    """``close_date`` and ``stage`` (``won``/``lost``) of every closed deal with a readable date.
+
+    Reads only those columns of the deals files when it can, so checking a
+    quarter against the data costs a fraction of a full load.
+    """
+    if not isinstance(config, ProjectConfig):
+        config = load_config(config)
+    spec = config.inputs.get("deals")
+    if spec is None:
+        raise ConfigError(
+            f"{config.source}: finding the latest quarter needs inputs.deals, which this config "
+            "does not name; pass the quarter explicitly"
+        )
+    wanted = {"close_date", "stage", *_STAGE_FLAGS}
+    if spec.table or spec.derive.keys() & wanted or spec.defaults.keys() & wanted:
+        deals = load_table(config, "deals").frame
+        closed = deals[deals["stage"].isin(["won", "lost"])]
+        closed = closed[["close_date", "stage"]].dropna(subset=["close_date"])
+        return closed.reset_index(drop=True)
+    dates = []
+    preset = _preset_section(config, spec, "deals")
+    for path in config.input_paths("deals"):
+        headers = _headers(path, spec)
+        mapping, _ = column_mapping(
+            headers, table="deals", columns=spec.columns, preset=preset, source=str(path)
+        )
+        keep = {h: mapping.get(h, h) for h in headers if mapping.get(h, h) in wanted}
+        if "close_date" not in keep.values():
+            raise LoadError(f"{path}: required column 'close_date' missing (deals need it)")
+        frame = _read_columns(path, spec, list(keep)).rename(columns=keep)
+        parsed = parse_datetimes(
+            frame["close_date"],
+            column="close_date",
+            dayfirst=spec.dayfirst,
+            date_format=spec.date_format,
+            earliest=config.limits.date_min,
+            latest=config.limits.latest_date(),
+        )
+        stage = (
+            normalise_stage(frame["stage"])
+            if "stage" in frame
+            else pd.Series("won", index=frame.index)
+        )
+        if "is_won" in frame or "is_closed" in frame:
+            _stage_from_flags(frame, _Table("deals"))
+            stage = frame["stage"]
+        closed = stage.isin(["won", "lost"]).to_numpy()
+        dates.append(
+            pd.DataFrame(
+                {"close_date": parsed.values[closed], "stage": stage.to_numpy()[closed]}
+            )
+        )
+    if not dates:
+        return pd.DataFrame({"close_date": pd.Series([], dtype="datetime64[ns]"), "stage": []})
+    return pd.concat(dates, ignore_index=True).dropna(subset=["close_date"])
+
+
+def _headers(path: Path, spec: InputSpec) -> list[str]:
+    kind = _sniff_kind(path)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return [str(n).strip() for n in pq.read_schema(path).names]
+    if kind == "csv":
+        encoding = spec.encoding or detect_encoding(path)
+        with open(path, encoding=encoding, newline="") as fh:
+            head = fh.read(1 << 16).lstrip("\ufeff")
+        delimiter = spec.delimiter or detect_delimiter(head)
+        row = _header_cells(head.splitlines()[0], delimiter) if head.strip() else []
+        return [h.strip() for h in row]
+    return list(read_file(path, sheet=spec.sheet).frame.columns)
+
+
+def _read_columns(path: Path, spec: InputSpec, columns: list[str]) -> pd.DataFrame:
+    kind = _sniff_kind(path)
+    if kind == "parquet":
+        return pd.read_parquet(path, columns=columns)
+    if kind == "csv":
+        encoding = spec.encoding or detect_encoding(path)
+        with open(path, encoding=encoding, newline="") as fh:
+            head = fh.read(1 << 16).lstrip("\ufeff")
+        delimiter = spec.delimiter or detect_delimiter(head)
+        frame = pd.read_csv(
+            path,
+            sep=_pandas_sep(delimiter),
+            encoding=encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            usecols=lambda c: str(c).strip().lstrip("\ufeff").strip() in columns,
+        )
+        frame.columns = [str(c).strip().lstrip("\ufeff").strip() for c in frame.columns]
+        return frame
+    return read_file(path, sheet=spec.sheet).frame[columns]

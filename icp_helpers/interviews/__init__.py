@@ -1,0 +1,1 @@
+"""Step 2, interviews: rule coding, coder agreement, assisted coding, themes, redaction."""

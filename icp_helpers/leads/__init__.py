@@ -1,0 +1,1 @@
+"""Lead scoring and sales cuts on the selected traits."""

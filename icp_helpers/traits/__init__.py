@@ -1,0 +1,1 @@
+"""Step 3, traits: candidate traits, evidence, selection, fit score and the quarter backtest."""
