@@ -454,6 +454,16 @@ def test_held_out_comparison_learns_from_a_stated_sample_and_scores_every_lead()
 # --------------------------------------------------------------------------- tables
 
 
+def test_the_wilson_interval_always_holds_the_observed_rate():
+    for n in (1, 3, 7, 10, 13, 100, 1000):
+        converted = np.arange(n + 1)
+        low, high = wilson_interval(converted, np.full(n + 1, n))
+        rate = converted / n
+        assert (low <= rate).all() and (high >= rate).all(), n
+    low, high = wilson_interval([0], [0])
+    assert np.isnan(low[0]) and np.isnan(high[0])
+
+
 def test_wilson_interval_matches_scipy():
     low, high = wilson_interval([3, 0, 50], [10, 8, 50])
     for i, (k, n) in enumerate([(3, 10), (0, 8), (50, 50)]):

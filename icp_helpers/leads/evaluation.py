@@ -51,7 +51,10 @@ def wilson_interval(
         denominator = 1.0 + z**2 / total
         centre = (p + z**2 / (2 * total)) / denominator
         half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / denominator
-    low, high = centre - half, centre + half
+        # the interval always holds the observed rate; rounding can put a bound a hair
+        # past it at 0 or 1 (e.g. 5.6e-17 for 0 of 3), which a plot's error bar rejects
+        low = np.where(np.isnan(p), np.nan, np.minimum(centre - half, p))
+        high = np.where(np.isnan(p), np.nan, np.maximum(centre + half, p))
     return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
 
 
