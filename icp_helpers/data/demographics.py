@@ -41,6 +41,7 @@ __all__ = [
     "is_demographic",
     "age_from_birth_year",
     "band_ages",
+    "band_values",
     "band_incomes",
     "add_demographics",
     "describe_level",
@@ -135,11 +136,10 @@ def age_from_birth_year(birth_year: pd.Series, *, as_of: pd.Timestamp) -> pd.Ser
     return age.where((age >= _MIN_AGE) & (age <= _MAX_AGE)).astype("Int64")
 
 
-def band_ages(age: pd.Series) -> pd.Series:
-    """The standard age band (:data:`AGE_BANDS`) of each age; missing stays missing."""
-    values = pd.to_numeric(age, errors="coerce").astype(float)
-    out = pd.Series(pd.NA, index=age.index, dtype="object")
-    for label, low, high in AGE_BANDS:
+def band_values(values: pd.Series, bands) -> pd.Series:
+    """The label of the band each value falls in; ``bands`` are (label, low incl., high excl.)."""
+    out = pd.Series(pd.NA, index=values.index, dtype="object")
+    for label, low, high in bands:
         inside = values.notna()
         if low is not None:
             inside &= values >= low
@@ -147,6 +147,11 @@ def band_ages(age: pd.Series) -> pd.Series:
             inside &= values < high
         out[inside] = label
     return out
+
+
+def band_ages(age: pd.Series) -> pd.Series:
+    """The standard age band (:data:`AGE_BANDS`) of each age; missing stays missing."""
+    return band_values(pd.to_numeric(age, errors="coerce").astype(float), AGE_BANDS)
 
 
 def band_incomes(income: pd.Series) -> pd.Series:

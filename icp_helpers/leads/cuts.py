@@ -60,6 +60,7 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from scipy import stats
 
+from ..data.demographics import band_values
 from ..data.frames import isin, positions
 
 __all__ = [
@@ -162,20 +163,8 @@ def _dominant(contacts: pd.DataFrame, column: str) -> pd.Series:
     return counted.drop_duplicates("account_id").set_index("account_id")[column].astype(str)
 
 
-def _band(values: pd.Series, bands) -> pd.Series:
-    out = pd.Series(pd.NA, index=values.index, dtype=object)
-    for label, low, high in bands:
-        mask = values.notna()
-        if low is not None:
-            mask &= values >= low
-        if high is not None:
-            mask &= values < high
-        out[mask] = label
-    return out
-
-
 def _daypart(hour: pd.Series) -> pd.Series:
-    return _band(pd.to_numeric(hour, errors="coerce"), [(n, lo, hi + 1) for n, lo, hi in _DAYPARTS])
+    return band_values(pd.to_numeric(hour, errors="coerce"), [(n, lo, hi + 1) for n, lo, hi in _DAYPARTS])
 
 
 def account_cuts(
@@ -229,7 +218,7 @@ def account_cuts(
                 .groupby(contacts["account_id"])
                 .median()
             )
-            out["age_band"] = _band(age, AGE_BANDS).reindex(out.index)
+            out["age_band"] = band_values(age, AGE_BANDS).reindex(out.index)
         if "gender" in contacts.columns and contacts["gender"].notna().any() and "gender" not in out:
             out["gender"] = _dominant(contacts, "gender").reindex(out.index)
     if "preferred_weekday" in accounts.columns:
