@@ -105,7 +105,6 @@ times its time on 2M deals, where building and compiling the expression
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -115,7 +114,7 @@ import pandas as pd
 
 from ..data.config import ProjectConfig
 from ..data.demographics import add_demographics
-from ..data.engine import connect
+from ..data.engine import _table_backend, as_table, connect
 from ..data.quarters import Quarter
 
 __all__ = [
@@ -192,43 +191,6 @@ def feature_window(quarter: str | Quarter, *, lookback_quarters: int = 4) -> tup
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def as_table(data: Any, backend=None) -> ir.Table | None:
-    """An Ibis table for ``data``; pandas frames are handed to the backend as Arrow.
-
-    Features of several windows built from one such table share one copy of
-    the data in the engine (each pandas frame passed in is copied anew).
-
-    On Spark a pandas frame is converted through Arrow and registered as a
-    temporary view: much faster than row-by-row conversion, and missing
-    strings stay NULL instead of becoming the text ``'NaN'``.
-    """
-    if data is None:
-        return None
-    if isinstance(data, ir.Table):
-        return data
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame or an ibis Table, got {type(data).__name__}")
-    if backend is not None and getattr(backend, "name", "") == "pyspark":
-        import pyarrow as pa
-
-        name = f"icp_input_{uuid.uuid4().hex}"
-        arrow = pa.Table.from_pandas(data, preserve_index=False)
-        backend._session.createDataFrame(arrow).createOrReplaceTempView(name)
-        return backend.table(name)
-    return ibis.memtable(data)
-
-
-def _table_backend(*tables: ir.Table | None):
-    for table in tables:
-        if table is None:
-            continue
-        try:
-            return table.get_backend()
-        except Exception:  # noqa: BLE001 - memtables are bound to no backend
-            continue
-    return None
 
 
 def _bands(value: ir.NumericValue, bands) -> ir.StringValue:

@@ -5,13 +5,17 @@ Shared by the loaders (engine tables) and the account features.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from typing import Any
 
 import ibis
+import ibis.expr.types as ir
+import pandas as pd
 
 from .config import EngineConfig, ProjectConfig
 
-__all__ = ["connect"]
+__all__ = ["as_table", "connect"]
 
 
 def _spark_session(master: str | None = None):
@@ -69,3 +73,39 @@ def connect(config_or_engine: ProjectConfig | EngineConfig | Mapping | str | Non
         raise ValueError("engine.backend is 'url' but engine.url is not set")
     return ibis.connect(engine.url)
 
+
+def as_table(data: Any, backend=None) -> ir.Table | None:
+    """An Ibis table for ``data``; pandas frames are handed to the backend as Arrow.
+
+    Features of several windows built from one such table share one copy of
+    the data in the engine (each pandas frame passed in is copied anew).
+
+    On Spark a pandas frame is converted through Arrow and registered as a
+    temporary view: much faster than row-by-row conversion, and missing
+    strings stay NULL instead of becoming the text ``'NaN'``.
+    """
+    if data is None:
+        return None
+    if isinstance(data, ir.Table):
+        return data
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame or an ibis Table, got {type(data).__name__}")
+    if backend is not None and getattr(backend, "name", "") == "pyspark":
+        import pyarrow as pa
+
+        name = f"icp_input_{uuid.uuid4().hex}"
+        arrow = pa.Table.from_pandas(data, preserve_index=False)
+        backend._session.createDataFrame(arrow).createOrReplaceTempView(name)
+        return backend.table(name)
+    return ibis.memtable(data)
+
+
+def _table_backend(*tables: ir.Table | None):
+    for table in tables:
+        if table is None:
+            continue
+        try:
+            return table.get_backend()
+        except Exception:  # noqa: BLE001 - memtables are bound to no backend
+            continue
+    return None

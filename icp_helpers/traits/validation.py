@@ -539,7 +539,8 @@ def run_backtest(
         Points method of the fit score.
     """
     from ..customers.best import value_columns, value_scores
-    from ..customers.features import account_features, as_table, connect
+    from ..customers.features import account_features
+    from ..data.engine import as_table, connect
 
     if not isinstance(config, ProjectConfig):
         config = load_config(config)
