@@ -881,3 +881,12 @@ def test_categories_and_stages_cleaned_per_distinct_value_equal_cell_by_cell(dty
         lambda c: apply_aliases(clean_text(c), {"won": "WON"}),
     ):
         pd.testing.assert_series_equal(map_distinct(series, transform), transform(series))
+
+
+def test_project_deals_table_is_the_deals_on_the_projects_engine(sample_config_path):
+    project = load_project(sample_config_path, tables=["accounts", "deals"], cache=False)
+    table = project.deals_table()
+    assert table is project.deals_table()  # one table per project, not a copy per call
+    counted = project.backend.to_pyarrow(table.group_by("stage").aggregate(n=table.count())).to_pandas()
+    assert dict(zip(counted["stage"], counted["n"])) == project.deals["stage"].value_counts().to_dict()
+    assert load_project(sample_config_path, tables=["accounts"], cache=False).deals_table() is None

@@ -30,10 +30,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .config import TABLES, ConfigError, InputSpec, ProjectConfig, load_config
+from .engine import as_table, connect
 from .formulas import safe_frame
 from .loading import _stage_from_flags, _Table, load_table, merge_case_variants, read_engine_table
 from .mapping import _preset_section, column_mapping
@@ -104,6 +106,27 @@ class Project:
     activities: pd.DataFrame | None = None
     leads: pd.DataFrame | None = None
     prospects: pd.DataFrame | None = None
+    _backend: Any = field(default=None, repr=False, compare=False)
+    _deals_table: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def backend(self):
+        """The project's Ibis backend (its ``engine`` section), opened once per project."""
+        if self._backend is None:
+            self._backend = connect(self.config)
+        return self._backend
+
+    def deals_table(self):
+        """The validated deals as an Ibis table on :attr:`backend`; None without deals.
+
+        Steps that aggregate deals use this rather than ``deals``, so that
+        the deals can stay in the engine and never become a pandas frame.
+        Other tables join it through :func:`icp_helpers.data.engine.as_table`
+        on the same backend.
+        """
+        if self._deals_table is None and self.deals is not None:
+            self._deals_table = as_table(self.deals, self.backend)
+        return self._deals_table
 
     @property
     def quarantine(self) -> dict[str, pd.DataFrame]:
