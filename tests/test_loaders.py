@@ -888,5 +888,5 @@ def test_project_deals_table_is_the_deals_on_the_projects_engine(sample_config_p
     table = project.deals_table()
     assert table is project.deals_table()  # one table per project, not a copy per call
     counted = project.backend.to_pyarrow(table.group_by("stage").aggregate(n=table.count())).to_pandas()
-    assert dict(zip(counted["stage"], counted["n"])) == project.deals["stage"].value_counts().to_dict()
+    assert dict(zip(counted["stage"], counted["n"], strict=True)) == project.deals["stage"].value_counts().to_dict()
     assert load_project(sample_config_path, tables=["accounts"], cache=False).deals_table() is None
