@@ -391,6 +391,24 @@ def _provenance(
     }
 
 
+def _why_traits(selection: Mapping, coded: pd.DataFrame | None, best_ids: set) -> list[dict]:
+    """The selected interview codes, each with a quote of a best customer when there is one."""
+    why = []
+    for item in selection.get("why_traits") or []:
+        code = str(item["id"])
+        said = None if coded is None else coded[coded["code"] == code]
+        quote = code_mentions(said, prefix=code, preferred=best_ids, limit=1)
+        why.append(
+            {
+                **_trait_entry(item),
+                "label": str(item.get("label") or code_label(code)),
+                "quote": quote[0]["quote"] if quote else None,
+                "quote_account": quote[0]["quote_account"] if quote else None,
+            }
+        )
+    return why
+
+
 def build_card_context(
     run_dir: str | Path,
     config: ProjectConfig,
@@ -455,19 +473,7 @@ def build_card_context(
         return code_mentions(coded, prefix=prefix, preferred=best_ids, limit=max_items,
                              noun=kind_words(kind)["accounts"])
 
-    why = []  # the selected interview codes, each with a quote of a best customer when there is one
-    for item in selection.get("why_traits") or []:
-        code = str(item["id"])
-        said = None if coded is None else coded[coded["code"] == code]
-        quote = code_mentions(said, prefix=code, preferred=best_ids, limit=1)
-        why.append(
-            {
-                **_trait_entry(item),
-                "label": str(item.get("label") or code_label(code)),
-                "quote": quote[0]["quote"] if quote else None,
-                "quote_account": quote[0]["quote_account"] if quote else None,
-            }
-        )
+    why = _why_traits(selection, coded, best_ids)
     insufficient = [
         {"id": str(item["id"]), "label": str(item.get("label") or item["id"])}
         for item in selection.get("insufficient_evidence") or []
