@@ -744,7 +744,7 @@ def test_a_publish_killed_between_its_two_moves_is_restored_by_validate(tmp_path
         "def replace(a, b):\n"
         "    real(a, b)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)  # killed right after the first move\n"
-        "runner.os.replace = replace\n"
+        "os.replace = replace\n"
         "reports = Path(sys.argv[1])\n"
         "runner._replace_dir(reports / '.2025Q2.partial', reports / '2025Q2')\n"
     )

@@ -48,8 +48,8 @@ def no_kernels(monkeypatch):
         calls.append(args)
         raise AssertionError("a notebook was executed although the quarter is refused")
 
-    monkeypatch.setattr(runner, "_execute", refuse)
-    monkeypatch.setattr(runner, "run_quarter", refuse)
+    monkeypatch.setattr("icp_helpers.reports.execution._execute", refuse)
+    monkeypatch.setattr("icp_helpers.reports.batch.run_quarter", refuse)
     return calls
 
 

@@ -212,6 +212,36 @@ def _level_row(column, level, has, valid, is_best, kind, n_best, n_rest) -> dict
     }
 
 
+def _numeric_row(column: str, series: pd.Series, is_best, n_best: int, n_rest: int) -> dict | None:
+    """A numeric column's row: medians, Hedges' g and its r; ``None`` when the column is constant."""
+    values = pd.to_numeric(series, errors="coerce").astype(float)
+    if values.nunique(dropna=True) < 2:
+        return None
+    a, b = values[is_best], values[~is_best]
+    g = hedges_g(a, b)
+    na, nb = int(a.notna().sum()), int(b.notna().sum())
+    r = _r_from_d(g, na, nb) if na and nb else float("nan")
+    return {
+        "trait": column,
+        "kind": "numeric",
+        "best": float(a.median()) if na else float("nan"),
+        "rest": float(b.median()) if nb else float("nan"),
+        "effect": g,
+        "effect_measure": "hedges_g",
+        "strength": r,
+        "direction": "higher among best" if g > 0 else ("lower among best" if g < 0 else "same"),
+        "column": column,
+        "level": "",
+        "column_effect": abs(g) if np.isfinite(g) else float("nan"),
+        "n_best": na,
+        "n_rest": nb,
+        "mean_best": float(a.mean()) if na else float("nan"),
+        "mean_rest": float(b.mean()) if nb else float("nan"),
+        "missing_best": n_best - na,
+        "missing_rest": n_rest - nb,
+    }
+
+
 def best_vs_rest(
     features: pd.DataFrame,
     best,
@@ -275,34 +305,9 @@ def best_vs_rest(
             row["column_effect"] = abs(row["effect"])
             rows.append(row)
         elif pd.api.types.is_numeric_dtype(series.dtype):
-            values = pd.to_numeric(series, errors="coerce").astype(float)
-            if values.nunique(dropna=True) < 2:
-                continue
-            a, b = values[is_best], values[~is_best]
-            g = hedges_g(a, b)
-            na, nb = int(a.notna().sum()), int(b.notna().sum())
-            r = _r_from_d(g, na, nb) if na and nb else float("nan")
-            rows.append(
-                {
-                    "trait": column,
-                    "kind": "numeric",
-                    "best": float(a.median()) if na else float("nan"),
-                    "rest": float(b.median()) if nb else float("nan"),
-                    "effect": g,
-                    "effect_measure": "hedges_g",
-                    "strength": r,
-                    "direction": "higher among best" if g > 0 else ("lower among best" if g < 0 else "same"),
-                    "column": column,
-                    "level": "",
-                    "column_effect": abs(g) if np.isfinite(g) else float("nan"),
-                    "n_best": na,
-                    "n_rest": nb,
-                    "mean_best": float(a.mean()) if na else float("nan"),
-                    "mean_rest": float(b.mean()) if nb else float("nan"),
-                    "missing_best": n_best - na,
-                    "missing_rest": n_rest - nb,
-                }
-            )
+            row = _numeric_row(column, series, is_best, n_best, n_rest)
+            if row is not None:
+                rows.append(row)
         else:
             if isinstance(series.dtype, pd.StringDtype) and series.nunique() > max_levels:
                 continue  # names, cities: told apart without turning a million cells into objects

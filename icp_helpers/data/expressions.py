@@ -334,24 +334,60 @@ def evaluate(
     """
     tree, quoted = _parse(expression)
     index = frame.index
-    cache: dict[str, _Value] = {}
+    body = tree.body
+    if isinstance(body, ast.Name) and quoted.get(body.id, body.id) in frame.columns:
+        return frame[quoted.get(body.id, body.id)]  # a column as it is, not read as numbers
+    walk = _Evaluation(expression, frame, raw=raw, on_problem=on_problem, quoted=quoted)
+    with np.errstate(all="ignore"):
+        result = walk.visit(tree).data
+    if isinstance(result, pd.Series):
+        if len(result) != len(index):
+            raise ExpressionError(
+                f"{expression!r}: gives {len(result)} values for {len(index)} rows"
+            )
+        return result.set_axis(index)
+    if isinstance(result, str | int | float | bool | np.generic) or result is None:
+        return _series(result, index)
+    raise ExpressionError(f"{expression!r}: gives a {type(result).__name__}, not one value per row")
 
-    def refuse(node: ast.AST, why: str):
+
+class _Scope:
+    """What an expression reads: the frame's columns as values (cached), and its refusals."""
+
+    def __init__(
+        self,
+        expression: str,
+        frame: pd.DataFrame,
+        *,
+        raw: pd.DataFrame | None,
+        on_problem: Callable[[str, pd.Series], None] | None,
+        quoted: dict[str, str],
+    ) -> None:
+        self.expression = expression
+        self.frame = frame
+        self.raw = raw
+        self.on_problem = on_problem
+        self.quoted = quoted
+        self.index = frame.index
+        self.cache: dict[str, _Value] = {}
+
+    def refuse(self, node: ast.AST, why: str):
         part = ast.unparse(node)
-        for name, column in quoted.items():
+        for name, column in self.quoted.items():
             part = part.replace(name, f"`{column}`")
-        raise ExpressionError(f"{expression!r}: {why} ({part!r})")
+        raise ExpressionError(f"{self.expression!r}: {why} ({part!r})")
 
-    def column(name: str, node: ast.AST) -> _Value:
+    def column(self, name: str, node: ast.AST) -> _Value:
+        frame, index, cache = self.frame, self.index, self.cache
         if name in cache:
             return cache[name]
         if name not in frame.columns:
             if name == "index":
                 return _Value(pd.Series(np.arange(len(index)), index=index))
             if name in FUNCTIONS:
-                refuse(node, f"{name} is a function; call it as {name}(...)")
+                self.refuse(node, f"{name} is a function; call it as {name}(...)")
             available = ", ".join(map(str, frame.columns))
-            refuse(node, f"no column {name!r}; columns available: {available}")
+            self.refuse(node, f"no column {name!r}; columns available: {available}")
         values = frame[name]
         value = _Value(values)
         if _is_text(values):
@@ -360,15 +396,20 @@ def evaluate(
             filled = int(text.notna().sum())
             if filled and numbers.notna().sum() >= 0.5 * filled:
                 bad = text.notna() & numbers.isna()
-                if bad.any() and on_problem is not None:
-                    on_problem(f"non-numeric {name}", bad)
+                if bad.any() and self.on_problem is not None:
+                    self.on_problem(f"non-numeric {name}", bad)
                 value = _Value(numbers.astype("float64"), text=text)
             else:
                 value = _Value(text)
         cache[name] = value
         return value
 
-    def visit(node: ast.AST) -> _Value:
+
+class _Evaluation(_Scope):
+    """One evaluation of :func:`evaluate`: the walk over the expression's tree."""
+
+    def visit(self, node: ast.AST) -> _Value:
+        visit, refuse = self.visit, self.refuse
         if isinstance(node, ast.Expression):
             return visit(node.body)
         if isinstance(node, ast.Constant):
@@ -378,7 +419,24 @@ def evaluate(
         if isinstance(node, ast.Name):
             if node.id in ("True", "False", "None"):
                 return _Value({"True": True, "False": False, "None": None}[node.id])
-            return column(quoted.get(node.id, node.id), node)
+            return self.column(self.quoted.get(node.id, node.id), node)
+        if isinstance(node, ast.BinOp | ast.UnaryOp | ast.BoolOp | ast.Compare | ast.IfExp):
+            return self.operation(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute):
+            why = (
+                "attributes of Python objects" if node.attr.startswith("__") else "attribute access"
+            )
+            refuse(node, f"{why} are not allowed; use a function from the documented list")
+        if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
+            refuse(node, "an expression gives one value per row, not a tuple or list")
+        refuse(node, f"{type(node).__name__} is not allowed in an expression")
+        raise AssertionError  # unreachable: refuse raises
+
+    def operation(self, node: ast.AST) -> _Value:
+        """Arithmetic, text joining, logic, comparisons and ``a if condition else b``."""
+        visit, refuse, index = self.visit, self.refuse, self.index
         if isinstance(node, ast.BinOp):
             op = type(node.op)
             if op in (ast.BitAnd, ast.BitOr):
@@ -424,50 +482,32 @@ def evaluate(
             return _Value(
                 _where(visit(node.test).data, visit(node.body).data, visit(node.orelse).data)
             )
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                allowed = ", ".join(sorted(FUNCTIONS))
-                refuse(node, f"only these functions may be called: {allowed}")
-            if node.keywords:
-                refuse(node, "functions take their values in order, without name=")
-            name = node.func.id
-            if name == "raw":
-                if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
-                    refuse(node, "raw takes one column name")
-                target = quoted.get(node.args[0].id, node.args[0].id)
-                source = raw if raw is not None and target in raw.columns else frame
-                if target not in source.columns:
-                    refuse(node, f"no column {target!r}")
-                return _Value(source[target].astype("string"))
-            args = [visit(a).data for a in node.args]
-            try:
-                return _Value(FUNCTIONS[name][0](*args))
-            except TypeError as exc:
-                refuse(node, f"wrong values for {name} ({exc})")
-        if isinstance(node, ast.Attribute):
-            why = (
-                "attributes of Python objects" if node.attr.startswith("__") else "attribute access"
-            )
-            refuse(node, f"{why} are not allowed; use a function from the documented list")
-        if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
-            refuse(node, "an expression gives one value per row, not a tuple or list")
         refuse(node, f"{type(node).__name__} is not allowed in an expression")
         raise AssertionError  # unreachable: refuse raises
 
-    body = tree.body
-    if isinstance(body, ast.Name) and quoted.get(body.id, body.id) in frame.columns:
-        return frame[quoted.get(body.id, body.id)]  # a column as it is, not read as numbers
-    with np.errstate(all="ignore"):
-        result = visit(tree).data
-    if isinstance(result, pd.Series):
-        if len(result) != len(index):
-            raise ExpressionError(
-                f"{expression!r}: gives {len(result)} values for {len(index)} rows"
-            )
-        return result.set_axis(index)
-    if isinstance(result, str | int | float | bool | np.generic) or result is None:
-        return _series(result, index)
-    raise ExpressionError(f"{expression!r}: gives a {type(result).__name__}, not one value per row")
+    def call(self, node: ast.Call) -> _Value:
+        """A call of a function of :data:`FUNCTIONS`, or ``raw(column)``."""
+        refuse, quoted, frame, raw = self.refuse, self.quoted, self.frame, self.raw
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            allowed = ", ".join(sorted(FUNCTIONS))
+            refuse(node, f"only these functions may be called: {allowed}")
+        if node.keywords:
+            refuse(node, "functions take their values in order, without name=")
+        name = node.func.id
+        if name == "raw":
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
+                refuse(node, "raw takes one column name")
+            target = quoted.get(node.args[0].id, node.args[0].id)
+            source = raw if raw is not None and target in raw.columns else frame
+            if target not in source.columns:
+                refuse(node, f"no column {target!r}")
+            return _Value(source[target].astype("string"))
+        args = [self.visit(a).data for a in node.args]
+        try:
+            return _Value(FUNCTIONS[name][0](*args))
+        except TypeError as exc:
+            refuse(node, f"wrong values for {name} ({exc})")
+        raise AssertionError  # unreachable: refuse raises
 
 
 def _logical(left, right, conjunction: bool, index: pd.Index):

@@ -56,6 +56,7 @@ FORMAT = 2
 _CODE_FILES = (
     "loaders.py",
     "schema.py",
+    "parsing.py",
     "frames.py",
     "config.py",
     "table_cache.py",
