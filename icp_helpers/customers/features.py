@@ -375,13 +375,14 @@ def project_features(project, *, quarter: str | Quarter, config: ProjectConfig) 
     totals (``snapshot:`` in the config, no deals) gives
     :func:`icp_helpers.data.snapshot.snapshot_features` instead.
     """
-    if config.is_snapshot or project.deals is None:
+    deals = None if config.is_snapshot else project.deals_table()
+    if deals is None:
         from ..data.snapshot import snapshot_features
 
         return snapshot_features(project.accounts, snapshot=config.snapshot, quarter=quarter)
     return account_features(
-        project.deals, project.accounts, project.contacts, quarter=quarter,
-        lookback_quarters=config.analysis.lookback_quarters, backend=connect(config),
+        deals, project.accounts, project.contacts, quarter=quarter,
+        lookback_quarters=config.analysis.lookback_quarters, backend=project.backend,
     )
 
 

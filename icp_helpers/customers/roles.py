@@ -362,10 +362,9 @@ def project_roles(project: Any) -> dict[str, pd.DataFrame]:
         frame = getattr(project, table, None)
         if frame is None:
             continue
-        if table == "accounts" and getattr(project, "deals", None) is not None and "account_id" in frame:
-            deals = project.deals
-            won = deals if "stage" not in deals else deals[deals["stage"] == "won"]
-            value = pd.to_numeric(won["amount"], errors="coerce").groupby(won["account_id"].astype(str)).sum()
+        deals = project.deals_table() if table == "accounts" and hasattr(project, "deals_table") else None
+        if deals is not None and "account_id" in frame:
+            value = _won_value(deals)
             frame = frame.assign(won_value=frame["account_id"].astype(str).map(value).fillna(0.0).to_numpy())
             roles = infer_roles(frame, overrides=config_roles(config, table))
             roles = roles[roles["column"] != "won_value"].reset_index(drop=True)
@@ -373,3 +372,13 @@ def project_roles(project: Any) -> dict[str, pd.DataFrame]:
             roles = infer_roles(frame, overrides=config_roles(config, table))
         out[table] = roles
     return out
+
+
+def _won_value(deals) -> pd.Series:
+    """Won value per account id (text), summed by the engine over an Ibis deals table."""
+    won = deals.filter(deals.stage == "won") if "stage" in deals.columns else deals
+    grouped = won.group_by(account_id=won.account_id.cast("string")).aggregate(
+        value=won.amount.cast("float64").sum()
+    )
+    frame = grouped.to_pyarrow().to_pandas()
+    return pd.Series(frame["value"].to_numpy(dtype="float64", na_value=0.0), index=frame["account_id"].astype(object))

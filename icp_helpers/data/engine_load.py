@@ -32,6 +32,9 @@ path raises the error that names it), and the like.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -48,6 +51,7 @@ from .schema import (
     parse_column,
     table_schema,
 )
+from .tables import typed_frame
 
 __all__ = ["HARD_ROWS_LIMIT", "MAX_DISTINCT", "Fallback", "load_deals", "logger"]
 
@@ -505,26 +509,45 @@ def _settle(work: _Work) -> None:
 # --------------------------------------------------------------------------- loading
 
 
-def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None):
+def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None, rows_dir=None):
     """The deals validated on the engine (see :func:`_load_deals`).
 
     Files are validated by an in-process DuckDB whatever the engine (they
     are local files, and a configured database file stays unlocked for
     parallel quarters); ``inputs.deals.table`` on the configured engine.
+
+    On DuckDB the clean deals are written by the engine as
+    ``deals.parquet`` in ``rows_dir`` (a temporary folder, removed with the
+    returned table, when None) and never pass through pandas: the
+    returned table's ``frame`` reads them on first access. Order lines
+    (``lines: true``) and other engines give the frame directly.
     """
     from . import engine
 
     own = con is None
     if own:
-        con = engine.connect(config) if config.inputs["deals"].table else ibis.duckdb.connect()
+        con = engine.connect(config) if config.inputs["deals"].table else engine.connect_duckdb(config.engine)
+    scratch = None
+    if rows_dir is None and con.name == "duckdb":
+        rows_dir = scratch = tempfile.mkdtemp(prefix="icp-deals-", dir=config.engine.temp_directory)
     try:
-        return _load_deals(config, accounts_ids=accounts_ids, con=con)
+        loaded = _load_deals(
+            config, accounts_ids=accounts_ids, con=con,
+            rows_dir=rows_dir if con.name == "duckdb" else None,
+        )
+    except BaseException:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     finally:
         if own and con.name == "duckdb":
             con.disconnect()  # a database file is free again for other processes (kernels)
+    if scratch:
+        weakref.finalize(loaded, shutil.rmtree, scratch, True)
+    return loaded
 
 
-def _load_deals(config: ProjectConfig, *, accounts_ids, con):
+def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
     """The deals validated on the engine, as :class:`icp_helpers.data.loaders.LoadedTable`.
 
     Raises
@@ -768,35 +791,44 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         **{c: (t[f"__icp_x_{c}"] if f"__icp_x_{c}" in t.columns else t[c]) for c in out_columns},
     )
     rows_used = rows_read - rows_quarantined
-    if spec.lines:
-        clean = _merge_lines(clean, out_columns)
-    else:
-        clean = clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW)
-    arrow = clean.to_pyarrow()
-    # the Arrow buffers are released while pandas takes them over: one copy at a time
-    frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
-    del arrow
-    frame = _pandas_types(frame, work_spec)
-    if spec.lines and len(frame):
-        # merged lines are new rows: the contract again, as loading.load_table does
-        table_schema("deals", columns=list(frame.columns), unique=False).validate(
-            frame, inplace=True
-        )
-    if not spec.lines and len(frame) != rows_used:
-        raise AssertionError(
-            f"deals: {rows_read} read != {len(frame)} used + {rows_quarantined} quarantined"
-        )
     out_warnings = list(work.warnings)
-    fake = loading._Table("deals")
-    out_warnings.extend(loading._empty_firmographics(frame, fake))
-    spelling = [c for c in work_spec.spelling if c in frame.columns]
-    extra_text = [
-        c for c in frame.columns if work_spec.column(c) is None and frame[c].dtype == TEXT_DTYPE
-    ]
-    out_warnings.extend(
-        spelling_warnings(frame, table="deals", columns=spelling + extra_text)
-    )
-    if rows_read and not len(frame):
+    frame = parquet = None
+    if spec.lines or rows_dir is None:
+        if spec.lines:
+            clean = _merge_lines(clean, out_columns)
+        else:
+            clean = clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW)
+        arrow = clean.to_pyarrow()
+        # the Arrow buffers are released while pandas takes them over: one copy at a time
+        frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+        del arrow
+        frame = typed_frame(frame, "deals")
+        if spec.lines and len(frame):
+            # merged lines are new rows: the contract again, as loading.load_table does
+            table_schema("deals", columns=list(frame.columns), unique=False).validate(
+                frame, inplace=True
+            )
+        rows_out = len(frame)
+        fake = loading._Table("deals")
+        out_warnings.extend(loading._empty_firmographics(frame, fake))
+        spelling = [c for c in work_spec.spelling if c in frame.columns]
+        extra_text = [
+            c for c in frame.columns if work_spec.column(c) is None and frame[c].dtype == TEXT_DTYPE
+        ]
+        out_warnings.extend(
+            spelling_warnings(frame, table="deals", columns=spelling + extra_text)
+        )
+    else:
+        # the clean deals never come to Python: the engine writes them as Parquet
+        parquet = Path(rows_dir) / "deals.parquet"
+        con.to_parquet(clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW), parquet)
+        rows_out, written = _written_facts(con, parquet, work_spec)
+        out_warnings.extend(written)
+    if not spec.lines and rows_out != rows_used:
+        raise AssertionError(
+            f"deals: {rows_read} read != {rows_out} used + {rows_quarantined} quarantined"
+        )
+    if rows_read and not rows_out:
         out_warnings.append("deals: no usable rows; every row was quarantined")
     counted = Counter(r for text in quarantine["reason"] for r in text.split("; "))
     summary = {
@@ -806,14 +838,69 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         "rows_read": rows_read,
         "rows_used": rows_used,
         "rows_quarantined": rows_quarantined,
-        "rows_out": len(frame),
+        "rows_out": rows_out,
         "reconciled": True,
         "filled_defaults": {},
         "reasons": dict(counted.most_common()),
         "warnings": out_warnings,
         "engine": con.name,
     }
-    return LoadedTable(frame=frame, quarantine=quarantine, summary=summary)
+    return LoadedTable(frame=frame, quarantine=quarantine, summary=summary, parquet=parquet)
+
+
+def _written_facts(con, parquet: Path, spec) -> tuple[int, list[str]]:
+    """Rows of the written deals and the warnings ``loading.load_table`` derives from its frame.
+
+    Counted by the engine over the file: empty values of optional-but-expected
+    columns and the value counts the spelling check needs (at most
+    ``_MAX_SPELLING_VALUES + 1`` distinct values per column come back, in the
+    order of their first row, as ``Series.value_counts`` sees them).
+    """
+    import pyarrow.parquet as pq
+
+    from .reading import _MAX_SPELLING_VALUES
+    from .spelling import _rows, spelling_warnings_from_counts
+
+    rows = pq.read_metadata(parquet).num_rows
+    table = con.read_parquet(parquet, file_row_number=True)
+    schema = table.schema()
+    warnings = []
+    for column in spec.columns:
+        if column.required and not column.not_null and column.name in schema:
+            if column.name in ("close_date", "amount"):
+                continue  # open deals have none yet (loading._empty_firmographics)
+            empty = int(_scalar(table[column.name].isnull().sum()))
+            if empty:
+                warnings.append(
+                    f"deals.{column.name}: {_rows(empty)} without a value (kept; "
+                    f"they match no {column.name} trait)"
+                )
+    texts = [
+        c
+        for c in schema
+        if c != "file_row_number"
+        and schema[c].is_string()
+        and (c in spec.spelling or spec.column(c) is None)
+    ]
+    counts = {}
+    for c in texts:
+        present = table.filter(table[c].notnull())
+        grouped = (
+            present.group_by(value=present[c])
+            .aggregate(n=present.count(), first=present["file_row_number"].min())
+            .limit(_MAX_SPELLING_VALUES + 1)
+            .to_pandas()
+        )
+        if len(grouped) > _MAX_SPELLING_VALUES:
+            continue
+        grouped = grouped.sort_values("first")
+        values = pd.Series(grouped["n"].to_numpy(), index=grouped["value"].astype(object))
+        counts[c] = values.sort_values(ascending=False)
+    ordered = [c for c in spec.spelling if c in counts] + [c for c in texts if c not in spec.spelling]
+    warnings.extend(
+        spelling_warnings_from_counts({c: counts[c] for c in ordered if c in counts}, table="deals")
+    )
+    return rows, warnings
 
 
 def _merge_lines(clean, columns: list[str]):
@@ -841,24 +928,6 @@ def _merge_lines(clean, columns: list[str]):
     metrics["__icp_first"] = key.min()
     merged = clean.group_by("deal_id").aggregate(**metrics).order_by("__icp_first")
     return merged.select("deal_id", *[c for c in columns if c != "deal_id"], "items")
-
-
-def _pandas_types(frame: pd.DataFrame, spec) -> pd.DataFrame:
-    for column in frame.columns:
-        c = spec.column(column)
-        if c is None:
-            if frame[column].dtype == object:
-                frame[column] = frame[column].astype(TEXT_DTYPE)
-            continue
-        if c.kind in ("id", "stage", "category", "text"):
-            frame[column] = frame[column].astype(TEXT_DTYPE)
-        elif c.kind == "number":
-            frame[column] = frame[column].astype("float64")
-        elif c.kind == "datetime":
-            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
-        elif c.kind == "int":
-            frame[column] = frame[column].astype("Int64")
-    return frame
 
 
 def _clean_extra(work: _Work, name: str) -> None:

@@ -512,11 +512,29 @@ def _pandera_problems(frame: pd.DataFrame, work: _Table, account_ids) -> None:
             work.problem(reason, pd.Index(rows.astype(np.int64).unique()))
 
 
+def _deals_on_engine(config: ProjectConfig, spec: InputSpec) -> bool:
+    """``engine.validation``: the deals on the engine, or in pandas.
+
+    ``auto`` takes the engine for an engine table and for files of at least
+    ``engine.engine_min_mb`` megabytes together: past that size the engine
+    is faster and the deals need not fit in memory, below it starting the
+    engine costs more than pandas takes.
+    """
+    mode = config.engine.validation
+    if mode != "auto":
+        return mode == "engine"
+    if spec.table is not None:
+        return True
+    size = sum(p.stat().st_size for p in config.input_paths("deals") if p.is_file())
+    return size >= config.engine.engine_min_mb * 1e6
+
+
 def load_table(
     config: ProjectConfig | str | Path,
     table: str,
     *,
     accounts_ids=None,
+    rows_dir: str | Path | None = None,
 ) -> LoadedTable:
     """Load, map, parse and validate one canonical table.
 
@@ -529,6 +547,10 @@ def load_table(
     accounts_ids : collection, optional
         Known account ids; rows of tables that reference an account must
         name one of them (else quarantined as ``unknown account_id``).
+    rows_dir : path, optional
+        Deals validated on the engine are written there as ``deals.parquet``
+        (default: a temporary folder removed with the returned table) and
+        read into pandas only when ``frame`` is accessed.
 
     Raises
     ------
@@ -542,14 +564,11 @@ def load_table(
     spec = config.inputs.get(table)
     if spec is None:
         raise LoadError(f"{table}: not configured (add inputs.{table} to {config.source})")
-    on_engine = config.engine.validation == "engine" or (
-        config.engine.validation == "auto" and spec.table is not None
-    )
-    if table == "deals" and on_engine:
+    if table == "deals" and _deals_on_engine(config, spec):
         from . import engine_load
 
         try:
-            return engine_load.load_deals(config, accounts_ids=accounts_ids)
+            return engine_load.load_deals(config, accounts_ids=accounts_ids, rows_dir=rows_dir)
         except engine_load.Fallback as exc:
             engine_load.logger.info("deals validated in pandas, not on the engine: %s", exc)
     work = _Table(table)
