@@ -190,6 +190,20 @@ def _spend_explained(values: pd.Series, won_value: pd.Series | None) -> float:
     return float(((means - ranks.mean()) ** 2).sum() / total) if total > 0 else float("nan")
 
 
+def _share_in(values: pd.Series, ids: pd.Index) -> float:
+    """Share of ``values`` (as text) found among ``ids``: one hash lookup per value in Arrow.
+
+    ``Series.isin`` on Arrow-backed text builds a Python list of the ids for
+    every call, which takes most of a minute at a million accounts.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    known = pa.array(ids.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    return float(pc.mean(pc.is_in(text, value_set=known).cast(pa.int8())).as_py() or 0.0)
+
+
 def _infer_one(
     column: str, series: pd.Series, *, won_value: pd.Series | None, target: np.ndarray | None,
     account_ids: pd.Index | None = None,
@@ -228,7 +242,7 @@ def _infer_one(
     top_share = float(values.value_counts(normalize=True).iloc[0])
     if top_share >= NEAR_CONSTANT:
         return "ignore", f"near-constant: one value in {top_share:.1%} of rows"
-    if text and account_ids is not None and values.astype(str).isin(account_ids).mean() >= 0.9:
+    if text and account_ids is not None and _share_in(values, account_ids) >= 0.9:
         return "id", "holds account ids (a reference to another account)"
     if text:
         shown = values.astype(str)
