@@ -559,7 +559,8 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
         On the structural problems the pandas path also refuses (missing
         required columns).
     """
-    from . import loading, reading
+    from . import reading
+    from .load_state import _empty_firmographics, _Table
     from .mapping import _missing_message, column_mapping
     from .spelling import spelling_warnings
     from .tables import LoadedTable, _display
@@ -809,8 +810,8 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
                 frame, inplace=True
             )
         rows_out = len(frame)
-        fake = loading._Table("deals")
-        out_warnings.extend(loading._empty_firmographics(frame, fake))
+        fake = _Table("deals")
+        out_warnings.extend(_empty_firmographics(frame, fake))
         spelling = [c for c in work_spec.spelling if c in frame.columns]
         extra_text = [
             c for c in frame.columns if work_spec.column(c) is None and frame[c].dtype == TEXT_DTYPE

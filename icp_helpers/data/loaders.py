@@ -39,7 +39,8 @@ import pandas as pd
 from .config import TABLES, ConfigError, InputSpec, ProjectConfig, load_config
 from .engine import as_table, connect
 from .formulas import safe_frame
-from .loading import _stage_from_flags, _Table, load_table, merge_case_variants, read_engine_table
+from .load_state import _Table
+from .loading import _stage_from_flags, load_table, merge_case_variants, read_engine_table
 from .mapping import _preset_section, column_mapping
 from .quarters import Quarter, latest_complete_quarter
 from .reading import (

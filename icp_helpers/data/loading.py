@@ -13,6 +13,7 @@ from .config import TABLES, InputSpec, ProjectConfig, load_config
 from .expressions import ExpressionError, evaluate
 from .frames import duplicated as repeats
 from .limits import long_cells
+from .load_state import _empty_firmographics, _Table
 from .mapping import _missing_message, _preset_section, _secondary, _snake, column_mapping
 from .reading import (
     _EXPECTED,
@@ -48,43 +49,6 @@ __all__ = ["load_table", "merge_case_variants", "read_engine_table"]
 
 
 # --------------------------------------------------------------------------- loading
-
-
-class _Table:
-    """Working state of one table while it loads (rows keep their read index)."""
-
-    def __init__(self, table: str):
-        self.table = table
-        self.spec = TABLE_SPECS[table]
-        self.kind: str | None = None
-        self.guessed: dict[str, str] = {}  # demographic column -> the header its name suggested
-        self.parts: list[pd.DataFrame] = []
-        self.origins: list[pd.DataFrame] = []
-        self.units: dict[str, str] = {}
-        self.back: dict[str, str] = {}
-        self.files: list[str] = []
-        self.formats: list[str] = []
-        self.warnings: list[str] = []
-        self.problems: list[tuple[str, np.ndarray]] = []
-        self.filled: dict[str, int] = {}
-
-    def problem(self, reason: str, where) -> None:
-        index = where[where].index if isinstance(where, pd.Series) else pd.Index(where)
-        if len(index):
-            self.problems.append((reason, index.to_numpy()))
-
-    def where(
-        self, index, origin: pd.DataFrame, values: pd.Series | None = None, n: int = 5
-    ) -> str:
-        shown = []
-        for i in list(index)[:n]:
-            file, row = origin.at[i, "source_file"], origin.at[i, "source_row"]
-            text = f"{file} {self.units.get(file, 'row')} {row}"
-            if values is not None:
-                text += f": {values.at[i]!r}"
-            shown.append(text)
-        more = f" and {len(index) - n:,} more" if len(index) > n else ""
-        return "; ".join(shown) + more
 
 
 def read_engine_table(config: ProjectConfig, name: str) -> RawFile:
@@ -770,18 +734,3 @@ def _quarantine_frame(raw: pd.DataFrame, origin: pd.DataFrame, reasons: pd.Serie
     taken = [c for c in rows.columns if c in head.columns]
     rows = rows.rename(columns={c: f"{c} (raw)" for c in taken})
     return pd.concat([head, rows], axis=1).reset_index(drop=True)
-
-
-def _empty_firmographics(frame: pd.DataFrame, work: _Table) -> list[str]:
-    out = []
-    for column in work.spec.columns:
-        if column.required and not column.not_null and column.name in frame.columns:
-            empty = int(frame[column.name].isna().sum())
-            if empty and not (work.table == "deals" and column.name in ("close_date", "amount")):
-                out.append(
-                    f"{work.table}.{column.name}: {_rows(empty)} without a value (kept; "
-                    f"they match no {column.name} trait)"
-                )
-    return out
-
-
