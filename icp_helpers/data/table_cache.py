@@ -65,6 +65,8 @@ _CODE_FILES = (
     "tables.py",
     "csv_records.py",
     "engine_load.py",
+    "engine_parse.py",
+    "load_state.py",
     "expressions.py",
     "limits.py",
     "regexes.py",
