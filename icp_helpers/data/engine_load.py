@@ -219,12 +219,6 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
         On the structural problems the pandas path also refuses (missing
         required columns).
     """
-    from . import reading
-    from .load_state import _empty_firmographics, _Table
-    from .mapping import _missing_message, column_mapping
-    from .spelling import spelling_warnings
-    from .tables import LoadedTable, _display
-
     spec = config.inputs["deals"]
     for what, present in (
         ("derive", spec.derive),
@@ -235,6 +229,26 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
     ):
         if present:
             raise Fallback(f"inputs.deals.{what.split()[-1]}: applied by the pandas path")
+    t, columns, files, formats, units, back, warnings = _source_table(config, spec, con)
+    work, canonical = _parse_columns(config, spec, con, t, columns, files, units, warnings)
+    t, reasons = _flag_rules(work, spec, canonical, accounts_ids)
+    # the rows stay an expression over the files: each query below reads them again, so
+    # nothing that grows with the deals is held (only the counts and the quarantine come back)
+
+    rows_read = int(_scalar(work.source.count()))  # Parquet: from the files' metadata
+    quarantine = _quarantine_rows(t, reasons, columns, back, files)
+    return _clean_rows(
+        con, t, work, spec, columns, rows_dir=rows_dir, rows_read=rows_read,
+        quarantine=quarantine, files=files, formats=formats,
+    )
+
+
+def _source_table(config: ProjectConfig, spec, con):
+    """The deals' files (or engine table) as one engine table, columns mapped to canonical names."""
+    from . import reading
+    from .mapping import _missing_message, column_mapping
+    from .tables import _display
+
     sources = []
     if getattr(spec, "table", None):
         sources.append((spec.table, *_engine_table_source(con, spec.table, 0)))
@@ -313,8 +327,14 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
         if too_long:
             raise Fallback("deals: over-long cells are reported by the pandas path")
 
+    return t, columns, files, formats, units, back, warnings
+
+
+def _parse_columns(config: ProjectConfig, spec, con, t, columns, files, units, warnings):
+    """Every column parsed on the engine, parse problems counted (:func:`_settle`), values merged."""
+    work_spec = TABLE_SPECS["deals"]
     work = _Work(con, t, columns, config, spec)
-    source = work.source = t
+    work.source = t
     work.warnings = warnings
     work.files, work.units = files, units
     limits = config.limits
@@ -367,7 +387,13 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
     for name in extras:
         _clean_extra(work, name)
     t = work.t
+    return work, canonical
 
+
+def _flag_rules(work, spec, canonical, accounts_ids):
+    """The contract's row rules and duplicate ids as flags; the table with ``__icp_q`` and the reasons."""
+    work_spec = TABLE_SPECS["deals"]
+    t = work.t
     # row rules of the contract (schema.table_schema) on the rows that parsed
     parse_flags = [flag for _, flag in work.problems]
     parsed_bad = ibis.or_(*[t[f] for f in parse_flags]) if parse_flags else ibis.literal(False)
@@ -415,11 +441,11 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
     reasons = [(reason, flag) for reason, flag in work.problems]
     quarantined = ibis.or_(*[t[f] for _, f in reasons])
     t = t.mutate(__icp_q=quarantined)
-    # the rows stay an expression over the files: each query below reads them again, so
-    # nothing that grows with the deals is held (only the counts and the quarantine come back)
+    return t, reasons
 
-    rows_read = int(_scalar(source.count()))  # Parquet: from the files' metadata
 
+def _quarantine_rows(t, reasons, columns, back, files) -> pd.DataFrame:
+    """The quarantined rows with ``source_file``, ``source_row``, ``reason`` and their raw cells."""
     flags = [f for _, f in reasons]
     q = t.filter(t["__icp_q"]).order_by([_FILE, _ROW])
     q = q.select(_FILE, _LINE, *flags, *columns).to_pandas()
@@ -442,8 +468,17 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
         if raw[c].dtype == object:
             raw[c] = raw[c].astype(TEXT_DTYPE)
     quarantine = pd.concat([head, raw.reset_index(drop=True)], axis=1)
-    rows_quarantined = len(quarantine)
+    return quarantine
 
+
+def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine, files, formats):
+    """The clean deals (a Parquet file written by the engine, or a frame), their warnings and summary."""
+    from .load_state import _empty_firmographics, _Table
+    from .spelling import spelling_warnings
+    from .tables import LoadedTable
+
+    work_spec = TABLE_SPECS["deals"]
+    rows_quarantined = len(quarantine)
     clean = t.filter(~t["__icp_q"])
     out_columns = list(columns) + (["stage"] if "stage" not in columns else [])
     clean = clean.select(
