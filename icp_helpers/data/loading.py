@@ -548,6 +548,17 @@ def load_table(
     raw = frame.copy(deep=False)  # copy-on-write: shares the data until the frame changes it
     rows_read = len(frame)
 
+    frame = _parse_table(frame, raw, origin, config=config, spec=spec, work=work, table=table)
+    survivors, reasons, status = _row_rules(
+        frame, spec=spec, work=work, accounts_ids=accounts_ids, table=table, rows_read=rows_read
+    )
+    return _loaded_table(
+        survivors, reasons, status, raw, origin, spec=spec, work=work, table=table, rows_read=rows_read
+    )
+
+
+def _parse_table(frame, raw, origin, *, config, spec, work, table) -> pd.DataFrame:
+    """Defaults, canonical columns parsed, ``derive``, stages, case variants and extra columns."""
     frame = _apply_defaults(frame, spec, work)
     canonical = [
         c for c in work.spec.columns if c.name in frame.columns and c.name not in spec.derive
@@ -585,7 +596,11 @@ def load_table(
             "invalid regular expression in patterns",
             frame["patterns"].map(lambda items: not all(map(_compiles, items))),
         )
+    return frame
 
+
+def _row_rules(frame, *, spec, work, accounts_ids, table, rows_read):
+    """Parse problems, pandera, ``distinct`` and duplicate keys: the survivors, reasons and row status."""
     # row rules: parse problems first, pandera on the rest, then duplicates
     status = np.zeros(rows_read, dtype=np.int8)  # 0 unassigned, 1 used, 2 quarantined
     reasons = _reasons(work, frame.index)
@@ -633,7 +648,11 @@ def load_table(
     unassigned = int((status == 0).sum())
     if unassigned:
         raise AssertionError(f"{table}: {unassigned} rows neither used nor quarantined")
+    return survivors, reasons, status
 
+
+def _loaded_table(survivors, reasons, status, raw, origin, *, spec, work, table, rows_read) -> LoadedTable:
+    """Lines merged, the quarantine, the reconciliation, warnings and the summary."""
     out = survivors
     merged = bool(spec.lines and len(out))
     if merged:
