@@ -98,7 +98,7 @@ def test_an_unreadable_entry_is_a_miss_and_is_replaced(tmp_path):
     config = sample_copy(tmp_path)
     fresh = load_project(config, tables=["accounts", "deals"])
     (entry,) = entries(tmp_path)["deals"]
-    frame = tmp_path / "reports" / ".cache" / "tables" / entry / "frame.arrow"
+    (frame,) = (tmp_path / "reports" / ".cache" / "tables" / entry).glob("frame.*")  # deals: Parquet
     frame.write_bytes(b"not an Arrow file")
     again = load_project(config, tables=["accounts", "deals"])
     assert_same(fresh, again)

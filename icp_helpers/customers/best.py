@@ -374,6 +374,27 @@ def cohort_text(features: pd.DataFrame, scores: pd.DataFrame) -> str:
     return " ".join(lines)
 
 
+def _deal_counts(deals: Any, *, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, int]:
+    """Deals loaded, closed in ``[start, end)`` and closed from ``end`` on; one query on an engine table."""
+    if isinstance(deals, pd.DataFrame):
+        close = pd.to_datetime(deals["close_date"])
+        return {
+            "deals_loaded": int(len(deals)),
+            "deals_in_window": int(((close >= start) & (close < end)).sum()),
+            "deals_after_window": int((close >= end).sum()),
+        }
+    import ibis
+
+    close = deals.close_date.cast("timestamp")
+    t_start, t_end = ibis.timestamp(start.to_pydatetime()), ibis.timestamp(end.to_pydatetime())
+    row = deals.aggregate(
+        deals_loaded=deals.count(),
+        deals_in_window=deals.count(where=(close >= t_start) & (close < t_end)),
+        deals_after_window=deals.count(where=close >= t_end),
+    ).to_pyarrow().to_pylist()[0]
+    return {name: int(value or 0) for name, value in row.items()}
+
+
 def step1_record(
     *,
     quarter,
@@ -381,12 +402,17 @@ def step1_record(
     features: pd.DataFrame,
     scores: pd.DataFrame,
     rule: BestCustomerRule | Mapping[str, Any] | None = None,
-    deals: pd.DataFrame | None = None,
+    deals: Any = None,
     n_groups: int | None = None,
     shortlist: pd.DataFrame | None = None,
     backend: str | None = None,
 ) -> dict:
-    """The ``step1.json`` record: quarter, window, counts and the value rule used."""
+    """The ``step1.json`` record: quarter, window, counts and the value rule used.
+
+    ``deals`` (the validated deals, best ``project.deals_table()``: an Ibis
+    table counted on the engine; a pandas frame also works) adds the deals
+    loaded, in the window and after it.
+    """
     start, end = window
     counts: dict[str, Any] = {
         "accounts": int(len(features)),
@@ -400,10 +426,7 @@ def step1_record(
         "won_value_in_window": float(features["won_value"].sum()) if "won_value" in features else None,
     }
     if deals is not None:
-        close = pd.to_datetime(deals["close_date"])
-        counts["deals_loaded"] = int(len(deals))
-        counts["deals_in_window"] = int(((close >= start) & (close < end)).sum())
-        counts["deals_after_window"] = int((close >= end).sum())
+        counts.update(_deal_counts(deals, start=start, end=end))
     if n_groups is not None:
         counts["groups"] = int(n_groups)
     if shortlist is not None:

@@ -375,13 +375,14 @@ def project_features(project, *, quarter: str | Quarter, config: ProjectConfig) 
     totals (``snapshot:`` in the config, no deals) gives
     :func:`icp_helpers.data.snapshot.snapshot_features` instead.
     """
-    if config.is_snapshot or project.deals is None:
+    deals = None if config.is_snapshot else project.deals_table()
+    if deals is None:
         from ..data.snapshot import snapshot_features
 
         return snapshot_features(project.accounts, snapshot=config.snapshot, quarter=quarter)
     return account_features(
-        project.deals, project.accounts, project.contacts, quarter=quarter,
-        lookback_quarters=config.analysis.lookback_quarters, backend=connect(config),
+        deals, project.accounts, project.contacts, quarter=quarter,
+        lookback_quarters=config.analysis.lookback_quarters, backend=project.backend,
     )
 
 
@@ -392,6 +393,27 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wa
     t_start, t_end = ibis.timestamp(start), ibis.timestamp(end)
     end_epoch = _float(t_end.epoch_seconds())
 
+    a = _existing_accounts(a, t_end)
+    d, won, per_account, has_qty, has_items = _deal_aggregates(d, t_start, t_end)
+    parts, with_modes, count_contacts, contact_columns = _per_account_parts(
+        d, a, c, won, per_account, needed
+    )
+
+    # one chain of left joins (cheaper to build and compile than nested ones)
+    out = a
+    for key, part in parts.items():
+        out = out.left_join(part, a.account_id == part[key])
+
+    return _derived_columns(
+        out, a, has_qty=has_qty, has_items=has_items, with_modes=with_modes,
+        count_contacts=count_contacts, contact_columns=contact_columns, end_epoch=end_epoch,
+        first_q=first_q, last_q=last_q, lookback_quarters=lookback_quarters, needed=needed,
+        wanted=wanted,
+    )
+
+
+def _existing_accounts(a: ir.Table, t_end) -> ir.Table:
+    """Accounts created before the window end, churn dates after it cleared, ids as text."""
     # Accounts that existed before the window end; churn after it is not known yet.
     if "created_date" in a.columns:
         a = a.filter(a.created_date.isnull() | (_timestamp(a.created_date) < t_end))
@@ -405,7 +427,11 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wa
         account_fixes["account_id"] = _text(a.account_id)
     if account_fixes:  # one projection: each one more costs Ibis' compiler more than the engine
         a = a.mutate(**account_fixes)
+    return a
 
+
+def _deal_aggregates(d: ir.Table, t_start, t_end):
+    """The deals closed before the window end and their one grouped aggregation per account."""
     # ---- one grouped aggregation over the deals closed before the window end
     d = d.filter(d.account_id.notnull() & (_timestamp(d.close_date) < t_end))
     if not d.account_id.type().is_string():
@@ -448,7 +474,11 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wa
             won, close.year() * 4 + close.quarter(), ibis.null("int64")
         ).nunique(),
     )
+    return d, won, per_account, has_qty, has_items
 
+
+def _per_account_parts(d, a, c, won, per_account, needed):
+    """Per-account tables to join (key column -> table): deals, modes, referrals, contacts."""
     parts = {"_deals_key": per_account}
     # ---- modes of weekday and hour over the won deals of the window
     with_modes = needed(*_MODE_FEATURES)
@@ -478,12 +508,15 @@ def _feature_expr(d, a, c, *, start, end, first_q, last_q, lookback_quarters, wa
             if column in c.columns and needed(name):
                 contact_columns[name] = column
                 parts[f"_{column}_key"] = _dominant(c, column, key=f"_{column}_key", name=name)
+    return parts, with_modes, count_contacts, contact_columns
 
-    # one chain of left joins (cheaper to build and compile than nested ones)
-    out = a
-    for key, part in parts.items():
-        out = out.left_join(part, a.account_id == part[key])
 
+def _derived_columns(
+    out, a, *, has_qty, has_items, with_modes, count_contacts, contact_columns, end_epoch,
+    first_q, last_q, lookback_quarters, needed, wanted,
+) -> ir.Table:
+    """The features computed on the joined per-account table, in the order of the output."""
+    null_f = ibis.null("float64")
     # ---- derived columns on the small per-account table
     won_deals_n = out.won_deals.fill_null(0)
     lost_deals_n = out.lost_deals.fill_null(0)

@@ -190,6 +190,20 @@ def _spend_explained(values: pd.Series, won_value: pd.Series | None) -> float:
     return float(((means - ranks.mean()) ** 2).sum() / total) if total > 0 else float("nan")
 
 
+def _share_in(values: pd.Series, ids: pd.Index) -> float:
+    """Share of ``values`` (as text) found among ``ids``: one hash lookup per value in Arrow.
+
+    ``Series.isin`` on Arrow-backed text builds a Python list of the ids for
+    every call, which takes most of a minute at a million accounts.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    known = pa.array(ids.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    return float(pc.mean(pc.is_in(text, value_set=known).cast(pa.int8())).as_py() or 0.0)
+
+
 def _infer_one(
     column: str, series: pd.Series, *, won_value: pd.Series | None, target: np.ndarray | None,
     account_ids: pd.Index | None = None,
@@ -228,7 +242,7 @@ def _infer_one(
     top_share = float(values.value_counts(normalize=True).iloc[0])
     if top_share >= NEAR_CONSTANT:
         return "ignore", f"near-constant: one value in {top_share:.1%} of rows"
-    if text and account_ids is not None and values.astype(str).isin(account_ids).mean() >= 0.9:
+    if text and account_ids is not None and _share_in(values, account_ids) >= 0.9:
         return "id", "holds account ids (a reference to another account)"
     if text:
         shown = values.astype(str)
@@ -362,10 +376,9 @@ def project_roles(project: Any) -> dict[str, pd.DataFrame]:
         frame = getattr(project, table, None)
         if frame is None:
             continue
-        if table == "accounts" and getattr(project, "deals", None) is not None and "account_id" in frame:
-            deals = project.deals
-            won = deals if "stage" not in deals else deals[deals["stage"] == "won"]
-            value = pd.to_numeric(won["amount"], errors="coerce").groupby(won["account_id"].astype(str)).sum()
+        deals = project.deals_table() if table == "accounts" and hasattr(project, "deals_table") else None
+        if deals is not None and "account_id" in frame:
+            value = _won_value(deals)
             frame = frame.assign(won_value=frame["account_id"].astype(str).map(value).fillna(0.0).to_numpy())
             roles = infer_roles(frame, overrides=config_roles(config, table))
             roles = roles[roles["column"] != "won_value"].reset_index(drop=True)
@@ -373,3 +386,13 @@ def project_roles(project: Any) -> dict[str, pd.DataFrame]:
             roles = infer_roles(frame, overrides=config_roles(config, table))
         out[table] = roles
     return out
+
+
+def _won_value(deals) -> pd.Series:
+    """Won value per account id (text), summed by the engine over an Ibis deals table."""
+    won = deals.filter(deals.stage == "won") if "stage" in deals.columns else deals
+    grouped = won.group_by(account_id=won.account_id.cast("string")).aggregate(
+        value=won.amount.cast("float64").sum()
+    )
+    frame = grouped.to_pyarrow().to_pandas()
+    return pd.Series(frame["value"].to_numpy(dtype="float64", na_value=0.0), index=frame["account_id"].astype(object))

@@ -214,10 +214,29 @@ class EngineConfig(_Section):
     validation: Literal["auto", "engine", "pandas"] = Field(
         "auto",
         description="where the deals are validated: 'auto' (default) on the engine when they "
-        "are an engine table (inputs.deals.table) and in pandas when they are files (as fast "
-        "there, since the steps take the validated deals as a pandas frame either way); "
+        "are an engine table (inputs.deals.table) or files of at least "
+        "engine_min_mb megabytes together, else in pandas (faster, but every deal in memory); "
         "'engine' (the rules as queries; those it cannot apply exactly fall back to pandas "
         "with a log line) or 'pandas' always",
+    )
+    engine_min_mb: float = Field(
+        64,
+        ge=0,
+        description="validation: auto validates deals files of at least this many megabytes "
+        "(together) on the engine: pandas validates faster but holds every deal in memory "
+        "(about 300 bytes per deal at its peak), the engine holds little more than its "
+        "memory_limit",
+    )
+    memory_limit: str | None = Field(
+        None,
+        description="DuckDB: the most memory the engine may use (e.g. '2GB'); beyond it, "
+        "sorts and joins spill to temp_directory. Default: DuckDB's own (80% of RAM)",
+    )
+    threads: int | None = Field(None, ge=1, description="DuckDB: worker threads (default: one per core)")
+    temp_directory: str | None = Field(
+        None,
+        description="DuckDB: where spilled data and the validated deals of a run without the "
+        "table cache are written (default: the system's temporary folder)",
     )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .config import EngineConfig, ProjectConfig
 
-__all__ = ["as_table", "connect"]
+__all__ = ["as_table", "connect", "connect_duckdb"]
 
 
 def _spark_session(master: str | None = None):
@@ -66,12 +66,33 @@ def connect(config_or_engine: ProjectConfig | EngineConfig | Mapping | str | Non
     elif engine is None:
         engine = EngineConfig()
     if engine.backend == "duckdb":
-        return ibis.duckdb.connect(engine.database or ":memory:")
+        return connect_duckdb(engine, database=engine.database)
     if engine.backend == "pyspark":
         return ibis.pyspark.connect(_spark_session(engine.master))
     if not engine.url:
         raise ValueError("engine.backend is 'url' but engine.url is not set")
     return ibis.connect(engine.url)
+
+
+def connect_duckdb(engine: EngineConfig | None = None, *, database: str | None = None):
+    """An in-process DuckDB with the engine section's ``memory_limit``, ``threads`` and ``temp_directory``.
+
+    ``database`` is a DuckDB file (default in-memory). The memory limit
+    bounds what DuckDB holds (hash tables, sorts); past it, DuckDB spills to
+    the temporary directory instead of growing the process.
+    """
+    engine = engine or EngineConfig()
+    con = ibis.duckdb.connect(database or ":memory:")
+    settings = {
+        "memory_limit": engine.memory_limit,
+        "threads": engine.threads,
+        "temp_directory": engine.temp_directory,
+    }
+    for name, value in settings.items():
+        if value is not None:
+            text = str(value).replace("'", "''")
+            con.raw_sql(f"SET {name} = '{text}'")
+    return con
 
 
 def as_table(data: Any, backend=None) -> ir.Table | None:

@@ -32,6 +32,9 @@ path raises the error that names it), and the like.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -40,41 +43,33 @@ import numpy as np
 import pandas as pd
 
 from .config import ProjectConfig
+from .engine_parse import (
+    _FILE,
+    _LINE,
+    _ROW,
+    HARD_ROWS_LIMIT,
+    MAX_DISTINCT,
+    Fallback,
+    _clean_extra,
+    _is_text,
+    _merge_case,
+    _parse_datetime,
+    _parse_number,
+    _parse_text,
+    _scalar,
+    _settle,
+    _Work,
+)
 from .schema import (
-    _DATE_MAX,
-    _DATE_MIN,
     TABLE_SPECS,
     TEXT_DTYPE,
-    parse_column,
     table_schema,
 )
+from .tables import typed_frame
 
 __all__ = ["HARD_ROWS_LIMIT", "MAX_DISTINCT", "Fallback", "load_deals", "logger"]
 
 logger = logging.getLogger(__name__)
-
-#: Hard cells of one column passed to the pandas parser, at most (else the pandas path).
-HARD_ROWS_LIMIT = 2_000_000
-#: Distinct values of one text column mapped through the pandas parser, at most.
-MAX_DISTINCT = 1_000_000
-
-_ROW, _FILE, _LINE = "__icp_row", "__icp_file", "__icp_line"
-_WS = "".join(f"\\x{{{ord(ch):04x}}}" for ch in map(chr, range(0x3001)) if ch.isspace())
-#: Text with whitespace at either end, or empty: the pandas cleaner decides.
-_EDGES = f"^[{_WS}]|[{_WS}]$|^$"
-_PLAIN_NUMBER = r"^[+-]?([0-9]{1,20}(\.[0-9]{0,12})?|\.[0-9]{1,12})$"
-_AMBIGUOUS = r"^[+-]?[0-9]{1,3}[.,][0-9]{3}$"
-_ISO = r"^(1[7-9][0-9]{2}|2[0-1][0-9]{2}|22[0-5][0-9])-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$"
-_ISO_TIME_FREE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-
-
-class Fallback(Exception):  # noqa: N818 - a signal, not an error
-    """The engine path cannot apply a rule exactly; the pandas path loads the table."""
-
-
-def _is_text(dtype) -> bool:
-    return dtype.is_string()
-
 
 # --------------------------------------------------------------------------- sources
 
@@ -171,360 +166,48 @@ def _engine_table_source(con, name: str, index: int):
     return table, "engine table", "row", []
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-class _Work:
-    def __init__(self, con, table, names, config, spec):
-        self.con = con
-        self.t = table
-        self.names = names
-        self.config = config
-        self.spec = spec
-        self.problems: list[tuple[str, str]] = []  # (reason, boolean column name)
-        self.warnings: list[str] = []
-        self.files: list[str] = []
-        self.units: dict[str, str] = {}
-        self.source = table  # the files as read, before any parsed column
-        self.counts: dict[str, pd.DataFrame] = {}  # column -> value, rows, first row
-        self.pending: list = []  # (column, reason -> mask column, note) awaiting _settle
-
-    def flag(self, reason: str, expr) -> None:
-        name = f"__icp_p{len(self.problems)}"
-        self.t = self.t.mutate(**{name: expr.fill_null(False)})
-        self.problems.append((reason, name))
-
-
-def _scalar(expr):
-    """One value computed on the engine."""
-    return (
-        expr.as_scalar().to_pyarrow().as_py()
-        if hasattr(expr, "as_scalar")
-        else expr.to_pyarrow().as_py()
-    )
-
-
-def _hard_values(work: _Work, column: str, rule, *, repeat: bool, as_text: bool = False):
-    """The raw cells of ``column`` where ``rule(cells)``: distinct values, or every row (``repeat``).
-
-    Queried on the files as read (not on the growing expression of the parsed
-    columns), so each column costs one scan.
-    """
-    s = work.source
-    cells = s[column].cast("string") if as_text else s[column]
-    rows = s.mutate(__icp_cell=cells, __icp_hard=rule(cells)).filter(lambda r: r["__icp_hard"])
-    grouped = (
-        rows.group_by(value=rows["__icp_cell"])
-        .aggregate(n=rows.count(), first=rows[_ROW].min())
-        .order_by("first")
-    )
-    frame = grouped.to_pandas()
-    if repeat and int(frame["n"].sum()) > HARD_ROWS_LIMIT:
-        raise Fallback(f"deals.{column}: more than {HARD_ROWS_LIMIT:,} cells need the full parser")
-    if len(frame) > MAX_DISTINCT:
-        raise Fallback(
-            f"deals.{column}: more than {MAX_DISTINCT:,} distinct values need the full parser"
-        )
-    values = frame["value"].astype(object)
-    if repeat:
-        values = pd.Series(np.repeat(values.to_numpy(), frame["n"].to_numpy()), dtype=object)
-    return values.astype(TEXT_DTYPE), frame
-
-
-def _lookup(work: _Work, column: str, table: pd.DataFrame, *, kinds: dict) -> None:
-    """Join ``table`` (``value`` -> result columns) onto the rows by the raw ``column``."""
-    memory = ibis.memtable(table, schema=ibis.schema({"value": "string", **kinds}))
-    memory = memory.rename({f"__icp_v_{column}": "value"})
-    work.t = work.t.left_join(memory, work.t[column] == memory[f"__icp_v_{column}"]).drop(
-        f"__icp_v_{column}"
-    )
-
-
-def _parse_number(work: _Work, column, options) -> None:
-    t = work.t
-    name = column.name
-    dtype = t.schema()[name]
-    big_reason = f"implausibly large {name}"
-    bad_reason = f"non-numeric {name}"
-    max_number = options["max_number"]
-    if dtype.is_numeric():
-        value = t[name].cast("float64")
-        if not dtype.is_integer():  # a NaN stored as a number is a missing value, as in pandas
-            value = ibis.cases((value.isnan(), ibis.null("float64")), else_=value)
-        inf = value.isinf() if not dtype.is_integer() else ibis.literal(False)
-        value = ibis.cases((inf, ibis.null("float64")), else_=value)
-        big = value.abs() > max_number if max_number is not None else ibis.literal(False)
-        work.t = t.mutate(
-            **{f"__icp_x_{name}": ibis.cases((big, ibis.null("float64")), else_=value)}
-        )
-        _record(work, column, {bad_reason: inf, big_reason: big}, note=None)
-        return
-    if not _is_text(dtype):
-        raise Fallback(f"deals.{name}: {dtype} values are read by the pandas path")
-    raw = t[name]
-
-    def plain(cells):
-        return cells.notnull() & cells.re_search(_PLAIN_NUMBER) & ~cells.re_search(_AMBIGUOUS)
-
-    easy = plain(raw)
-    hard = raw.notnull() & ~easy
-    values, distinct = _hard_values(work, name, lambda c: c.notnull() & ~plain(c), repeat=True)
-    cells = work.source[name]
-    witness = _scalar(work.source.filter(plain(cells) & cells.contains(".")).count()) > 0
-    series = pd.concat(
-        [values, pd.Series(["0.5"] if witness else [], dtype=TEXT_DTYPE)], ignore_index=True
-    )
-    parsed = parse_column(series, column, decimal=options["decimal"], max_number=max_number)
-    starts = np.cumsum(distinct["n"].to_numpy(dtype=np.int64)) - distinct["n"].to_numpy(
-        dtype=np.int64
-    )
-    result = pd.DataFrame({"value": distinct["value"].astype(object)})
-    result["num"] = parsed.values.iloc[starts].to_numpy(dtype="float64", na_value=np.nan)
-    for i, mask in enumerate(parsed.problems.values()):
-        result[f"p{i}"] = mask.iloc[starts].to_numpy(bool)
-    kinds = {"num": "float64", **{f"p{i}": "boolean" for i in range(len(parsed.problems))}}
-    _lookup(
-        work,
-        name,
-        result.rename(columns=lambda c: c if c == "value" else f"__icp_h_{name}_{c}"),
-        kinds={f"__icp_h_{name}_{k}": v for k, v in kinds.items()},
-    )
-    t = work.t
-    cast = raw.try_cast("float64")
-    big_easy = (cast.abs() > max_number) if max_number is not None else ibis.literal(False)
-    from_parser = t[f"__icp_h_{name}_num"]
-    from_parser = ibis.cases((from_parser.isnan(), ibis.null("float64")), else_=from_parser)
-    value = ibis.cases(
-        (easy & ~big_easy, cast),
-        (hard, from_parser),
-        else_=ibis.null("float64"),
-    )
-    work.t = t.mutate(**{f"__icp_x_{name}": value})
-    masks = {}
-    for i, reason in enumerate(parsed.problems):
-        masks[reason] = hard & t[f"__icp_h_{name}_p{i}"].fill_null(False)
-    masks[big_reason] = masks.get(big_reason, ibis.literal(False)) | (easy & big_easy)
-    _record(work, column, masks, note=parsed.note)
-
-
-def _parse_datetime(work: _Work, column, options) -> None:
-    t = work.t
-    name = column.name
-    dtype = t.schema()[name]
-    unparseable = f"unparseable {name}"
-    low = pd.Timestamp(options["earliest"]) if options["earliest"] is not None else _DATE_MIN
-    high = (
-        pd.Timestamp(options["latest"]) + pd.Timedelta(days=1)
-        if options["latest"] is not None
-        else _DATE_MAX
-    )
-    shown_high = (
-        pd.Timestamp(options["latest"]).date() if options["latest"] is not None else high.date()
-    )
-    implausible = f"implausible {name} (before {low.date()} or after {shown_high})"
-    note = None
-    if dtype.is_timestamp() or dtype.is_date():
-        if dtype.is_timestamp() and dtype.timezone is not None:
-            raise Fallback(f"deals.{name}: time-zone aware values are read by the pandas path")
-        value = t[name].cast("timestamp")
-        out_of_range = value.notnull() & ((value < _DATE_MIN) | (value > _DATE_MAX))
-        value = ibis.cases((out_of_range, ibis.null("timestamp")), else_=value)
-        masks = {unparseable: out_of_range}
-    elif _is_text(dtype):
-        raw = t[name]
-
-        def iso(cells):
-            if options["date_format"]:
-                return cells.isnull() & cells.notnull()  # the format decides every cell
-            return cells.notnull() & cells.re_search(_ISO) & cells.try_cast("timestamp").notnull()
-
-        easy = iso(raw)
-        hard = raw.notnull() & ~easy
-        values, distinct = _hard_values(work, name, lambda c: c.notnull() & ~iso(c), repeat=True)
-        parsed = parse_column(
-            values, column, dayfirst=options["dayfirst"], date_format=options["date_format"]
-        )
-        note = parsed.note
-        starts = np.cumsum(distinct["n"].to_numpy(dtype=np.int64)) - distinct["n"].to_numpy(
-            dtype=np.int64
-        )
-        result = pd.DataFrame({"value": distinct["value"].astype(object)})
-        result[f"__icp_h_{name}_ts"] = parsed.values.iloc[starts].to_numpy(dtype="datetime64[ns]")
-        result[f"__icp_h_{name}_bad"] = parsed.bad.iloc[starts].to_numpy(bool)
-        _lookup(
-            work,
-            name,
-            result,
-            kinds={f"__icp_h_{name}_ts": "timestamp", f"__icp_h_{name}_bad": "boolean"},
-        )
-        t = work.t
-        value = ibis.cases(
-            (easy, raw.try_cast("timestamp")),
-            (hard, t[f"__icp_h_{name}_ts"]),
-            else_=ibis.null("timestamp"),
-        )
-        masks = {unparseable: hard & t[f"__icp_h_{name}_bad"].fill_null(False)}
-    else:
-        raise Fallback(f"deals.{name}: {dtype} values are read by the pandas path")
-    outside = value.notnull() & ((value < low.to_pydatetime()) | (value >= high.to_pydatetime()))
-    work.t = t.mutate(
-        **{
-            f"__icp_x_{name}": ibis.cases((outside, ibis.null("timestamp")), else_=value),
-            f"__icp_u_{name}": value,  # before the plausible range: open deals' expected dates
-        }
-    )
-    masks[implausible] = outside
-    _record(work, column, masks, note=note)
-
-
-def _parse_text(work: _Work, column, options) -> None:
-    """ids, stages and categories: a cell-by-cell rule, run on each distinct hard value."""
-    t = work.t
-    name = column.name
-    dtype = t.schema()[name]
-    aliases = options["aliases"]
-    key = name
-    if dtype.is_integer() and column.kind == "id":
-        key = f"__icp_t_{name}"  # the raw value stays as it is, for the quarantine
-        work.t = t.mutate(**{key: t[name].cast("string")})
-        t = work.t
-    elif not _is_text(dtype):
-        raise Fallback(f"deals.{name}: {dtype} values are read by the pandas path")
-    raw = t[key]
-
-    def hard_cells(cells):
-        if column.kind == "id" and not aliases:
-            return cells.notnull() & cells.re_search(_EDGES)
-        return cells.notnull()  # stages and categories: few distinct values, each cleaned in pandas
-
-    hard = hard_cells(raw)
-    easy = raw.notnull() & ~hard
-    values, distinct = _hard_values(work, name, hard_cells, repeat=False, as_text=key != name)
-    if column.kind == "stage":
-        values = pd.concat([values, pd.Series([None], dtype=object)], ignore_index=True).astype(
-            TEXT_DTYPE
-        )
-    parsed = parse_column(values, column, aliases=aliases)
-    mapped = parsed.values.astype(object).where(parsed.values.notna(), None)
-    result = pd.DataFrame({"value": values.astype(object), f"__icp_h_{name}": mapped})
-    missing = None
-    if column.kind == "stage":
-        missing, result = result[f"__icp_h_{name}"].iloc[-1], result.iloc[:-1]
-    _lookup(work, key, result, kinds={f"__icp_h_{name}": "string"})
-    if column.kind == "category":  # every cell was mapped: the counts of the values are known
-        work.counts[name] = pd.DataFrame(
-            {
-                "v": mapped.iloc[: len(distinct)].to_numpy(),
-                "n": distinct["n"].to_numpy(),
-                "first": distinct["first"].to_numpy(),
-            }
-        )
-    t = work.t
-    value = ibis.cases(
-        (easy, raw), (hard, t[f"__icp_h_{name}"]), else_=ibis.literal(missing, "string")
-    )
-    work.t = t.mutate(**{f"__icp_x_{name}": value})
-
-
-def _record(work: _Work, column, masks: dict, *, note) -> None:
-    """Keep a parsed column's problems as columns; :func:`_settle` counts them all at once."""
-    t = work.t
-    never = t[_ROW] < 0  # a column of False, where a rule cannot fail (integers are finite)
-    named = {}
-    for reason, mask in masks.items():
-        mask = never if isinstance(mask, ibis.expr.types.Scalar) else mask
-        key = f"__icp_c{len(work.pending)}_{len(named)}"
-        t = t.mutate(**{key: mask.fill_null(False)})
-        named[reason] = key
-    work.t = t
-    work.pending.append((column, named, note))
-
-
-def _settle(work: _Work) -> None:
-    """Problems of the parsed columns: quarantine reasons, or blanks with a warning (optional fields).
-
-    One query counts every column's problems (and usable values), in the
-    order and with the messages of ``loaders._parse_canonical``.
-    """
-    from .mapping import _secondary
-    from .spelling import _rows
-
-    t = work.t
-    sums = {}
-    for i, (column, named, _) in enumerate(work.pending):
-        sums[f"usable{i}"] = t[f"__icp_x_{column.name}"].notnull().cast("int64").sum()
-        for key in named.values():
-            sums[key] = t[key].cast("int64").sum()
-    counts = t.aggregate(**sums).to_pandas().iloc[0] if sums else {}
-    for i, (column, named, note) in enumerate(work.pending):
-        name = column.name
-        found = {reason: int(counts[key] or 0) for reason, key in named.items()}
-        usable = int(counts[f"usable{i}"] or 0)
-        n_bad = sum(found.values())  # a column's reasons never share a cell
-        if n_bad:
-            only_implausible = all(
-                not n for reason, n in found.items() if not reason.startswith("implausib")
-            )
-            if usable == 0 and not only_implausible:
-                raise Fallback(f"deals.{name}: no value parses (the pandas path names the rows)")
-            share = n_bad / max(n_bad + usable, 1)
-            if share > 0.5:
-                work.warnings.append(
-                    f"deals.{name}: {share:.0%} of the values could not be read; "
-                    "check the column mapping or the date/number format"
-                )
-        for reason, key in named.items():
-            n = found[reason]
-            if not n:
-                continue
-            if _secondary("deals", column):
-                # a bad optional field is left empty, the row stays (loading._parse_canonical)
-                shown = (
-                    t.filter(t[key])
-                    .order_by([_FILE, _ROW])
-                    .select(_FILE, _LINE, name)
-                    .limit(5)
-                    .to_pandas()
-                )
-                where = "; ".join(
-                    f"{work.files[int(f)]} {work.units[work.files[int(f)]]} {int(r)}: {v!r}"
-                    for f, r, v in zip(shown[_FILE], shown[_LINE], shown[name], strict=True)
-                )
-                more = f" and {n - 5:,} more" if n > 5 else ""
-                work.warnings.append(
-                    f"deals.{name}: {_rows(n)} left empty ({reason}; the rows are kept): "
-                    f"{where}{more}"
-                )
-            else:
-                work.flag(reason, work.t[key])
-        if note:
-            work.warnings.append(f"deals.{name}: {note}")
-    work.pending = []
-
-
 # --------------------------------------------------------------------------- loading
 
 
-def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None):
+def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None, rows_dir=None):
     """The deals validated on the engine (see :func:`_load_deals`).
 
     Files are validated by an in-process DuckDB whatever the engine (they
     are local files, and a configured database file stays unlocked for
     parallel quarters); ``inputs.deals.table`` on the configured engine.
+
+    On DuckDB the clean deals are written by the engine as
+    ``deals.parquet`` in ``rows_dir`` (a temporary folder, removed with the
+    returned table, when None) and never pass through pandas: the
+    returned table's ``frame`` reads them on first access. Order lines
+    (``lines: true``) and other engines give the frame directly.
     """
     from . import engine
 
     own = con is None
     if own:
-        con = engine.connect(config) if config.inputs["deals"].table else ibis.duckdb.connect()
+        con = engine.connect(config) if config.inputs["deals"].table else engine.connect_duckdb(config.engine)
+    scratch = None
+    if rows_dir is None and con.name == "duckdb":
+        rows_dir = scratch = tempfile.mkdtemp(prefix="icp-deals-", dir=config.engine.temp_directory)
     try:
-        return _load_deals(config, accounts_ids=accounts_ids, con=con)
+        loaded = _load_deals(
+            config, accounts_ids=accounts_ids, con=con,
+            rows_dir=rows_dir if con.name == "duckdb" else None,
+        )
+    except BaseException:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     finally:
         if own and con.name == "duckdb":
             con.disconnect()  # a database file is free again for other processes (kernels)
+    if scratch:
+        weakref.finalize(loaded, shutil.rmtree, scratch, True)
+    return loaded
 
 
-def _load_deals(config: ProjectConfig, *, accounts_ids, con):
+def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
     """The deals validated on the engine, as :class:`icp_helpers.data.loaders.LoadedTable`.
 
     Raises
@@ -536,11 +219,6 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         On the structural problems the pandas path also refuses (missing
         required columns).
     """
-    from . import loading, reading
-    from .mapping import _missing_message, column_mapping
-    from .spelling import spelling_warnings
-    from .tables import LoadedTable, _display
-
     spec = config.inputs["deals"]
     for what, present in (
         ("derive", spec.derive),
@@ -551,6 +229,26 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     ):
         if present:
             raise Fallback(f"inputs.deals.{what.split()[-1]}: applied by the pandas path")
+    t, columns, files, formats, units, back, warnings = _source_table(config, spec, con)
+    work, canonical = _parse_columns(config, spec, con, t, columns, files, units, warnings)
+    t, reasons = _flag_rules(work, spec, canonical, accounts_ids)
+    # the rows stay an expression over the files: each query below reads them again, so
+    # nothing that grows with the deals is held (only the counts and the quarantine come back)
+
+    rows_read = int(_scalar(work.source.count()))  # Parquet: from the files' metadata
+    quarantine = _quarantine_rows(t, reasons, columns, back, files)
+    return _clean_rows(
+        con, t, work, spec, columns, rows_dir=rows_dir, rows_read=rows_read,
+        quarantine=quarantine, files=files, formats=formats,
+    )
+
+
+def _source_table(config: ProjectConfig, spec, con):
+    """The deals' files (or engine table) as one engine table, columns mapped to canonical names."""
+    from . import reading
+    from .mapping import _missing_message, column_mapping
+    from .tables import _display
+
     sources = []
     if getattr(spec, "table", None):
         sources.append((spec.table, *_engine_table_source(con, spec.table, 0)))
@@ -629,8 +327,14 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         if too_long:
             raise Fallback("deals: over-long cells are reported by the pandas path")
 
+    return t, columns, files, formats, units, back, warnings
+
+
+def _parse_columns(config: ProjectConfig, spec, con, t, columns, files, units, warnings):
+    """Every column parsed on the engine, parse problems counted (:func:`_settle`), values merged."""
+    work_spec = TABLE_SPECS["deals"]
     work = _Work(con, t, columns, config, spec)
-    source = work.source = t
+    work.source = t
     work.warnings = warnings
     work.files, work.units = files, units
     limits = config.limits
@@ -683,7 +387,13 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     for name in extras:
         _clean_extra(work, name)
     t = work.t
+    return work, canonical
 
+
+def _flag_rules(work, spec, canonical, accounts_ids):
+    """The contract's row rules and duplicate ids as flags; the table with ``__icp_q`` and the reasons."""
+    work_spec = TABLE_SPECS["deals"]
+    t = work.t
     # row rules of the contract (schema.table_schema) on the rows that parsed
     parse_flags = [flag for _, flag in work.problems]
     parsed_bad = ibis.or_(*[t[f] for f in parse_flags]) if parse_flags else ibis.literal(False)
@@ -731,11 +441,11 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
     reasons = [(reason, flag) for reason, flag in work.problems]
     quarantined = ibis.or_(*[t[f] for _, f in reasons])
     t = t.mutate(__icp_q=quarantined)
-    # the rows stay an expression over the files: each query below reads them again, so
-    # nothing that grows with the deals is held (only the counts and the quarantine come back)
+    return t, reasons
 
-    rows_read = int(_scalar(source.count()))  # Parquet: from the files' metadata
 
+def _quarantine_rows(t, reasons, columns, back, files) -> pd.DataFrame:
+    """The quarantined rows with ``source_file``, ``source_row``, ``reason`` and their raw cells."""
     flags = [f for _, f in reasons]
     q = t.filter(t["__icp_q"]).order_by([_FILE, _ROW])
     q = q.select(_FILE, _LINE, *flags, *columns).to_pandas()
@@ -758,8 +468,17 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         if raw[c].dtype == object:
             raw[c] = raw[c].astype(TEXT_DTYPE)
     quarantine = pd.concat([head, raw.reset_index(drop=True)], axis=1)
-    rows_quarantined = len(quarantine)
+    return quarantine
 
+
+def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine, files, formats):
+    """The clean deals (a Parquet file written by the engine, or a frame), their warnings and summary."""
+    from .load_state import _empty_firmographics, _Table
+    from .spelling import spelling_warnings
+    from .tables import LoadedTable
+
+    work_spec = TABLE_SPECS["deals"]
+    rows_quarantined = len(quarantine)
     clean = t.filter(~t["__icp_q"])
     out_columns = list(columns) + (["stage"] if "stage" not in columns else [])
     clean = clean.select(
@@ -768,35 +487,44 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         **{c: (t[f"__icp_x_{c}"] if f"__icp_x_{c}" in t.columns else t[c]) for c in out_columns},
     )
     rows_used = rows_read - rows_quarantined
-    if spec.lines:
-        clean = _merge_lines(clean, out_columns)
-    else:
-        clean = clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW)
-    arrow = clean.to_pyarrow()
-    # the Arrow buffers are released while pandas takes them over: one copy at a time
-    frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
-    del arrow
-    frame = _pandas_types(frame, work_spec)
-    if spec.lines and len(frame):
-        # merged lines are new rows: the contract again, as loading.load_table does
-        table_schema("deals", columns=list(frame.columns), unique=False).validate(
-            frame, inplace=True
-        )
-    if not spec.lines and len(frame) != rows_used:
-        raise AssertionError(
-            f"deals: {rows_read} read != {len(frame)} used + {rows_quarantined} quarantined"
-        )
     out_warnings = list(work.warnings)
-    fake = loading._Table("deals")
-    out_warnings.extend(loading._empty_firmographics(frame, fake))
-    spelling = [c for c in work_spec.spelling if c in frame.columns]
-    extra_text = [
-        c for c in frame.columns if work_spec.column(c) is None and frame[c].dtype == TEXT_DTYPE
-    ]
-    out_warnings.extend(
-        spelling_warnings(frame, table="deals", columns=spelling + extra_text)
-    )
-    if rows_read and not len(frame):
+    frame = parquet = None
+    if spec.lines or rows_dir is None:
+        if spec.lines:
+            clean = _merge_lines(clean, out_columns)
+        else:
+            clean = clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW)
+        arrow = clean.to_pyarrow()
+        # the Arrow buffers are released while pandas takes them over: one copy at a time
+        frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+        del arrow
+        frame = typed_frame(frame, "deals")
+        if spec.lines and len(frame):
+            # merged lines are new rows: the contract again, as loading.load_table does
+            table_schema("deals", columns=list(frame.columns), unique=False).validate(
+                frame, inplace=True
+            )
+        rows_out = len(frame)
+        fake = _Table("deals")
+        out_warnings.extend(_empty_firmographics(frame, fake))
+        spelling = [c for c in work_spec.spelling if c in frame.columns]
+        extra_text = [
+            c for c in frame.columns if work_spec.column(c) is None and frame[c].dtype == TEXT_DTYPE
+        ]
+        out_warnings.extend(
+            spelling_warnings(frame, table="deals", columns=spelling + extra_text)
+        )
+    else:
+        # the clean deals never come to Python: the engine writes them as Parquet
+        parquet = Path(rows_dir) / "deals.parquet"
+        con.to_parquet(clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW), parquet)
+        rows_out, written = _written_facts(con, parquet, work_spec)
+        out_warnings.extend(written)
+    if not spec.lines and rows_out != rows_used:
+        raise AssertionError(
+            f"deals: {rows_read} read != {rows_out} used + {rows_quarantined} quarantined"
+        )
+    if rows_read and not rows_out:
         out_warnings.append("deals: no usable rows; every row was quarantined")
     counted = Counter(r for text in quarantine["reason"] for r in text.split("; "))
     summary = {
@@ -806,14 +534,69 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con):
         "rows_read": rows_read,
         "rows_used": rows_used,
         "rows_quarantined": rows_quarantined,
-        "rows_out": len(frame),
+        "rows_out": rows_out,
         "reconciled": True,
         "filled_defaults": {},
         "reasons": dict(counted.most_common()),
         "warnings": out_warnings,
         "engine": con.name,
     }
-    return LoadedTable(frame=frame, quarantine=quarantine, summary=summary)
+    return LoadedTable(frame=frame, quarantine=quarantine, summary=summary, parquet=parquet)
+
+
+def _written_facts(con, parquet: Path, spec) -> tuple[int, list[str]]:
+    """Rows of the written deals and the warnings ``loading.load_table`` derives from its frame.
+
+    Counted by the engine over the file: empty values of optional-but-expected
+    columns and the value counts the spelling check needs (at most
+    ``_MAX_SPELLING_VALUES + 1`` distinct values per column come back, in the
+    order of their first row, as ``Series.value_counts`` sees them).
+    """
+    import pyarrow.parquet as pq
+
+    from .reading import _MAX_SPELLING_VALUES
+    from .spelling import _rows, spelling_warnings_from_counts
+
+    rows = pq.read_metadata(parquet).num_rows
+    table = con.read_parquet(parquet, file_row_number=True)
+    schema = table.schema()
+    warnings = []
+    for column in spec.columns:
+        if column.required and not column.not_null and column.name in schema:
+            if column.name in ("close_date", "amount"):
+                continue  # open deals have none yet (loading._empty_firmographics)
+            empty = int(_scalar(table[column.name].isnull().sum()))
+            if empty:
+                warnings.append(
+                    f"deals.{column.name}: {_rows(empty)} without a value (kept; "
+                    f"they match no {column.name} trait)"
+                )
+    texts = [
+        c
+        for c in schema
+        if c != "file_row_number"
+        and schema[c].is_string()
+        and (c in spec.spelling or spec.column(c) is None)
+    ]
+    counts = {}
+    for c in texts:
+        present = table.filter(table[c].notnull())
+        grouped = (
+            present.group_by(value=present[c])
+            .aggregate(n=present.count(), first=present["file_row_number"].min())
+            .limit(_MAX_SPELLING_VALUES + 1)
+            .to_pandas()
+        )
+        if len(grouped) > _MAX_SPELLING_VALUES:
+            continue
+        grouped = grouped.sort_values("first")
+        values = pd.Series(grouped["n"].to_numpy(), index=grouped["value"].astype(object))
+        counts[c] = values.sort_values(ascending=False)
+    ordered = [c for c in spec.spelling if c in counts] + [c for c in texts if c not in spec.spelling]
+    warnings.extend(
+        spelling_warnings_from_counts({c: counts[c] for c in ordered if c in counts}, table="deals")
+    )
+    return rows, warnings
 
 
 def _merge_lines(clean, columns: list[str]):
@@ -841,106 +624,3 @@ def _merge_lines(clean, columns: list[str]):
     metrics["__icp_first"] = key.min()
     merged = clean.group_by("deal_id").aggregate(**metrics).order_by("__icp_first")
     return merged.select("deal_id", *[c for c in columns if c != "deal_id"], "items")
-
-
-def _pandas_types(frame: pd.DataFrame, spec) -> pd.DataFrame:
-    for column in frame.columns:
-        c = spec.column(column)
-        if c is None:
-            if frame[column].dtype == object:
-                frame[column] = frame[column].astype(TEXT_DTYPE)
-            continue
-        if c.kind in ("id", "stage", "category", "text"):
-            frame[column] = frame[column].astype(TEXT_DTYPE)
-        elif c.kind == "number":
-            frame[column] = frame[column].astype("float64")
-        elif c.kind == "datetime":
-            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
-        elif c.kind == "int":
-            frame[column] = frame[column].astype("Int64")
-    return frame
-
-
-def _clean_extra(work: _Work, name: str) -> None:
-    """A column beyond the contract: cleaned text, numbers when every value is one, case merged."""
-    from .reading import _MAX_SPELLING_VALUES
-    from .schema import apply_aliases, clean_text
-
-    t = work.t
-    if not _is_text(t.schema()[name]):
-        return  # typed (Parquet) columns stay as they are
-    values, seen = _hard_values(work, name, lambda c: c.notnull(), repeat=False)
-    cleaned = apply_aliases(clean_text(values), work.config.aliases.get(name))
-    distinct = pd.Series(cleaned.dropna().unique())
-    if (
-        len(distinct)
-        and pd.to_numeric(distinct, errors="coerce").notna().all()
-        and not distinct.str.match(r"^0\d", na=False).any()
-    ):
-        numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-        result = pd.DataFrame({"value": values.astype(object), f"__icp_x_{name}": numbers})
-        _lookup(work, name, result, kinds={f"__icp_x_{name}": "float64"})
-        return
-    result = pd.DataFrame(
-        {
-            "value": values.astype(object),
-            f"__icp_x_{name}": cleaned.astype(object).where(cleaned.notna(), None),
-        }
-    )
-    _lookup(work, name, result, kinds={f"__icp_x_{name}": "string"})
-    if len(distinct) <= _MAX_SPELLING_VALUES:
-        counts = pd.DataFrame(
-            {
-                "v": cleaned.astype(object).where(cleaned.notna(), None).to_numpy(),
-                "n": seen["n"].to_numpy(),
-                "first": seen["first"].to_numpy(),
-            }
-        )
-        _merge_case(work, name, counts)
-
-
-def _merge_case(work: _Work, name: str, counts: pd.DataFrame | None = None) -> None:
-    """``loaders.merge_case_variants`` from the counts of the values (``v``, ``n``, ``first``)."""
-    from .spelling import _preferred_spellings
-
-    t = work.t
-    value = t[f"__icp_x_{name}"]
-    if counts is None:
-        rows = t.filter(value.notnull())
-        counts = (
-            rows.group_by(v=rows[f"__icp_x_{name}"])
-            .aggregate(n=rows.count(), first=rows[_ROW].min())
-            .to_pandas()
-        )
-    else:  # from the distinct raw values: several may map to one value
-        counts = (
-            counts[counts["v"].notna()]
-            .groupby("v", as_index=False)
-            .agg(n=("n", "sum"), first=("first", "min"))
-        )
-    counts = counts.sort_values(["n", "first"], ascending=[False, True], kind="stable")
-    groups: dict[str, list[str]] = {}
-    for v in counts["v"]:
-        groups.setdefault(str(v).casefold(), []).append(str(v))
-    if all(len(m) == 1 for m in groups.values()):
-        return
-    preferred: dict[str, str] = {}
-    for spelling in _preferred_spellings(work.config, name):
-        preferred.setdefault(str(spelling).casefold(), str(spelling))
-    mapping, merges = {}, []
-    for key, members in sorted(groups.items()):
-        if len(members) < 2:
-            continue
-        keep = preferred.get(key, members[0])
-        others = [v for v in members if v != keep]
-        mapping.update(dict.fromkeys(others, keep))
-        merges.append(f"{keep!r} (+{', '.join(repr(v) for v in others)})")
-    table = pd.DataFrame({"value": list(mapping), f"__icp_m_{name}": list(mapping.values())})
-    memory = ibis.memtable(
-        table, schema=ibis.schema({"value": "string", f"__icp_m_{name}": "string"})
-    )
-    memory = memory.rename({f"__icp_k_{name}": "value"})
-    t = t.left_join(memory, value == memory[f"__icp_k_{name}"]).drop(f"__icp_k_{name}")
-    t = t.mutate(**{f"__icp_x_{name}": t[f"__icp_m_{name}"].fill_null(t[f"__icp_x_{name}"])})
-    work.t = t.drop(f"__icp_m_{name}")
-    work.warnings.append(f"deals.{name}: case variants merged: {'; '.join(merges)}")

@@ -28,6 +28,8 @@ what was expected and a few offending values with their row numbers.
 
 from __future__ import annotations
 
+import shutil
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,8 @@ import pandas as pd
 from .config import TABLES, ConfigError, InputSpec, ProjectConfig, load_config
 from .engine import as_table, connect
 from .formulas import safe_frame
-from .loading import _stage_from_flags, _Table, load_table, merge_case_variants, read_engine_table
+from .load_state import _Table
+from .loading import _stage_from_flags, load_table, merge_case_variants, read_engine_table
 from .mapping import _preset_section, column_mapping
 from .quarters import Quarter, latest_complete_quarter
 from .reading import (
@@ -98,7 +101,6 @@ class Project:
     config: ProjectConfig
     tables: dict[str, LoadedTable] = field(default_factory=dict)
     accounts: pd.DataFrame | None = None
-    deals: pd.DataFrame | None = None
     contacts: pd.DataFrame | None = None
     interviews: pd.DataFrame | None = None
     codebook: pd.DataFrame | None = None
@@ -108,6 +110,25 @@ class Project:
     prospects: pd.DataFrame | None = None
     _backend: Any = field(default=None, repr=False, compare=False)
     _deals_table: Any = field(default=None, repr=False, compare=False)
+    _deals: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def deals(self) -> pd.DataFrame | None:
+        """The validated deals as a pandas frame, read on first access.
+
+        Deals validated on the engine (or taken from the table cache) live
+        in a Parquet file that :meth:`deals_table` queries; this frame is
+        read from it only when code asks for it. Prefer :meth:`deals_table`:
+        the frame costs memory in proportion to the deals.
+        """
+        if self._deals is None and "deals" in self.tables:
+            self._deals = self.tables["deals"].frame
+        return self._deals
+
+    @deals.setter
+    def deals(self, frame: pd.DataFrame | None) -> None:
+        self._deals = frame
+        self._deals_table = None
 
     @property
     def backend(self):
@@ -120,12 +141,22 @@ class Project:
         """The validated deals as an Ibis table on :attr:`backend`; None without deals.
 
         Steps that aggregate deals use this rather than ``deals``, so that
-        the deals can stay in the engine and never become a pandas frame.
+        the deals stay in the engine and never become a pandas frame: on
+        DuckDB the table reads the validated deals' Parquet file (written by
+        the engine validation or kept in the table cache); other engines, and
+        deals held only as a frame, get the frame handed to the engine.
         Other tables join it through :func:`icp_helpers.data.engine.as_table`
         on the same backend.
         """
-        if self._deals_table is None and self.deals is not None:
-            self._deals_table = as_table(self.deals, self.backend)
+        if self._deals_table is None:
+            loaded = self.tables.get("deals")
+            if self._deals is None and loaded is not None and loaded.parquet is not None:
+                if getattr(self.backend, "name", "") == "duckdb":
+                    # the engine reads the file at each query: nothing held in Python
+                    self._deals_table = self.backend.read_parquet(loaded.parquet)
+                    return self._deals_table
+            if self.deals is not None:
+                self._deals_table = as_table(self.deals, self.backend)
         return self._deals_table
 
     @property
@@ -199,14 +230,26 @@ def load_project(
         key = store.key(config, table, accounts_key=accounts_key if checked else None) if store and not unkeyed else None
         loaded = store.get(key) if store else None
         if loaded is None:
-            loaded = load_table(config, table, accounts_ids=ids if checked else None)
+            scratch = store.scratch() if store and key and table == "deals" else None
+            loaded = load_table(config, table, accounts_ids=ids if checked else None, rows_dir=scratch)
             if store:
-                store.put(key, loaded)
+                store.put(key, loaded)  # moves the deals' Parquet file into the entry
+            if scratch is not None:
+                _release(scratch, loaded)
         project.tables[table] = loaded
-        setattr(project, table, loaded.frame)
+        if table != "deals":  # the deals stay in their file until asked for (Project.deals)
+            setattr(project, table, loaded.frame)
         if table == "accounts":
             ids, accounts_key = loaded.frame["account_id"], key
     return project
+
+
+def _release(scratch: Path, loaded: LoadedTable) -> None:
+    """Remove a scratch folder now, or with the table whose Parquet file it still holds."""
+    if loaded.parquet is not None and scratch in loaded.parquet.parents:
+        weakref.finalize(loaded, shutil.rmtree, scratch, True)
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def write_quarantine(project: Project, run_dir: str | Path) -> list[Path]:

@@ -13,6 +13,7 @@ from .config import TABLES, InputSpec, ProjectConfig, load_config
 from .expressions import ExpressionError, evaluate
 from .frames import duplicated as repeats
 from .limits import long_cells
+from .load_state import _empty_firmographics, _Table
 from .mapping import _missing_message, _preset_section, _secondary, _snake, column_mapping
 from .reading import (
     _EXPECTED,
@@ -48,43 +49,6 @@ __all__ = ["load_table", "merge_case_variants", "read_engine_table"]
 
 
 # --------------------------------------------------------------------------- loading
-
-
-class _Table:
-    """Working state of one table while it loads (rows keep their read index)."""
-
-    def __init__(self, table: str):
-        self.table = table
-        self.spec = TABLE_SPECS[table]
-        self.kind: str | None = None
-        self.guessed: dict[str, str] = {}  # demographic column -> the header its name suggested
-        self.parts: list[pd.DataFrame] = []
-        self.origins: list[pd.DataFrame] = []
-        self.units: dict[str, str] = {}
-        self.back: dict[str, str] = {}
-        self.files: list[str] = []
-        self.formats: list[str] = []
-        self.warnings: list[str] = []
-        self.problems: list[tuple[str, np.ndarray]] = []
-        self.filled: dict[str, int] = {}
-
-    def problem(self, reason: str, where) -> None:
-        index = where[where].index if isinstance(where, pd.Series) else pd.Index(where)
-        if len(index):
-            self.problems.append((reason, index.to_numpy()))
-
-    def where(
-        self, index, origin: pd.DataFrame, values: pd.Series | None = None, n: int = 5
-    ) -> str:
-        shown = []
-        for i in list(index)[:n]:
-            file, row = origin.at[i, "source_file"], origin.at[i, "source_row"]
-            text = f"{file} {self.units.get(file, 'row')} {row}"
-            if values is not None:
-                text += f": {values.at[i]!r}"
-            shown.append(text)
-        more = f" and {len(index) - n:,} more" if len(index) > n else ""
-        return "; ".join(shown) + more
 
 
 def read_engine_table(config: ProjectConfig, name: str) -> RawFile:
@@ -512,11 +476,29 @@ def _pandera_problems(frame: pd.DataFrame, work: _Table, account_ids) -> None:
             work.problem(reason, pd.Index(rows.astype(np.int64).unique()))
 
 
+def _deals_on_engine(config: ProjectConfig, spec: InputSpec) -> bool:
+    """``engine.validation``: the deals on the engine, or in pandas.
+
+    ``auto`` takes the engine for an engine table and for files of at least
+    ``engine.engine_min_mb`` megabytes together: past that size the engine
+    is faster and the deals need not fit in memory, below it starting the
+    engine costs more than pandas takes.
+    """
+    mode = config.engine.validation
+    if mode != "auto":
+        return mode == "engine"
+    if spec.table is not None:
+        return True
+    size = sum(p.stat().st_size for p in config.input_paths("deals") if p.is_file())
+    return size >= config.engine.engine_min_mb * 1e6
+
+
 def load_table(
     config: ProjectConfig | str | Path,
     table: str,
     *,
     accounts_ids=None,
+    rows_dir: str | Path | None = None,
 ) -> LoadedTable:
     """Load, map, parse and validate one canonical table.
 
@@ -529,6 +511,10 @@ def load_table(
     accounts_ids : collection, optional
         Known account ids; rows of tables that reference an account must
         name one of them (else quarantined as ``unknown account_id``).
+    rows_dir : path, optional
+        Deals validated on the engine are written there as ``deals.parquet``
+        (default: a temporary folder removed with the returned table) and
+        read into pandas only when ``frame`` is accessed.
 
     Raises
     ------
@@ -542,14 +528,11 @@ def load_table(
     spec = config.inputs.get(table)
     if spec is None:
         raise LoadError(f"{table}: not configured (add inputs.{table} to {config.source})")
-    on_engine = config.engine.validation == "engine" or (
-        config.engine.validation == "auto" and spec.table is not None
-    )
-    if table == "deals" and on_engine:
+    if table == "deals" and _deals_on_engine(config, spec):
         from . import engine_load
 
         try:
-            return engine_load.load_deals(config, accounts_ids=accounts_ids)
+            return engine_load.load_deals(config, accounts_ids=accounts_ids, rows_dir=rows_dir)
         except engine_load.Fallback as exc:
             engine_load.logger.info("deals validated in pandas, not on the engine: %s", exc)
     work = _Table(table)
@@ -565,6 +548,17 @@ def load_table(
     raw = frame.copy(deep=False)  # copy-on-write: shares the data until the frame changes it
     rows_read = len(frame)
 
+    frame = _parse_table(frame, raw, origin, config=config, spec=spec, work=work, table=table)
+    survivors, reasons, status = _row_rules(
+        frame, spec=spec, work=work, accounts_ids=accounts_ids, table=table, rows_read=rows_read
+    )
+    return _loaded_table(
+        survivors, reasons, status, raw, origin, spec=spec, work=work, table=table, rows_read=rows_read
+    )
+
+
+def _parse_table(frame, raw, origin, *, config, spec, work, table) -> pd.DataFrame:
+    """Defaults, canonical columns parsed, ``derive``, stages, case variants and extra columns."""
     frame = _apply_defaults(frame, spec, work)
     canonical = [
         c for c in work.spec.columns if c.name in frame.columns and c.name not in spec.derive
@@ -602,7 +596,11 @@ def load_table(
             "invalid regular expression in patterns",
             frame["patterns"].map(lambda items: not all(map(_compiles, items))),
         )
+    return frame
 
+
+def _row_rules(frame, *, spec, work, accounts_ids, table, rows_read):
+    """Parse problems, pandera, ``distinct`` and duplicate keys: the survivors, reasons and row status."""
     # row rules: parse problems first, pandera on the rest, then duplicates
     status = np.zeros(rows_read, dtype=np.int8)  # 0 unassigned, 1 used, 2 quarantined
     reasons = _reasons(work, frame.index)
@@ -650,7 +648,11 @@ def load_table(
     unassigned = int((status == 0).sum())
     if unassigned:
         raise AssertionError(f"{table}: {unassigned} rows neither used nor quarantined")
+    return survivors, reasons, status
 
+
+def _loaded_table(survivors, reasons, status, raw, origin, *, spec, work, table, rows_read) -> LoadedTable:
+    """Lines merged, the quarantine, the reconciliation, warnings and the summary."""
     out = survivors
     merged = bool(spec.lines and len(out))
     if merged:
@@ -751,18 +753,3 @@ def _quarantine_frame(raw: pd.DataFrame, origin: pd.DataFrame, reasons: pd.Serie
     taken = [c for c in rows.columns if c in head.columns]
     rows = rows.rename(columns={c: f"{c} (raw)" for c in taken})
     return pd.concat([head, rows], axis=1).reset_index(drop=True)
-
-
-def _empty_firmographics(frame: pd.DataFrame, work: _Table) -> list[str]:
-    out = []
-    for column in work.spec.columns:
-        if column.required and not column.not_null and column.name in frame.columns:
-            empty = int(frame[column.name].isna().sum())
-            if empty and not (work.table == "deals" and column.name in ("close_date", "amount")):
-                out.append(
-                    f"{work.table}.{column.name}: {_rows(empty)} without a value (kept; "
-                    f"they match no {column.name} trait)"
-                )
-    return out
-
-

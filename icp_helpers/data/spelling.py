@@ -13,7 +13,7 @@ from .config import PRESETS_DIR, ProjectConfig
 from .reading import _MAX_SPELLING_VALUES
 from .schema import TEXT_DTYPE
 
-__all__ = ["spelling_warnings"]
+__all__ = ["spelling_warnings", "spelling_warnings_from_counts"]
 
 
 def _preferred_spellings(config: ProjectConfig, column: str) -> list[str]:
@@ -73,11 +73,22 @@ def spelling_warnings(frame: pd.DataFrame, *, table: str, columns: list[str]) ->
     Basic`` and ``GTX Plus Pro``). Columns with more than 300 distinct values
     are skipped (they are names, not categories).
     """
+    counts = {
+        column: frame[column].value_counts()
+        for column in columns
+        if column in frame.columns and frame[column].dtype in (TEXT_DTYPE, object)
+    }
+    return spelling_warnings_from_counts(counts, table=table)
+
+
+def spelling_warnings_from_counts(value_counts: dict[str, pd.Series], *, table: str) -> list[str]:
+    """:func:`spelling_warnings` from each column's value counts (``Series.value_counts()``).
+
+    For tables that stay in an engine: the counts are computed there, and
+    only the distinct values come to Python.
+    """
     out = []
-    for column in columns:
-        if column not in frame.columns or frame[column].dtype not in (TEXT_DTYPE, object):
-            continue
-        counts = frame[column].value_counts()
+    for column, counts in value_counts.items():
         counts = {str(v): int(n) for v, n in counts.items() if isinstance(v, str)}
         if len(counts) < 1 or len(counts) > _MAX_SPELLING_VALUES:
             continue

@@ -6,9 +6,10 @@ row rules) is the most expensive thing most steps do: at 20 million deals
 about 50 s, three times per quarter. :func:`icp_helpers.data.loaders.load_project`
 therefore keeps each validated table, with its quarantine and summary,
 under ``<reports>/.cache/tables/`` and reuses it while nothing it was made
-from has changed. Entries are uncompressed Arrow IPC files, read memory-mapped:
-reading 20 million validated deals back takes well under a second where
-Parquet takes about ten, at the price of disk space (about 1.9 GB for them).
+from has changed. Entries are uncompressed Arrow IPC files, read memory-mapped,
+except the deals: they are a Parquet file (written by the engine when it
+validated them) that ``Project.deals_table()`` queries in place, read into
+pandas only when a step asks for the frame (:class:`~icp_helpers.data.tables.LoadedTable`).
 
 An entry's key is the SHA-256 of everything the result depends on: the
 contents of the input files (their own SHA-256, not dates or sizes), the
@@ -37,12 +38,14 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.feather as feather
+import pyarrow.parquet as pq
 
 from .config import ProjectConfig
-from .tables import LoadedTable, _display, _preset
+from .tables import LoadedTable, _display, _preset, write_rows
 
-__all__ = ["CACHED_TABLES", "KEEP_PER_TABLE", "TableCache", "file_sha256"]
+__all__ = ["CACHED_TABLES", "KEEP_PER_TABLE", "PARQUET_TABLES", "TableCache", "file_sha256"]
 
 #: Tables worth caching: the large CRM tables, whose columns are all typed.
 CACHED_TABLES = ("accounts", "deals", "contacts", "activities", "leads", "prospects")
@@ -51,7 +54,7 @@ CACHED_TABLES = ("accounts", "deals", "contacts", "activities", "leads", "prospe
 KEEP_PER_TABLE = 2
 
 #: Bumped when the layout of an entry changes.
-FORMAT = 2
+FORMAT = 3
 
 _CODE_FILES = (
     "loaders.py",
@@ -63,6 +66,8 @@ _CODE_FILES = (
     "tables.py",
     "csv_records.py",
     "engine_load.py",
+    "engine_parse.py",
+    "load_state.py",
     "expressions.py",
     "limits.py",
     "regexes.py",
@@ -90,6 +95,11 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+#: Tables kept as Parquet in their entry: the engine queries the file and
+#: the steps read it into pandas only when asked (``LoadedTable.frame``).
+PARQUET_TABLES = ("deals",)
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -157,32 +167,57 @@ class TableCache:
         entry = self.folder / key
         try:
             summary = json.loads((entry / "summary.json").read_text(encoding="utf-8"))
-            frame = _read(entry / "frame.arrow")
             quarantine = _read(entry / "quarantine.arrow")
-        except (OSError, ValueError, NotImplementedError):
+            if (entry / "frame.parquet").is_file():
+                pq.read_metadata(entry / "frame.parquet")  # a broken file fails here, not in a step
+                loaded = LoadedTable(quarantine=quarantine, summary=summary, parquet=entry / "frame.parquet")
+            else:
+                loaded = LoadedTable(frame=_read(entry / "frame.arrow"), quarantine=quarantine, summary=summary)
+        except (OSError, ValueError, NotImplementedError, pa.ArrowException):
             # complete entries appear by one rename, so this one is broken: make room for a new one
             shutil.rmtree(entry, ignore_errors=True)
             return None
         os.utime(entry)  # recently used: kept by the pruning
-        return LoadedTable(frame=frame, quarantine=quarantine, summary=summary)
+        return loaded
+
+    def scratch(self) -> Path:
+        """A new folder beside the entries, for a table written while it loads (see :meth:`put`)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".rows-", dir=self.folder))
 
     def put(self, key: str | None, loaded: LoadedTable) -> bool:
         """Store ``loaded`` under ``key``; False when it is not cacheable or cannot be written."""
-        if key is None or not (_cacheable(loaded.frame) and _cacheable(loaded.quarantine)):
+        if key is None:
+            return False
+        # rows already in a Parquet file were typed by the engine; a frame is checked
+        if not _cacheable(loaded.quarantine) or (loaded.materialised and not _cacheable(loaded.frame)):
             return False
         entry = self.folder / key
+        as_parquet = loaded.summary.get("table") in PARQUET_TABLES
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
-            _write(loaded.frame, staging / "frame.arrow")
+            moved = None
+            if as_parquet and loaded.parquet is not None:
+                moved = staging / "frame.parquet"
+                shutil.move(loaded.parquet, moved)  # a rename within the cache folder
+                loaded.parquet = moved
+            elif as_parquet:
+                write_rows(loaded.frame, staging / "frame.parquet")
+            else:
+                _write(loaded.frame, staging / "frame.arrow")
             _write(loaded.quarantine, staging / "quarantine.arrow")
             # summary last: an entry without it is incomplete and never read
             (staging / "summary.json").write_text(json.dumps(loaded.summary), encoding="utf-8")
             try:
                 staging.rename(entry)
-            except OSError:  # another process stored the same entry first
+                if as_parquet:
+                    loaded.parquet = entry / "frame.parquet"
+            except OSError:  # another process stored the same entry first: use its file
+                if moved is not None:
+                    loaded.parquet = entry / "frame.parquet"
                 shutil.rmtree(staging, ignore_errors=True)
-        except (OSError, ValueError, TypeError, NotImplementedError):
+        except (OSError, ValueError, TypeError, NotImplementedError, pa.ArrowException):
             return False
         self._prune(key.split("-", 1)[0], keep=entry)
         return True

@@ -8,7 +8,6 @@ key. Kept apart from the loaders so the cache does not import them.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ import pandas as pd
 from .config import PRESETS_DIR, ConfigError, ProjectConfig
 from .limits import YamlError, load_yaml
 
-__all__ = ["LoadedTable"]
+__all__ = ["LoadedTable", "read_rows", "typed_frame", "write_rows"]
 
 
 @functools.cache
@@ -37,14 +36,17 @@ def _preset(name_or_path: str) -> dict:
     return data
 
 
-@dataclass
 class LoadedTable:
     """One canonical table after loading.
 
     Attributes
     ----------
     frame : DataFrame
-        The usable rows, canonical columns parsed, extra columns kept.
+        The usable rows, canonical columns parsed, extra columns kept. When
+        the rows live in a Parquet file (:attr:`parquet`: deals validated on
+        the engine, or deals from the table cache) the frame is read from it
+        on first access only, so steps that query the file with the engine
+        never hold the rows in pandas.
     quarantine : DataFrame
         Rows set aside: ``source_file``, ``source_row``, ``reason`` and the
         raw values under the file's own column names.
@@ -54,11 +56,89 @@ class LoadedTable:
         ``rows_used`` when ``distinct`` or ``lines`` merge rows),
         ``reconciled``, ``filled_defaults`` (column -> rows filled),
         ``reasons`` (reason -> rows) and ``warnings``.
+    parquet : Path or None
+        The usable rows as a Parquet file, in :attr:`frame`'s order, or None.
     """
 
-    frame: pd.DataFrame
-    quarantine: pd.DataFrame
-    summary: dict
+    def __init__(
+        self,
+        frame: pd.DataFrame | None = None,
+        quarantine: pd.DataFrame | None = None,
+        summary: dict | None = None,
+        *,
+        parquet: str | Path | None = None,
+    ):
+        if frame is None and parquet is None:
+            raise ValueError("a loaded table needs its frame or its Parquet file")
+        self._frame = frame
+        self.quarantine = quarantine
+        self.summary = summary
+        self.parquet = Path(parquet) if parquet is not None else None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = read_rows(self.parquet, self.summary["table"])
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pd.DataFrame) -> None:
+        self._frame = value
+
+    @property
+    def materialised(self) -> bool:
+        """True when the rows are held as a pandas frame (read, or never written out)."""
+        return self._frame is not None
+
+    def __repr__(self) -> str:
+        where = f"parquet={str(self.parquet)!r}" if not self.materialised else f"rows={len(self._frame)}"
+        return f"LoadedTable(table={(self.summary or {}).get('table')!r}, {where})"
+
+
+def typed_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The pandas dtypes of the loaded ``table`` for columns read back from Arrow or an engine.
+
+    Text columns as the text dtype, numbers as float64, dates as
+    ``datetime64[ns]``, integers as nullable Int64; columns beyond the
+    contract keep their type (text as the text dtype).
+    """
+    from .schema import TABLE_SPECS, TEXT_DTYPE
+
+    spec = TABLE_SPECS[table]
+    for column in frame.columns:
+        c = spec.column(column)
+        if c is None:
+            if frame[column].dtype == object:
+                frame[column] = frame[column].astype(TEXT_DTYPE)
+            continue
+        if c.kind in ("id", "stage", "category", "text"):
+            frame[column] = frame[column].astype(TEXT_DTYPE)
+        elif c.kind == "number":
+            frame[column] = frame[column].astype("float64")
+        elif c.kind == "datetime":
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        elif c.kind == "int":
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def read_rows(path: str | Path, table: str) -> pd.DataFrame:
+    """The rows of a loaded ``table`` from its Parquet file, with the loaders' dtypes."""
+    import pyarrow.parquet as pq
+
+    arrow = pq.read_table(path)
+    # the Arrow buffers are released while pandas takes them over: one copy at a time
+    frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+    del arrow
+    return typed_frame(frame, table)
+
+
+def write_rows(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write the rows of a loaded table as Parquet (what :func:`read_rows` reads)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=1 << 20)
 
 
 def _display(config: ProjectConfig, path: Path) -> str:
