@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.frames import isin
+
 __all__ = [
     "ROLES",
     "TRAIT_ROLES",
@@ -228,7 +230,7 @@ def _infer_one(
     top_share = float(values.value_counts(normalize=True).iloc[0])
     if top_share >= NEAR_CONSTANT:
         return "ignore", f"near-constant: one value in {top_share:.1%} of rows"
-    if text and account_ids is not None and values.astype(str).isin(account_ids).mean() >= 0.9:
+    if text and account_ids is not None and isin(values.astype(str), account_ids).mean() >= 0.9:
         return "id", "holds account ids (a reference to another account)"
     if text:
         shown = values.astype(str)
