@@ -540,6 +540,25 @@ def select_and_score(
     return selector, scorer
 
 
+def _ranker_metrics(y: np.ndarray, scores: pd.DataFrame) -> pd.DataFrame:
+    """AUC and top-decile lift of every ranker of :data:`MODELS`, and each as a ratio to the ceiling's."""
+    rows = []
+    for model, description in MODELS.items():
+        rows.append(
+            {
+                "model": model,
+                "description": description,
+                "auc": auc(y, scores[model]),
+                "top_decile_lift": top_share_lift(y, scores[model].to_numpy(), share=0.1),
+            }
+        )
+    metrics = pd.DataFrame(rows)
+    ceiling = metrics.set_index("model").loc["black box"]
+    metrics["auc_vs_ceiling"] = metrics["auc"] / ceiling["auc"]
+    metrics["lift_vs_ceiling"] = metrics["top_decile_lift"] / ceiling["top_decile_lift"]
+    return metrics
+
+
 def run_backtest(
     project_or_tables: Any = None,
     *,
@@ -612,20 +631,7 @@ def run_backtest(
             "past spend": pd.to_numeric(past["won_value"], errors="coerce").fillna(0).to_numpy(),
         }
     )
-    rows = []
-    for model, description in MODELS.items():
-        rows.append(
-            {
-                "model": model,
-                "description": description,
-                "auc": auc(y, scores[model]),
-                "top_decile_lift": top_share_lift(y, scores[model].to_numpy(), share=0.1),
-            }
-        )
-    metrics = pd.DataFrame(rows)
-    ceiling = metrics.set_index("model").loc["black box"]
-    metrics["auc_vs_ceiling"] = metrics["auc"] / ceiling["auc"]
-    metrics["lift_vs_ceiling"] = metrics["top_decile_lift"] / ceiling["top_decile_lift"]
+    metrics = _ranker_metrics(y, scores)
     metrics["validated_by"] = "later quarters"
     metrics["selection_quarter"] = str(s)
     metrics["test_quarters"] = f"{tests[0]}:{tests[-1]}" if len(tests) > 1 else str(tests[0])
