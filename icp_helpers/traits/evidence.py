@@ -424,6 +424,24 @@ def bootstrap_stability(
     return passed / n_bootstrap
 
 
+def _two_by_two_counts(X: np.ndarray, y: np.ndarray, defs: Sequence[TraitDef], interviewed):
+    """Each trait's population (codes: the interviewed accounts) and its 2x2 counts ``a, n1, c, n0``."""
+    n = len(y)
+    asked = (
+        np.ones(n, dtype=bool) if interviewed is None else np.asarray(interviewed, dtype=bool)
+    )
+    population = np.ones_like(X)
+    for j, trait in enumerate(defs):
+        if trait.kind == "code":
+            population[:, j] = asked
+    Xm = X & population
+    n1 = (population & y[:, None]).sum(axis=0)
+    n0 = (population & ~y[:, None]).sum(axis=0)
+    a = (Xm & y[:, None]).sum(axis=0)
+    c = (Xm & ~y[:, None]).sum(axis=0)
+    return population, a, n1, c, n0
+
+
 def trait_evidence(
     matrix: pd.DataFrame,
     cohort: pd.Series | np.ndarray,
@@ -480,19 +498,7 @@ def trait_evidence(
         by_id.get(tid) or TraitDef(id=tid, label=tid, kind="firmographic", column=tid, op="flag")
         for tid in matrix.columns
     ]
-    n = len(y)
-    asked = (
-        np.ones(n, dtype=bool) if interviewed is None else np.asarray(interviewed, dtype=bool)
-    )
-    population = np.ones_like(X)
-    for j, trait in enumerate(defs):
-        if trait.kind == "code":
-            population[:, j] = asked
-    Xm = X & population
-    n1 = (population & y[:, None]).sum(axis=0)
-    n0 = (population & ~y[:, None]).sum(axis=0)
-    a = (Xm & y[:, None]).sum(axis=0)
-    c = (Xm & ~y[:, None]).sum(axis=0)
+    population, a, n1, c, n0 = _two_by_two_counts(X, y, defs, interviewed)
     lift, low, high, zero = lift_ci(a, n1, c, n0)
     p, test = two_by_two_p(a, n1, c, n0, exact_max_n=exact_max_n)
     with np.errstate(divide="ignore", invalid="ignore"):
