@@ -263,6 +263,77 @@ def _dense(values) -> np.ndarray:
     return values.toarray() if sparse.issparse(values) else np.asarray(values)
 
 
+def _population_masks(population: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct population masks (usually two: everyone, interviewed accounts) and each trait's."""
+    seen: dict[bytes, int] = {}
+    pop_of_trait = np.array(
+        [seen.setdefault(np.packbits(population[:, j]).tobytes(), len(seen)) for j in range(population.shape[1])]
+    )
+    pops = population[:, [list(pop_of_trait).index(k) for k in range(len(seen))]]
+    return pop_of_trait, pops
+
+
+def _pattern_products(Xp, yp, pp):
+    """Traits x patterns, split by cohort, so each resample needs one product per side."""
+    best_p, rest_p = np.flatnonzero(yp), np.flatnonzero(~yp)
+    # built column-wise from the row-major patterns and transposed: no dense float copy
+    Xb_t = sparse.csc_matrix(Xp[best_p], dtype=np.float32).T
+    Xr_t = sparse.csc_matrix(Xp[rest_p], dtype=np.float32).T
+    N1_in = (pp & yp[:, None]).astype(np.float32)
+    N0_in = (pp & ~yp[:, None]).astype(np.float32)
+    return best_p, rest_p, Xb_t, Xr_t, N1_in, N0_in
+
+
+def _weighted_counts(W, products, pop_of_trait):
+    """The 2x2 counts ``a, c, n1, n0`` of resamples given as pattern counts ``W`` (one row each)."""
+    best_p, rest_p, Xb_t, Xr_t, N1_in, N0_in = products
+    a, c = (
+        np.rint(_dense(side @ W[:, pick].T).T).astype(np.int64)
+        for side, pick in ((Xb_t, best_p), (Xr_t, rest_p))
+    )
+    n1 = np.rint(_dense(W @ N1_in)).astype(np.int64)[:, pop_of_trait]
+    n0 = np.rint(_dense(W @ N0_in)).astype(np.int64)[:, pop_of_trait]
+    return a, c, n1, n0
+
+
+def _sparse_draw_counts(rng, size, inverse, n, m, yp, traits_and_pops, t, pop_of_trait):
+    """``size`` resamples of ``m`` of the ``n`` accounts, counted on the patterns each drew.
+
+    Returns the 2x2 counts ``a, c, n1, n0`` per resample and trait, and per
+    resample the patterns drawn (ascending) with how often each.
+    """
+    drawn = [np.unique(inverse[rng.integers(0, n, m)], return_counts=True) for _ in range(size)]
+    cells = np.empty((size, 2, traits_and_pops.shape[1]), dtype=np.int64)
+    for b, (rows, k) in enumerate(drawn):
+        best = yp[rows]
+        by_side = np.stack([np.where(best, k, 0), np.where(best, 0, k)]).astype(np.float32)
+        # integer counts below 2 ** 24: exact in float32, in any order of addition
+        cells[b] = np.rint(by_side @ traits_and_pops[rows].astype(np.float32))
+    a, c = cells[:, 0, :t], cells[:, 1, :t]
+    n1, n0 = cells[:, 0, t:][:, pop_of_trait], cells[:, 1, t:][:, pop_of_trait]
+    return a, c, n1, n0, [(rows, k.astype(float)) for rows, k in drawn]
+
+
+def _resample_screen(a, n1, c, n0, *, min_lift, q_threshold):
+    """The evidence screen in every resample: which traits pass, their coverage and lift."""
+    p = _upper_tail_p(a, n1, c, n0)
+    lift, low, _, _ = lift_ci(a, n1, c, n0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(n1 > 0, a / np.maximum(n1, 1), 0.0)
+    lift, low = np.nan_to_num(lift), np.nan_to_num(low)
+    q = bh_qvalues(p, axis=1)
+    return (low >= min_lift) & (q < q_threshold), cover, lift
+
+
+def _impact_orders(ok, strength) -> list:
+    """Per resample, the traits that passed, strongest first (stable on ties)."""
+    orders = []
+    for b in range(len(ok)):
+        candidates = np.flatnonzero(ok[b])
+        orders.append(candidates[np.argsort(-strength[b, candidates], kind="stable")])
+    return orders
+
+
 def bootstrap_stability(
     matrix: pd.DataFrame | np.ndarray,
     cohort: np.ndarray,
@@ -331,12 +402,7 @@ def bootstrap_stability(
         population = np.ones((n, t), dtype=bool)
     population = np.asarray(population, dtype=bool)
     groups = np.asarray(["all"] * t if groups is None else list(groups), dtype=object)
-    # Distinct population masks (usually two: everyone, interviewed accounts).
-    seen: dict[bytes, int] = {}
-    pop_of_trait = np.array(
-        [seen.setdefault(np.packbits(population[:, j]).tobytes(), len(seen)) for j in range(t)]
-    )
-    pops = population[:, [list(pop_of_trait).index(k) for k in range(len(seen))]]
+    pop_of_trait, pops = _population_masks(population)
     X = X & population
     # Aggregate accounts to unique (traits, cohort, populations) patterns.
     first, inverse, counts = _unique_rows(np.concatenate([X, y[:, None], pops], axis=1))
@@ -350,13 +416,7 @@ def bootstrap_stability(
     if sparse_draws:
         traits_and_pops = np.concatenate([Xp, pp], axis=1)
     else:
-        # traits x patterns, split by cohort so each resample needs one product per side
-        best_p, rest_p = np.flatnonzero(yp), np.flatnonzero(~yp)
-        # built column-wise from the row-major patterns and transposed: no dense float copy
-        Xb_t = sparse.csc_matrix(Xp[best_p], dtype=np.float32).T
-        Xr_t = sparse.csc_matrix(Xp[rest_p], dtype=np.float32).T
-        N1_in = (pp & yp[:, None]).astype(np.float32)
-        N0_in = (pp & ~yp[:, None]).astype(np.float32)
+        products = _pattern_products(Xp, yp, pp)
     probs = counts / n
     passed = np.zeros(t)
     # Resamples are pruned independently, in threads, while the next chunk's
@@ -369,16 +429,8 @@ def bootstrap_stability(
         while done < n_bootstrap:
             size = min(chunk, n_bootstrap - done)
             if sparse_draws:  # the same draws as below, counted on the patterns drawn
-                drawn = [np.unique(inverse[rng.integers(0, n, m)], return_counts=True) for _ in range(size)]
-                cells = np.empty((size, 2, t + pp.shape[1]), dtype=np.int64)
-                for b, (rows, k) in enumerate(drawn):
-                    best = yp[rows]
-                    by_side = np.stack([np.where(best, k, 0), np.where(best, 0, k)]).astype(np.float32)
-                    # integer counts below 2 ** 24: exact in float32, in any order of addition
-                    cells[b] = np.rint(by_side @ traits_and_pops[rows].astype(np.float32))
-                a, c = cells[:, 0, :t], cells[:, 1, :t]
-                n1, n0 = cells[:, 0, t:][:, pop_of_trait], cells[:, 1, t:][:, pop_of_trait]
-                drawn = [(rows, k.astype(float)) for rows, k in drawn]
+                a, c, n1, n0, drawn = _sparse_draw_counts(rng, size, inverse, n, m, yp, traits_and_pops,
+                                                          t, pop_of_trait)
             else:
                 if by_pattern:
                     W = rng.multinomial(m, probs, size=size).astype(np.float32)
@@ -386,29 +438,14 @@ def bootstrap_stability(
                     W = np.empty((size, len(counts)), dtype=np.float32)
                     for b in range(size):
                         W[b] = np.bincount(inverse[rng.integers(0, n, m)], minlength=len(counts))
-                a, c = (
-                    np.rint(_dense(side @ W[:, pick].T).T).astype(np.int64)
-                    for side, pick in ((Xb_t, best_p), (Xr_t, rest_p))
-                )
-                n1 = np.rint(_dense(W @ N1_in)).astype(np.int64)[:, pop_of_trait]
-                n0 = np.rint(_dense(W @ N0_in)).astype(np.int64)[:, pop_of_trait]
-            p = _upper_tail_p(a, n1, c, n0)
-            lift, low, _, _ = lift_ci(a, n1, c, n0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cover = np.where(n1 > 0, a / np.maximum(n1, 1), 0.0)
-            lift, low = np.nan_to_num(lift), np.nan_to_num(low)
-            q = bh_qvalues(p, axis=1)
-            ok = (low >= min_lift) & (q < q_threshold)
+                a, c, n1, n0 = _weighted_counts(W, products, pop_of_trait)
+            ok, cover, lift = _resample_screen(a, n1, c, n0, min_lift=min_lift, q_threshold=q_threshold)
             if not prune:
                 passed += ok.sum(axis=0)
             else:
                 if not sparse_draws:  # the patterns each resample drew, for its pruning
                     drawn = [(np.flatnonzero(row), row[row > 0].astype(float)) for row in W]
-                strength = impact(cover, lift)
-                orders = []
-                for b in range(size):
-                    candidates = np.flatnonzero(ok[b])
-                    orders.append(candidates[np.argsort(-strength[b, candidates], kind="stable")])
+                orders = _impact_orders(ok, impact(cover, lift))
                 for kept in pending:  # the previous chunk's, pruned meanwhile
                     passed[kept.result()] += 1
                 pending = [
