@@ -335,3 +335,19 @@ def test_accounts_are_scored_from_the_run_folder_with_the_saved_scorer(tmp_path,
     assert rows["matched_traits"].dropna().str.contains("; |=", regex=True).all()
     with pytest.raises(KeyError, match="score"):
         load_scorer({"selected": []})
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_formula_cells_are_the_guard_pattern_cell_by_cell(dtype):
+    """The fast check finds exactly the cells Python's pattern finds, Unicode whitespace included."""
+    import re
+
+    from icp_helpers.data.formulas import _FORMULA_PATTERN
+    from icp_helpers.profile.export import _formula_cells
+
+    cells = ["\u00a0=1", "\x0b-1", "\x1c@x", " +1", "\t", "\r", "é=", "", None, "a=b", "=x",
+             "\u2003\u2003-2", "ok", "\n=1", "💥=", " \u00a0 x", "industry: wholesaler (+22)"]
+    column = pd.Series(cells * 50, dtype=dtype)
+    expected = [isinstance(c, str) and re.search(_FORMULA_PATTERN, c) is not None for c in cells * 50]
+    assert _formula_cells(column).tolist() == expected
+    assert sum(expected[: len(cells)]) == 9

@@ -308,3 +308,53 @@ def test_best_later_that_is_mostly_any_buyer_is_said():
     )
     assert "mostly \"bought anything\"" in validation_warnings(metrics)[0]
     assert validation_warnings(metrics.assign(n_best_later=10)) == []
+
+
+def test_backtest_quarters_on_an_engine_table_equal_the_frame(tmp_path):
+    """The engine finds the same end of the data: open deals and missing dates left out."""
+    import ibis
+
+    deals = pd.DataFrame(
+        {
+            "close_date": pd.to_datetime(["2025-01-05", "2025-09-30", None, "2026-02-10"]),
+            "stage": ["won", "lost", "won", "open"],
+        }
+    )
+    deals.to_parquet(tmp_path / "deals.parquet")
+    table = ibis.duckdb.connect().read_parquet(tmp_path / "deals.parquet")
+    for horizon in (1, 2):
+        assert backtest_quarters(table, quarter="2025Q3", horizon=horizon) == backtest_quarters(
+            deals, quarter="2025Q3", horizon=horizon
+        )
+    with pytest.raises(QuarterError, match="no dates"):
+        backtest_quarters(table.mutate(stage=ibis.literal("open")), quarter="2025Q3", horizon=1)
+
+
+class _EngineProject:
+    """A project whose deals exist only as an engine table: reading ``deals`` fails."""
+
+    def __init__(self, tables, path):
+        import ibis
+
+        self.backend = ibis.duckdb.connect()
+        tables["deals"].to_parquet(path)
+        self._deals = self.backend.read_parquet(path)
+        self.accounts, self.contacts = tables["accounts"], tables["contacts"]
+
+    def deals_table(self):
+        return self._deals
+
+    @property
+    def deals(self):
+        raise AssertionError("the backtest read the deals as a pandas frame")
+
+
+def test_backtest_reads_a_projects_deals_on_the_engine_only(synthetic_crm, tmp_path):
+    tables, config = synthetic_crm
+    on_engine = run_backtest(_EngineProject(tables, tmp_path / "deals.parquet"), quarter="2025Q4", config=config)
+    from_frames = run_backtest(tables, quarter="2025Q4", config=config)
+    pd.testing.assert_frame_equal(on_engine.metrics, from_frames.metrics)
+    pd.testing.assert_frame_equal(on_engine.scores, from_frames.scores)
+    pd.testing.assert_frame_equal(on_engine.held_out, from_frames.held_out)
+    assert on_engine.metrics["n_close_dates"].iloc[0] == pd.to_datetime(
+        tables["deals"]["close_date"]).dt.normalize().nunique()

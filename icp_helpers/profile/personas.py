@@ -555,6 +555,68 @@ def _main_roles(contacts: pd.DataFrame, accounts: pd.Series, *, min_share: float
     return [str(r) for r, s in shares.items() if s >= min_share][:limit]
 
 
+def _role_personas(
+    table: pd.DataFrame,
+    *,
+    contacts: pd.DataFrame,
+    best_ids: pd.Series,
+    coded: pd.DataFrame | None,
+    interviews: pd.DataFrame | None,
+    leads: pd.DataFrame | None,
+    activities: pd.DataFrame | None,
+    names: Mapping | None,
+    limit: int,
+    role_min_share: float,
+    max_roles: int,
+    profile: str,
+) -> list[dict]:
+    """The role personas of :func:`build_personas`: one per main contact role of the best customers."""
+    personas = []
+    anchor = best_ids if len(best_ids) else table["account_id"]
+    for role in _main_roles(contacts, anchor, min_share=role_min_share, limit=max_roles):
+        role_contacts = contacts[
+            isin(contacts["account_id"], anchor) & (contacts["job_role"].astype(str) == role)
+        ]
+        members = table[isin(table["account_id"], role_contacts["account_id"])]
+        coded_accounts = None
+        role_coded = coded
+        if (
+            coded is not None
+            and interviews is not None
+            and "interviewee_role" in interviews
+            and "interview_id" in coded
+        ):
+            said = interviews.loc[
+                interviews["interviewee_role"].astype(str).str.casefold() == role.casefold(),
+                "interview_id",
+            ]
+            if len(said):
+                role_coded = coded[isin(coded["interview_id"], said)]
+                coded_accounts = role_coded["account_id"]
+        personas.append(
+            _persona(
+                key=f"role-{re.sub(r'[^a-z0-9]+', '-', role.casefold()).strip('-')}",
+                kind="role",
+                label=f"Role: {role}",
+                description=(
+                    f"contacts with the role {role} at {members['account_id'].nunique()} "
+                    f"{'best-customer ' if len(best_ids) else ''}accounts"
+                ),
+                members=members,
+                contacts=role_contacts,
+                coded=role_coded,
+                coded_accounts=coded_accounts,
+                best_ids=best_ids,
+                leads=leads,
+                activities=activities,
+                names=names,
+                limit=limit,
+                profile=profile,
+            )
+        )
+    return personas
+
+
 def build_personas(
     groups: pd.DataFrame,
     *,
@@ -663,48 +725,11 @@ def build_personas(
     personas.sort(key=lambda p: (-p["best_share"], p["id"]))
 
     if contacts is not None and not contacts.empty:
-        anchor = best_ids if len(best_ids) else table["account_id"]
-        for role in _main_roles(contacts, anchor, min_share=role_min_share, limit=max_roles):
-            role_contacts = contacts[
-                isin(contacts["account_id"], anchor) & (contacts["job_role"].astype(str) == role)
-            ]
-            members = table[isin(table["account_id"], role_contacts["account_id"])]
-            coded_accounts = None
-            role_coded = coded
-            if (
-                coded is not None
-                and interviews is not None
-                and "interviewee_role" in interviews
-                and "interview_id" in coded
-            ):
-                said = interviews.loc[
-                    interviews["interviewee_role"].astype(str).str.casefold() == role.casefold(),
-                    "interview_id",
-                ]
-                if len(said):
-                    role_coded = coded[isin(coded["interview_id"], said)]
-                    coded_accounts = role_coded["account_id"]
-            personas.append(
-                _persona(
-                    key=f"role-{re.sub(r'[^a-z0-9]+', '-', role.casefold()).strip('-')}",
-                    kind="role",
-                    label=f"Role: {role}",
-                    description=(
-                        f"contacts with the role {role} at {members['account_id'].nunique()} "
-                        f"{'best-customer ' if len(best_ids) else ''}accounts"
-                    ),
-                    members=members,
-                    contacts=role_contacts,
-                    coded=role_coded,
-                    coded_accounts=coded_accounts,
-                    best_ids=best_ids,
-                    leads=leads,
-                    activities=activities,
-                    names=names,
-                    limit=limit,
-                    profile=profile,
-                )
-            )
+        personas += _role_personas(
+            table, contacts=contacts, best_ids=best_ids, coded=coded, interviews=interviews, leads=leads,
+            activities=activities, names=names, limit=limit, role_min_share=role_min_share,
+            max_roles=max_roles, profile=profile,
+        )
     return personas
 
 

@@ -63,6 +63,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from .lift import (
+    MAX_ADJUSTED,
+    _mantel_haenszel,
+    _upper_tail_p,
+    bh_qvalues,
+    conditional_lift,
+    impact,
+    lift_ci,
+    two_by_two_p,
+)
 from .traits import TraitDef
 
 #: Distinct account patterns from which bootstrap resamples are pruned in threads.
@@ -110,123 +120,6 @@ EVIDENCE_COLUMNS = [
     "missing",
     "auc",
 ]
-
-_Z95 = float(stats.norm.ppf(0.975))
-
-
-def lift_ci(
-    a: np.ndarray, n1: np.ndarray, c: np.ndarray, n0: np.ndarray, *, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Prevalence ratio ``(a/n1) / (c/n0)`` with Katz's log-method CI.
-
-    Parameters
-    ----------
-    a, n1 : array-like
-        Cohort members with the trait, cohort size.
-    c, n0 : array-like
-        Rest with the trait, size of the rest.
-    level : float
-        Confidence level.
-
-    Returns
-    -------
-    lift, low, high, zero_cell : ndarray
-        ``zero_cell`` marks rows where a zero cell triggered the 0.5
-        correction of all four cells.
-    """
-    a, n1, c, n0 = (np.asarray(v, dtype=float) for v in (a, n1, c, n0))
-    b, d = n1 - a, n0 - c
-    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    k = np.where(zero, 0.5, 0.0)
-    a_, b_, c_, d_ = a + k, b + k, c + k, d + k
-    n1_, n0_ = a_ + b_, c_ + d_
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lift = (a_ / n1_) / (c_ / n0_)
-        se = np.sqrt(1 / a_ - 1 / n1_ + 1 / c_ - 1 / n0_)
-    z = stats.norm.ppf(0.5 + level / 2)
-    low = np.exp(np.log(lift) - z * se)
-    high = np.exp(np.log(lift) + z * se)
-    # Nobody (or everybody) has the trait, or one side is empty: no ratio to report.
-    undefined = (a + c == 0) | (b + d == 0) | (n1 == 0) | (n0 == 0)
-    lift, low, high = (np.where(undefined, np.nan, v) for v in (lift, low, high))
-    return lift, low, high, zero & ~undefined
-
-
-def two_by_two_p(
-    a: np.ndarray, n1: np.ndarray, c: np.ndarray, n0: np.ndarray, *, exact_max_n: int = 100_000
-) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided p-values of 2x2 tables: Fisher's exact, or chi-square when large.
-
-    Returns
-    -------
-    p, test : ndarray
-        ``test`` is ``"fisher"`` or ``"chi2"`` per row.
-    """
-    a, n1, c, n0 = (np.asarray(v, dtype=np.int64) for v in (a, n1, c, n0))
-    p = np.ones(len(a))
-    test = np.empty(len(a), dtype=object)
-    for i in range(len(a)):
-        b, d = n1[i] - a[i], n0[i] - c[i]
-        table = [[a[i], b], [c[i], d]]
-        if n1[i] == 0 or n0[i] == 0 or a[i] + c[i] in (0, n1[i] + n0[i]):
-            p[i], test[i] = 1.0, "none"
-        elif n1[i] + n0[i] <= exact_max_n:
-            p[i], test[i] = stats.fisher_exact(table).pvalue, "fisher"
-        else:
-            p[i] = stats.chi2_contingency(table, correction=False).pvalue
-            test[i] = "chi2"
-    return p, test
-
-
-def bh_qvalues(p: Sequence[float] | np.ndarray, *, axis: int = -1) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values) along ``axis``.
-
-    ``q_(i) = min_{j >= i} min(1, m * p_(j) / j)`` over the p-values sorted
-    ascending; NaN p-values are left out of ``m`` and stay NaN.
-    """
-    p = np.asarray(p, dtype=float)
-    p = np.moveaxis(p, axis, -1)
-    q = np.full(p.shape, np.nan)
-    flat_p = p.reshape(-1, p.shape[-1])
-    flat_q = q.reshape(-1, p.shape[-1])
-    for row in range(flat_p.shape[0]):
-        values = flat_p[row]
-        ok = ~np.isnan(values)
-        m = int(ok.sum())
-        if m == 0:
-            continue
-        order = np.argsort(values[ok])
-        ranked = values[ok][order] * m / np.arange(1, m + 1)
-        ranked = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
-        out = np.empty(m)
-        out[order] = ranked
-        flat_q[row, ok] = out
-    return np.moveaxis(flat_q.reshape(p.shape), -1, axis)
-
-
-def impact(coverage: np.ndarray, lift: np.ndarray) -> np.ndarray:
-    """Impact of a trait: ``coverage * ln(lift)``, zero when lift <= 1.
-
-    This is the trait's term in the Kullback-Leibler divergence between best
-    customers and the rest, ``P(t|best) * ln(P(t|best) / P(t|rest))``: the
-    information the trait carries about "best", weighted by how many best
-    customers it describes. A strong but rare trait and a common but weak one
-    both rank below a trait that is common *and* strong.
-    """
-    coverage = np.asarray(coverage, dtype=float)
-    lift = np.asarray(lift, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = coverage * np.log(lift)
-    return np.where(lift > 1, value, 0.0)
-
-
-def _upper_tail_p(a, n1, c, n0) -> np.ndarray:
-    """Twice the upper tail of Fisher's test (hypergeometric), capped at 1, vectorised."""
-    total = n1 + n0
-    with_trait = a + c
-    p = 2 * stats.hypergeom.sf(a - 1, total, with_trait, n1)
-    degenerate = (n1 == 0) | (n0 == 0) | (with_trait == 0) | (with_trait == total)
-    return np.where(degenerate, 1.0, np.minimum(p, 1.0))
 
 
 def _unique_rows(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -277,72 +170,6 @@ def _phi_from_counts(counts: np.ndarray, total: float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = (counts / total - p[:, None] * p[None, :]) / np.sqrt(spread[:, None] * spread[None, :])
     return np.nan_to_num(phi)
-
-
-#: Traits a stratum code holds at most: one bit each in a 64-bit integer.
-MAX_ADJUSTED = 62
-
-
-def conditional_lift(
-    trait: np.ndarray,
-    given: np.ndarray,
-    cohort: np.ndarray,
-    *,
-    weights: np.ndarray | None = None,
-    level: float = 0.95,
-) -> tuple[float, float, float]:
-    """Lift of ``trait`` (cohort vs rest) adjusted for other traits: Mantel-Haenszel.
-
-    Parameters
-    ----------
-    trait : array of bool, shape (n,)
-    given : array of bool, shape (n,) or (n, k)
-        The traits to adjust for; rows are stratified by their combination
-        (up to ``2**k`` strata; strata holding only cohort or only rest rows
-        carry no information and drop out).
-    cohort : array of bool, shape (n,)
-    weights : array, shape (n,), optional
-        Row counts (bootstrap weights or pattern counts); 1 per row if omitted.
-
-    Returns
-    -------
-    lift, low, high : float
-        The Mantel-Haenszel prevalence ratio with the Greenland-Robins CI;
-        NaN when undefined.
-    """
-    x = np.asarray(trait, dtype=bool)
-    y = np.asarray(cohort, dtype=bool)
-    g = np.asarray(given, dtype=bool).reshape(len(x), -1)
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-    if g.shape[1] > MAX_ADJUSTED:
-        raise ValueError(f"conditional_lift adjusts for at most {MAX_ADJUSTED} traits")
-    strata = g.astype(np.int64) @ (np.int64(1) << np.arange(g.shape[1], dtype=np.int64))
-    return _mantel_haenszel(x, strata, y, w, renumber=g.shape[1] > 16, level=level)
-
-
-def _mantel_haenszel(
-    x: np.ndarray, strata: np.ndarray, y: np.ndarray, w: np.ndarray, *, renumber: bool, level: float = 0.95
-) -> tuple[float, float, float]:
-    """:func:`conditional_lift` from each row's stratum code (the bits of the traits adjusted for)."""
-    if renumber:  # keep the cell table small: number the strata that occur
-        strata = np.unique(strata, return_inverse=True)[1].ravel()
-    # one bincount over (stratum, trait, cohort) cells
-    cell = np.bincount(strata * 4 + x * 2 + y, weights=w, minlength=4 * (strata.max() + 1))
-    cell = cell.reshape(-1, 4)  # columns: (no trait, rest), (no, best), (trait, rest), (trait, best)
-    a, c = cell[:, 3], cell[:, 2]
-    n1, n0 = cell[:, 1] + a, cell[:, 0] + c
-    total = n1 + n0
-    ok = total > 0
-    a, c, n1, n0, total = a[ok], c[ok], n1[ok], n0[ok], total[ok]
-    num = float((a * n0 / total).sum())
-    den = float((c * n1 / total).sum())
-    var_num = float(((n1 * n0 * (a + c) - a * c * total) / total**2).sum())
-    if num <= 0 or den <= 0:
-        return float("nan"), float("nan"), float("nan")
-    lift = num / den
-    se = np.sqrt(max(var_num, 0.0) / (num * den))
-    z = _Z95 if level == 0.95 else stats.norm.ppf(0.5 + level / 2)
-    return lift, float(np.exp(np.log(lift) - z * se)), float(np.exp(np.log(lift) + z * se))
 
 
 def redundancy(
@@ -436,6 +263,77 @@ def _dense(values) -> np.ndarray:
     return values.toarray() if sparse.issparse(values) else np.asarray(values)
 
 
+def _population_masks(population: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct population masks (usually two: everyone, interviewed accounts) and each trait's."""
+    seen: dict[bytes, int] = {}
+    pop_of_trait = np.array(
+        [seen.setdefault(np.packbits(population[:, j]).tobytes(), len(seen)) for j in range(population.shape[1])]
+    )
+    pops = population[:, [list(pop_of_trait).index(k) for k in range(len(seen))]]
+    return pop_of_trait, pops
+
+
+def _pattern_products(Xp, yp, pp):
+    """Traits x patterns, split by cohort, so each resample needs one product per side."""
+    best_p, rest_p = np.flatnonzero(yp), np.flatnonzero(~yp)
+    # built column-wise from the row-major patterns and transposed: no dense float copy
+    Xb_t = sparse.csc_matrix(Xp[best_p], dtype=np.float32).T
+    Xr_t = sparse.csc_matrix(Xp[rest_p], dtype=np.float32).T
+    N1_in = (pp & yp[:, None]).astype(np.float32)
+    N0_in = (pp & ~yp[:, None]).astype(np.float32)
+    return best_p, rest_p, Xb_t, Xr_t, N1_in, N0_in
+
+
+def _weighted_counts(W, products, pop_of_trait):
+    """The 2x2 counts ``a, c, n1, n0`` of resamples given as pattern counts ``W`` (one row each)."""
+    best_p, rest_p, Xb_t, Xr_t, N1_in, N0_in = products
+    a, c = (
+        np.rint(_dense(side @ W[:, pick].T).T).astype(np.int64)
+        for side, pick in ((Xb_t, best_p), (Xr_t, rest_p))
+    )
+    n1 = np.rint(_dense(W @ N1_in)).astype(np.int64)[:, pop_of_trait]
+    n0 = np.rint(_dense(W @ N0_in)).astype(np.int64)[:, pop_of_trait]
+    return a, c, n1, n0
+
+
+def _sparse_draw_counts(rng, size, inverse, n, m, yp, traits_and_pops, t, pop_of_trait):
+    """``size`` resamples of ``m`` of the ``n`` accounts, counted on the patterns each drew.
+
+    Returns the 2x2 counts ``a, c, n1, n0`` per resample and trait, and per
+    resample the patterns drawn (ascending) with how often each.
+    """
+    drawn = [np.unique(inverse[rng.integers(0, n, m)], return_counts=True) for _ in range(size)]
+    cells = np.empty((size, 2, traits_and_pops.shape[1]), dtype=np.int64)
+    for b, (rows, k) in enumerate(drawn):
+        best = yp[rows]
+        by_side = np.stack([np.where(best, k, 0), np.where(best, 0, k)]).astype(np.float32)
+        # integer counts below 2 ** 24: exact in float32, in any order of addition
+        cells[b] = np.rint(by_side @ traits_and_pops[rows].astype(np.float32))
+    a, c = cells[:, 0, :t], cells[:, 1, :t]
+    n1, n0 = cells[:, 0, t:][:, pop_of_trait], cells[:, 1, t:][:, pop_of_trait]
+    return a, c, n1, n0, [(rows, k.astype(float)) for rows, k in drawn]
+
+
+def _resample_screen(a, n1, c, n0, *, min_lift, q_threshold):
+    """The evidence screen in every resample: which traits pass, their coverage and lift."""
+    p = _upper_tail_p(a, n1, c, n0)
+    lift, low, _, _ = lift_ci(a, n1, c, n0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(n1 > 0, a / np.maximum(n1, 1), 0.0)
+    lift, low = np.nan_to_num(lift), np.nan_to_num(low)
+    q = bh_qvalues(p, axis=1)
+    return (low >= min_lift) & (q < q_threshold), cover, lift
+
+
+def _impact_orders(ok, strength) -> list:
+    """Per resample, the traits that passed, strongest first (stable on ties)."""
+    orders = []
+    for b in range(len(ok)):
+        candidates = np.flatnonzero(ok[b])
+        orders.append(candidates[np.argsort(-strength[b, candidates], kind="stable")])
+    return orders
+
+
 def bootstrap_stability(
     matrix: pd.DataFrame | np.ndarray,
     cohort: np.ndarray,
@@ -504,12 +402,7 @@ def bootstrap_stability(
         population = np.ones((n, t), dtype=bool)
     population = np.asarray(population, dtype=bool)
     groups = np.asarray(["all"] * t if groups is None else list(groups), dtype=object)
-    # Distinct population masks (usually two: everyone, interviewed accounts).
-    seen: dict[bytes, int] = {}
-    pop_of_trait = np.array(
-        [seen.setdefault(np.packbits(population[:, j]).tobytes(), len(seen)) for j in range(t)]
-    )
-    pops = population[:, [list(pop_of_trait).index(k) for k in range(len(seen))]]
+    pop_of_trait, pops = _population_masks(population)
     X = X & population
     # Aggregate accounts to unique (traits, cohort, populations) patterns.
     first, inverse, counts = _unique_rows(np.concatenate([X, y[:, None], pops], axis=1))
@@ -523,13 +416,7 @@ def bootstrap_stability(
     if sparse_draws:
         traits_and_pops = np.concatenate([Xp, pp], axis=1)
     else:
-        # traits x patterns, split by cohort so each resample needs one product per side
-        best_p, rest_p = np.flatnonzero(yp), np.flatnonzero(~yp)
-        # built column-wise from the row-major patterns and transposed: no dense float copy
-        Xb_t = sparse.csc_matrix(Xp[best_p], dtype=np.float32).T
-        Xr_t = sparse.csc_matrix(Xp[rest_p], dtype=np.float32).T
-        N1_in = (pp & yp[:, None]).astype(np.float32)
-        N0_in = (pp & ~yp[:, None]).astype(np.float32)
+        products = _pattern_products(Xp, yp, pp)
     probs = counts / n
     passed = np.zeros(t)
     # Resamples are pruned independently, in threads, while the next chunk's
@@ -542,16 +429,8 @@ def bootstrap_stability(
         while done < n_bootstrap:
             size = min(chunk, n_bootstrap - done)
             if sparse_draws:  # the same draws as below, counted on the patterns drawn
-                drawn = [np.unique(inverse[rng.integers(0, n, m)], return_counts=True) for _ in range(size)]
-                cells = np.empty((size, 2, t + pp.shape[1]), dtype=np.int64)
-                for b, (rows, k) in enumerate(drawn):
-                    best = yp[rows]
-                    by_side = np.stack([np.where(best, k, 0), np.where(best, 0, k)]).astype(np.float32)
-                    # integer counts below 2 ** 24: exact in float32, in any order of addition
-                    cells[b] = np.rint(by_side @ traits_and_pops[rows].astype(np.float32))
-                a, c = cells[:, 0, :t], cells[:, 1, :t]
-                n1, n0 = cells[:, 0, t:][:, pop_of_trait], cells[:, 1, t:][:, pop_of_trait]
-                drawn = [(rows, k.astype(float)) for rows, k in drawn]
+                a, c, n1, n0, drawn = _sparse_draw_counts(rng, size, inverse, n, m, yp, traits_and_pops,
+                                                          t, pop_of_trait)
             else:
                 if by_pattern:
                     W = rng.multinomial(m, probs, size=size).astype(np.float32)
@@ -559,29 +438,14 @@ def bootstrap_stability(
                     W = np.empty((size, len(counts)), dtype=np.float32)
                     for b in range(size):
                         W[b] = np.bincount(inverse[rng.integers(0, n, m)], minlength=len(counts))
-                a, c = (
-                    np.rint(_dense(side @ W[:, pick].T).T).astype(np.int64)
-                    for side, pick in ((Xb_t, best_p), (Xr_t, rest_p))
-                )
-                n1 = np.rint(_dense(W @ N1_in)).astype(np.int64)[:, pop_of_trait]
-                n0 = np.rint(_dense(W @ N0_in)).astype(np.int64)[:, pop_of_trait]
-            p = _upper_tail_p(a, n1, c, n0)
-            lift, low, _, _ = lift_ci(a, n1, c, n0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cover = np.where(n1 > 0, a / np.maximum(n1, 1), 0.0)
-            lift, low = np.nan_to_num(lift), np.nan_to_num(low)
-            q = bh_qvalues(p, axis=1)
-            ok = (low >= min_lift) & (q < q_threshold)
+                a, c, n1, n0 = _weighted_counts(W, products, pop_of_trait)
+            ok, cover, lift = _resample_screen(a, n1, c, n0, min_lift=min_lift, q_threshold=q_threshold)
             if not prune:
                 passed += ok.sum(axis=0)
             else:
                 if not sparse_draws:  # the patterns each resample drew, for its pruning
                     drawn = [(np.flatnonzero(row), row[row > 0].astype(float)) for row in W]
-                strength = impact(cover, lift)
-                orders = []
-                for b in range(size):
-                    candidates = np.flatnonzero(ok[b])
-                    orders.append(candidates[np.argsort(-strength[b, candidates], kind="stable")])
+                orders = _impact_orders(ok, impact(cover, lift))
                 for kept in pending:  # the previous chunk's, pruned meanwhile
                     passed[kept.result()] += 1
                 pending = [
@@ -595,6 +459,24 @@ def bootstrap_stability(
         for kept in pending:
             passed[kept.result()] += 1
     return passed / n_bootstrap
+
+
+def _two_by_two_counts(X: np.ndarray, y: np.ndarray, defs: Sequence[TraitDef], interviewed):
+    """Each trait's population (codes: the interviewed accounts) and its 2x2 counts ``a, n1, c, n0``."""
+    n = len(y)
+    asked = (
+        np.ones(n, dtype=bool) if interviewed is None else np.asarray(interviewed, dtype=bool)
+    )
+    population = np.ones_like(X)
+    for j, trait in enumerate(defs):
+        if trait.kind == "code":
+            population[:, j] = asked
+    Xm = X & population
+    n1 = (population & y[:, None]).sum(axis=0)
+    n0 = (population & ~y[:, None]).sum(axis=0)
+    a = (Xm & y[:, None]).sum(axis=0)
+    c = (Xm & ~y[:, None]).sum(axis=0)
+    return population, a, n1, c, n0
 
 
 def trait_evidence(
@@ -653,19 +535,7 @@ def trait_evidence(
         by_id.get(tid) or TraitDef(id=tid, label=tid, kind="firmographic", column=tid, op="flag")
         for tid in matrix.columns
     ]
-    n = len(y)
-    asked = (
-        np.ones(n, dtype=bool) if interviewed is None else np.asarray(interviewed, dtype=bool)
-    )
-    population = np.ones_like(X)
-    for j, trait in enumerate(defs):
-        if trait.kind == "code":
-            population[:, j] = asked
-    Xm = X & population
-    n1 = (population & y[:, None]).sum(axis=0)
-    n0 = (population & ~y[:, None]).sum(axis=0)
-    a = (Xm & y[:, None]).sum(axis=0)
-    c = (Xm & ~y[:, None]).sum(axis=0)
+    population, a, n1, c, n0 = _two_by_two_counts(X, y, defs, interviewed)
     lift, low, high, zero = lift_ci(a, n1, c, n0)
     p, test = two_by_two_p(a, n1, c, n0, exact_max_n=exact_max_n)
     with np.errstate(divide="ignore", invalid="ignore"):

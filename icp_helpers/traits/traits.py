@@ -552,33 +552,47 @@ def candidate_traits(
             x = pd.to_numeric(series, errors="coerce").dropna().astype(float)
             traits.extend(_half_traits(column, x, kind))
             continue
-        counts = series.value_counts(dropna=True)
-        levels = [lvl for lvl, n in counts.items() if n >= min_count and n > 0]
-        if not levels or len(levels) > max_levels:
-            continue
-        for level in sorted(levels, key=_level_text):
-            text = _level_text(level)
-            label = f"{_humanise(column)}: {text}"
-            if column in _DEMOGRAPHIC_LEVEL_WORDS:
-                label = describe_level(column, text)  # "no children", "couples"
-            traits.append(
-                TraitDef(
-                    id=f"{column}={text}",
-                    label=label,
-                    kind=kind,
-                    column=column,
-                    op="eq",
-                    value=level.item() if isinstance(level, np.generic) else level,
-                )
-            )
+        traits.extend(_level_traits(column, series, kind, min_count=min_count, max_levels=max_levels))
     traits = _informative(traits, features, min_count=min_count, max_share=max_share)
     if code_traits is not None:
-        for column in code_traits.columns:
-            if column == "account_id":
-                continue
-            prefix, _, name = column.partition(":")
-            label = f"interview {prefix}: {_humanise(name)}" if name else f"interview: {column}"
-            traits.append(TraitDef(id=column, label=label, kind="code", column=column, op="flag"))
+        traits.extend(_code_traits(code_traits))
+    return traits
+
+
+def _level_traits(column: str, series: pd.Series, kind: str, *, min_count: int, max_levels: int) -> list[TraitDef]:
+    """One trait per level of a categorical column held by ``min_count`` accounts; none above ``max_levels``."""
+    traits = []
+    counts = series.value_counts(dropna=True)
+    levels = [lvl for lvl, n in counts.items() if n >= min_count and n > 0]
+    if not levels or len(levels) > max_levels:
+        return traits
+    for level in sorted(levels, key=_level_text):
+        text = _level_text(level)
+        label = f"{_humanise(column)}: {text}"
+        if column in _DEMOGRAPHIC_LEVEL_WORDS:
+            label = describe_level(column, text)  # "no children", "couples"
+        traits.append(
+            TraitDef(
+                id=f"{column}={text}",
+                label=label,
+                kind=kind,
+                column=column,
+                op="eq",
+                value=level.item() if isinstance(level, np.generic) else level,
+            )
+        )
+    return traits
+
+
+def _code_traits(code_traits: pd.DataFrame) -> list[TraitDef]:
+    """One ``code`` trait per interview-code column of ``code_traits.parquet``."""
+    traits = []
+    for column in code_traits.columns:
+        if column == "account_id":
+            continue
+        prefix, _, name = column.partition(":")
+        label = f"interview {prefix}: {_humanise(name)}" if name else f"interview: {column}"
+        traits.append(TraitDef(id=column, label=label, kind="code", column=column, op="flag"))
     return traits
 
 

@@ -208,19 +208,27 @@ def lift_curve(scores: pd.DataFrame, *, target: str = "is_best_later", steps: in
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["model", "top_share", "lift"])
 
 
-def _tables(project_or_tables: Any, config: ProjectConfig | None):
+def _inputs(project_or_tables: Any, config: ProjectConfig):
+    """The deals as an engine table, the accounts and contacts, and the backend they share.
+
+    A project hands out its deals through :meth:`~icp_helpers.data.loaders.Project.deals_table`
+    (they need never become a pandas frame); a mapping's deals (a frame or an
+    Ibis table) are handed to the engine once here.
+    """
+    from ..data.engine import _table_backend, as_table, connect
+
     if isinstance(project_or_tables, Mapping):
         get = project_or_tables.get
-        return get("deals"), get("accounts"), get("contacts")
-    if hasattr(project_or_tables, "deals"):
-        return project_or_tables.deals, project_or_tables.accounts, project_or_tables.contacts
-    from ..data.loaders import load_project
+        deals = get("deals")
+        backend = _table_backend(deals) if deals is not None and not isinstance(deals, pd.DataFrame) else None
+        backend = backend or connect(config)
+        return as_table(deals, backend), get("accounts"), get("contacts"), backend
+    project = project_or_tables
+    if project is None:
+        from ..data.loaders import load_project
 
-    project = load_project(
-        project_or_tables if project_or_tables is not None else config,
-        tables=["accounts", "deals", "contacts"],
-    )
-    return project.deals, project.accounts, project.contacts
+        project = load_project(config, tables=["accounts", "deals", "contacts"])
+    return project.deals_table(), project.accounts, project.contacts, project.backend
 
 
 #: Folds and repeats of the cross-validation that stands in for a later quarter.
@@ -362,13 +370,30 @@ def _latest(dates: pd.Series, *, where: np.ndarray | None = None):
     return pd.to_datetime(dates if where is None else dates[where]).max()
 
 
+def _latest_closed(deals) -> Any:
+    """The latest close date of the closed (won or lost) deals of a frame or an engine table."""
+    if isinstance(deals, pd.DataFrame):
+        closed = deals["stage"].isin(["won", "lost"]).to_numpy() if "stage" in deals.columns else None
+        return _latest(deals["close_date"], where=closed)
+    if "stage" in deals.columns:
+        deals = deals.filter(deals["stage"].isin(["won", "lost"]))
+    dates = deals["close_date"]
+    if dates.type().is_string():
+        dates = dates.cast("timestamp")
+    latest = dates.max().execute()
+    return pd.NaT if latest is None else pd.Timestamp(latest)
+
+
 def backtest_quarters(
-    deals: pd.DataFrame, *, quarter: str | Quarter, horizon: int
+    deals, *, quarter: str | Quarter, horizon: int
 ) -> tuple[Quarter, list[Quarter], str]:
-    """Selection quarter and test quarters (see the module docstring), with a note in words."""
+    """Selection quarter and test quarters (see the module docstring), with a note in words.
+
+    ``deals`` is a pandas frame or an Ibis table (the engine computes the
+    latest close date; only that date comes back).
+    """
     q = Quarter.parse(quarter)
-    closed = deals["stage"].isin(["won", "lost"]).to_numpy() if "stage" in deals.columns else None
-    last = latest_complete_quarter([_latest(deals["close_date"], where=closed)])
+    last = latest_complete_quarter([_latest_closed(deals)])
     if q + horizon <= last:
         s = q
         note = (
@@ -515,6 +540,25 @@ def select_and_score(
     return selector, scorer
 
 
+def _ranker_metrics(y: np.ndarray, scores: pd.DataFrame) -> pd.DataFrame:
+    """AUC and top-decile lift of every ranker of :data:`MODELS`, and each as a ratio to the ceiling's."""
+    rows = []
+    for model, description in MODELS.items():
+        rows.append(
+            {
+                "model": model,
+                "description": description,
+                "auc": auc(y, scores[model]),
+                "top_decile_lift": top_share_lift(y, scores[model].to_numpy(), share=0.1),
+            }
+        )
+    metrics = pd.DataFrame(rows)
+    ceiling = metrics.set_index("model").loc["black box"]
+    metrics["auc_vs_ceiling"] = metrics["auc"] / ceiling["auc"]
+    metrics["lift_vs_ceiling"] = metrics["top_decile_lift"] / ceiling["top_decile_lift"]
+    return metrics
+
+
 def run_backtest(
     project_or_tables: Any = None,
     *,
@@ -527,9 +571,10 @@ def run_backtest(
     Parameters
     ----------
     project_or_tables : Project, mapping or None
-        A loaded :class:`~icp_helpers.data.loaders.Project`, a mapping with
-        ``deals``, ``accounts`` (and ``contacts``) canonical frames, or None
-        to load them from ``config``.
+        A loaded :class:`~icp_helpers.data.loaders.Project` (its deals are
+        read through ``deals_table()``, on the engine), a mapping with
+        ``deals`` (a frame or an Ibis table), ``accounts`` (and ``contacts``)
+        canonical tables, or None to load them from ``config``.
     quarter : str or Quarter
         The run's quarter ``Q``.
     config : ProjectConfig or path
@@ -540,11 +585,11 @@ def run_backtest(
     """
     from ..customers.best import value_columns, value_scores
     from ..customers.features import account_features
-    from ..data.engine import as_table, connect
+    from ..data.engine import as_table
 
     if not isinstance(config, ProjectConfig):
         config = load_config(config)
-    deals, accounts, contacts = _tables(project_or_tables, config)
+    deals, accounts, contacts, backend = _inputs(project_or_tables, config)
     if config.is_snapshot or deals is None:
         # no time axis: a later quarter cannot be held out, so folds of customers are
         from ..data.snapshot import snapshot_features
@@ -556,9 +601,8 @@ def run_backtest(
     rule = config.best_customers
     sel = config.traits
     s, tests, note = backtest_quarters(deals, quarter=quarter, horizon=horizon)
-    backend = connect(config)
     # handed to the engine once, for both windows' feature builds
-    deals, accounts, contacts = (as_table(t, backend) for t in (deals, accounts, contacts))
+    accounts, contacts = (as_table(t, backend) for t in (accounts, contacts))
 
     past = account_features(deals, accounts, contacts, quarter=s, lookback_quarters=lookback,
                             backend=backend)
@@ -587,20 +631,7 @@ def run_backtest(
             "past spend": pd.to_numeric(past["won_value"], errors="coerce").fillna(0).to_numpy(),
         }
     )
-    rows = []
-    for model, description in MODELS.items():
-        rows.append(
-            {
-                "model": model,
-                "description": description,
-                "auc": auc(y, scores[model]),
-                "top_decile_lift": top_share_lift(y, scores[model].to_numpy(), share=0.1),
-            }
-        )
-    metrics = pd.DataFrame(rows)
-    ceiling = metrics.set_index("model").loc["black box"]
-    metrics["auc_vs_ceiling"] = metrics["auc"] / ceiling["auc"]
-    metrics["lift_vs_ceiling"] = metrics["top_decile_lift"] / ceiling["top_decile_lift"]
+    metrics = _ranker_metrics(y, scores)
     metrics["validated_by"] = "later quarters"
     metrics["selection_quarter"] = str(s)
     metrics["test_quarters"] = f"{tests[0]}:{tests[-1]}" if len(tests) > 1 else str(tests[0])
@@ -608,7 +639,7 @@ def run_backtest(
     metrics["n_best_later"] = int(y.sum())
     metrics["n_bought_later"] = int(bought_later.sum())
     metrics["n_best_past"] = int(best_past.sum())
-    metrics["n_close_dates"] = int(pd.to_datetime(_column(deals, "close_date")).dt.normalize().nunique())
+    metrics["n_close_dates"] = int(deals["close_date"].cast("date").nunique().execute())
     metrics["n_with_deals_past"] = int((past["won_deals"] > 0).sum()) if "won_deals" in past else len(past)
     metrics["n_traits"] = len(selector.traits_)
     metrics["traits"] = ", ".join(t.id for t in selector.traits_)
@@ -696,13 +727,6 @@ def plot_lift_chart(result: BacktestResult | pd.DataFrame, *, ax=None):
 MIN_BEST_TO_VALIDATE = 10
 #: Share of the later buyers from which "best later" is mostly "bought anything".
 MOSTLY_BUYERS = 0.8
-
-
-def _column(table, name: str) -> pd.Series:
-    """One column of a pandas frame or an Ibis table, as pandas."""
-    if isinstance(table, pd.DataFrame):
-        return table[name]
-    return table.select(name).to_pandas()[name]
 
 
 def cannot_validate_reason(metrics: pd.DataFrame, selection_quarter=None) -> str | None:
