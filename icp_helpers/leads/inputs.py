@@ -38,6 +38,30 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], *, source: str) -> Non
         )
 
 
+def _form_title_levels(
+    events: pd.DataFrame,
+    forms: pd.Series,
+    *,
+    leads: pd.DataFrame | None,
+    lead_of_event: np.ndarray | None,
+    levels: Mapping[str, str] | None,
+) -> pd.Series:
+    """The title level of every form submission; the lead's ``job_title`` stands in for a form without one."""
+    titles = (
+        events.loc[forms, "job_title"]
+        if "job_title" in events.columns
+        else pd.Series(pd.NA, index=events.index[forms])
+    ).astype(object)
+    if lead_of_event is not None and "job_title" in leads.columns:
+        fallback = pd.Series(
+            leads["job_title"].astype(object).to_numpy()[lead_of_event[forms.to_numpy()]],
+            index=titles.index,
+        )
+        empty = titles.isna() | (titles.astype(str).str.strip() == "")
+        titles = titles.where(~empty, fallback)
+    return title_levels(titles, levels=levels)
+
+
 def activity_matrix(
     activities: pd.DataFrame,
     *,
@@ -124,19 +148,9 @@ def activity_matrix(
 
     forms = events["activity"] == "form_submission"
     if forms.any():
-        titles = (
-            events.loc[forms, "job_title"]
-            if "job_title" in events.columns
-            else pd.Series(pd.NA, index=events.index[forms])
-        ).astype(object)
-        if lead_of_event is not None and "job_title" in leads.columns:
-            fallback = pd.Series(
-                leads["job_title"].astype(object).to_numpy()[lead_of_event[forms.to_numpy()]],
-                index=titles.index,
-            )
-            empty = titles.isna() | (titles.astype(str).str.strip() == "")
-            titles = titles.where(~empty, fallback)
-        level = title_levels(titles, levels=levels)
+        level = _form_title_levels(
+            events, forms, leads=leads, lead_of_event=lead_of_event, levels=levels
+        )
         known = (level != "unknown") & (level != title_reference)
         features.append((_TITLE_PREFIX + level[known]).astype(feature.dtype))
         lead_ids.append(events.loc[forms, "lead_id"][known])
