@@ -578,14 +578,30 @@ def sales_cuts(
     -------
     SalesCuts
     """
-    notes: list[str] = []
+    parts = {"contacts": contacts, "groups": groups, "best": best}
+    if isinstance(deals, ir.Table):
+        with deal_facts.held_won_deals(deals, window=window, backend=backend) as (won, engine):
+            return _cuts_of_won(features, won, backend=engine, **parts)
     # the columns used only: the won deals are millions of rows, the customers a million
-    on_engine = isinstance(deals, ir.Table)
+    won = won_deals(deals[[c for c in _DEAL_COLUMNS if c in deals.columns]], window=window)
+    return _cuts_of_won(features, won, **parts)
+
+
+def _cuts_of_won(
+    features: pd.DataFrame,
+    won: pd.DataFrame | ir.Table,
+    *,
+    contacts: pd.DataFrame | None,
+    groups: pd.DataFrame | None,
+    best: pd.DataFrame | None,
+    backend=None,
+) -> SalesCuts:
+    """:func:`sales_cuts` of the window's won deals (a frame, or a table of the engine)."""
+    notes: list[str] = []
+    on_engine = isinstance(won, ir.Table)
     if on_engine:
-        won = won_deals(deals, window=window)
         won_accounts = deal_facts.table_customers(won, backend=backend)
     else:
-        won = won_deals(deals[[c for c in _DEAL_COLUMNS if c in deals.columns]], window=window)
         won_accounts = won["account_id"].unique()
     features = features[[c for c in _FEATURE_COLUMNS if c in features.columns]]
     customers = features[isin(features["account_id"], won_accounts)]

@@ -13,6 +13,9 @@ their pandas versions (tested for equality).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ibis
@@ -24,6 +27,7 @@ from scipy import special, stats
 from ..data.engine import _table_backend, as_table, connect
 
 __all__ = [
+    "held_won_deals",
     "table_won_deals",
     "table_customers",
     "table_won_value",
@@ -70,6 +74,32 @@ def table_won_deals(deals: ir.Table, *, window: tuple[Any, Any] | None = None) -
     if "stage" in won.columns:
         won = won.filter(won.stage.cast("string").lower() == "won")
     return won
+
+
+@contextmanager
+def held_won_deals(
+    deals: ir.Table, *, window: tuple[Any, Any] | None = None, backend=None
+) -> Iterator[tuple[ir.Table, Any]]:
+    """The window's won deals, and the backend they run on, for the length of a ``with`` block.
+
+    On DuckDB they are written once to a temporary table (three or four
+    columns of the window's won deals, which DuckDB can spill to disk), so
+    that the cuts' several queries do not each read and filter every deal
+    again; the table is dropped when the block ends. Other engines get the
+    expression itself.
+    """
+    backend = _backend(deals, backend)
+    won = table_won_deals(deals, window=window)
+    if getattr(backend, "name", "") != "duckdb":
+        yield won, backend
+        return
+    name = f"icp_won_deals_{uuid.uuid4().hex}"
+    held = backend.create_table(name, won, temp=True)
+    try:
+        yield held, backend
+    finally:
+        # raw SQL: this ibis' drop_table renders the statement without the table's name
+        backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
 
 
 def table_customers(won: ir.Table, *, backend=None) -> pd.Series:
