@@ -279,3 +279,80 @@ def test_spend_of_best_customers_vs_the_rest_with_its_test():
     assert spend.loc["best", "p_value"] < 1e-6
     heat = result.heatmap
     assert heat.loc["Saturday", 12] + heat.loc["Sunday", 12] + heat.loc["Monday", 12] == 3 * best_table["is_best"].sum()
+
+
+def _assert_same_cuts(engine, frame):
+    """Two SalesCuts equal: every table and flag, p-values to rounding."""
+    pd.testing.assert_frame_equal(engine.cuts, frame.cuts)
+    pd.testing.assert_series_equal(engine.outcome, frame.outcome)
+    assert engine.outcome_rule == frame.outcome_rule and engine.notes == frame.notes
+    assert engine.has_time == frame.has_time
+    pd.testing.assert_frame_equal(engine.summary, frame.summary)
+    pd.testing.assert_frame_equal(engine.spend, frame.spend)
+    pd.testing.assert_frame_equal(engine.spend_best, frame.spend_best, rtol=1e-12)
+    pd.testing.assert_frame_equal(engine.heatmap, frame.heatmap)
+
+
+def test_sample_cuts_from_the_engine_table_equal_the_pandas_computation(sample_config_path):
+    import ibis
+
+    from icp_helpers.customers.features import account_features, feature_window
+    from icp_helpers.data.loaders import load_project
+    from icp_helpers.data.quarters import Quarter
+
+    project = load_project(sample_config_path, tables=["accounts", "deals", "contacts"], cache=False)
+    quarter = Quarter.parse("2026Q3")
+    window = feature_window(quarter, lookback_quarters=4)
+    features = account_features(project.deals, project.accounts, project.contacts, quarter=quarter)
+    customers = features[features["won_value"] > 0]
+    # groups that leave some customers out and give one a missing group: both fall in "(none)"
+    groups = pd.DataFrame({"account_id": customers["account_id"].iloc[5:], "group": 0})
+    groups["group"] = np.arange(len(groups)) % 3
+    groups.loc[groups.index[0], "group"] = None
+    top = customers["won_value"] > customers["won_value"].quantile(0.8)
+    best = pd.DataFrame({"account_id": customers["account_id"], "is_best": top})
+    table = project.deals_table()
+    assert isinstance(table, ibis.expr.types.Table)
+    for kwargs in ({}, {"groups": groups, "best": best}):
+        frame = sales_cuts(features, project.deals, window=window, contacts=project.contacts, **kwargs)
+        engine = sales_cuts(
+            features, table, window=window, contacts=project.contacts, backend=project.backend, **kwargs
+        )
+        _assert_same_cuts(engine, frame)
+        assert engine.spend["deals"].sum() == len(won_deals(project.deals, window=window))
+
+
+@pytest.mark.parametrize("best_count", [2, 40])
+def test_engine_rank_test_equals_scipy_with_ties_and_few_best(best_count):
+    """Tied amounts (average ranks, tie correction) and a side small enough for scipy's exact test."""
+    import ibis
+
+    from icp_helpers.data.engine import connect
+
+    features, deals, best_table = _shop()
+    best_table["is_best"] = best_table.index < best_count
+    deals["amount"] = np.round(deals["amount"] / 40) * 40  # many ties across both sides
+    deals.loc[0, "account_id"] = "unknown"  # a deal of an account outside the outcome: rest
+    backend = connect()
+    frame = sales_cuts(features, deals, best=best_table)
+    engine = sales_cuts(features, ibis.memtable(deals), best=best_table, backend=backend)
+    _assert_same_cuts(engine, frame)
+    assert 0 < engine.spend_best.loc[0, "p_value"] < 1
+
+
+def test_engine_cuts_without_time_of_day_or_stage():
+    import ibis
+
+    features, truth = _customers(n=60)
+    deals = pd.DataFrame(
+        {
+            "account_id": features["account_id"],
+            "close_date": pd.to_datetime("2026-01-01") + pd.to_timedelta(np.arange(60) % 80, unit="D"),
+            "amount": features["won_value"],
+        }
+    )
+    window = (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-15"))
+    frame = sales_cuts(features, deals, window=window)
+    engine = sales_cuts(features, ibis.memtable(deals), window=window)
+    assert not engine.has_time
+    _assert_same_cuts(engine, frame)

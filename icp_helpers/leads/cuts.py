@@ -54,6 +54,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -62,6 +63,7 @@ from scipy import stats
 
 from ..data.demographics import band_values
 from ..data.frames import isin, positions
+from . import deal_facts
 
 __all__ = [
     "AGE_BANDS",
@@ -110,8 +112,16 @@ _FEATURE_COLUMNS = (
 _DEMOGRAPHIC_CUTS = ("age_band", "gender", "income_band", "marital_status")
 
 
-def won_deals(deals: pd.DataFrame, *, window: tuple[Any, Any] | None = None) -> pd.DataFrame:
-    """Won deals (``stage`` won, or every deal without a stage) closed inside ``[start, end)``."""
+def won_deals(
+    deals: pd.DataFrame | ir.Table, *, window: tuple[Any, Any] | None = None
+) -> pd.DataFrame | ir.Table:
+    """Won deals (``stage`` won, or every deal without a stage) closed inside ``[start, end)``.
+
+    An Ibis table gives an Ibis expression of the same deals, left in the engine
+    (:func:`icp_helpers.leads.deal_facts.table_won_deals`).
+    """
+    if isinstance(deals, ir.Table):
+        return deal_facts.table_won_deals(deals, window=window)
     close = pd.to_datetime(deals["close_date"], errors="coerce")
     keep = pd.Series(True, index=deals.index)
     if window is not None:
@@ -331,19 +341,28 @@ def cut_levels(
 
 
 def spend_thresholds(
-    deals: pd.DataFrame, *, by: pd.Series | None = None, label: str = "group"
+    deals: pd.DataFrame | ir.Table,
+    *,
+    by: pd.Series | None = None,
+    label: str = "group",
+    backend=None,
 ) -> pd.DataFrame:
     """Smallest, median and largest won deal per group (one row ``all`` without groups).
 
     Parameters
     ----------
-    deals : DataFrame
+    deals : DataFrame or ibis Table
         Won deals of the window (:func:`won_deals`): ``account_id``, ``amount``.
+        An Ibis table is aggregated by its engine.
     by : Series, optional
         Group per account (index ``account_id``).
     label : str
         Name of the group column.
+    backend : ibis backend, optional
+        Where an Ibis table runs (default: its own backend, else in-memory DuckDB).
     """
+    if isinstance(deals, ir.Table):
+        return deal_facts.table_spend_thresholds(deals, by=by, label=label, backend=backend)
     # grouped on integer codes: millions of deals, few groups
     if by is None:
         group, names = np.zeros(len(deals), dtype=np.int64), np.array(["all"], dtype=object)
@@ -376,15 +395,18 @@ def spend_thresholds(
     return table.sort_index().sort_values("spend_median", ascending=False).reset_index()
 
 
-def best_spend(deals: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
+def best_spend(deals: pd.DataFrame | ir.Table, outcome: pd.Series, *, backend=None) -> pd.DataFrame:
     """Smallest, median and largest won deal of the best customers and of the rest, with a test.
 
     Parameters
     ----------
-    deals : DataFrame
+    deals : DataFrame or ibis Table
         Won deals of the window (:func:`won_deals`): ``account_id``, ``amount``.
+        An Ibis table is aggregated by its engine.
     outcome : Series of bool
         Best customer or not, indexed by ``account_id``.
+    backend : ibis backend, optional
+        Where an Ibis table runs.
 
     Returns
     -------
@@ -394,10 +416,15 @@ def best_spend(deals: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
         customers' deal amounts against the others' (the same on both rows;
         missing when either side has no deal).
     """
-    table = spend_thresholds(deals, by=outcome.map({True: "best", False: "rest"}), label="customers")
+    table = spend_thresholds(
+        deals, by=outcome.map({True: "best", False: "rest"}), label="customers", backend=backend
+    )
     table = table[table["customers"].isin(["best", "rest"])]
     order = {"best": 0, "rest": 1}
     table = table.sort_values("customers", key=lambda c: c.map(order)).reset_index(drop=True)
+    if isinstance(deals, ir.Table):
+        table["p_value"] = deal_facts.table_rank_test(deals, outcome, backend=backend)
+        return table
     flags = outcome.reindex(deals["account_id"].to_numpy()).fillna(False).to_numpy(dtype=bool)
     amounts = pd.to_numeric(deals["amount"], errors="coerce").to_numpy(dtype=float)
     best_amounts, rest_amounts = amounts[flags & ~np.isnan(amounts)], amounts[~flags & ~np.isnan(amounts)]
@@ -408,13 +435,19 @@ def best_spend(deals: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
     return table
 
 
-def weekday_hour(deals: pd.DataFrame) -> pd.DataFrame:
-    """Won deals per weekday (rows, Monday first) and hour of close (columns 0-23)."""
-    close = pd.to_datetime(deals["close_date"], errors="coerce").dropna()
-    cells = np.bincount(
-        close.dt.dayofweek.to_numpy(dtype=np.int64) * 24 + close.dt.hour.to_numpy(dtype=np.int64),
-        minlength=7 * 24,
-    )
+def weekday_hour(deals: pd.DataFrame | ir.Table, *, backend=None) -> pd.DataFrame:
+    """Won deals per weekday (rows, Monday first) and hour of close (columns 0-23).
+
+    An Ibis table of deals is counted by its engine (``backend``: where it runs).
+    """
+    if isinstance(deals, ir.Table):
+        cells = deal_facts.table_weekday_hour(deals, backend=backend)
+    else:
+        close = pd.to_datetime(deals["close_date"], errors="coerce").dropna()
+        cells = np.bincount(
+            close.dt.dayofweek.to_numpy(dtype=np.int64) * 24 + close.dt.hour.to_numpy(dtype=np.int64),
+            minlength=7 * 24,
+        )
     return pd.DataFrame(
         cells.reshape(7, 24),
         index=pd.Index(list(WEEKDAYS), name="weekday"),
@@ -516,12 +549,13 @@ class SalesCuts:
 
 def sales_cuts(
     features: pd.DataFrame,
-    deals: pd.DataFrame,
+    deals: pd.DataFrame | ir.Table,
     *,
     window: tuple[Any, Any] | None = None,
     contacts: pd.DataFrame | None = None,
     groups: pd.DataFrame | None = None,
     best: pd.DataFrame | None = None,
+    backend=None,
 ) -> SalesCuts:
     """Every cut of the window's customers, its test, the spend thresholds and the heatmap.
 
@@ -529,30 +563,62 @@ def sales_cuts(
     ----------
     features : DataFrame
         Per-account features of the window (``features.parquet``).
-    deals : DataFrame
-        Canonical deals; won deals inside ``window`` are used.
+    deals : DataFrame or ibis Table
+        Canonical deals; won deals inside ``window`` are used. An Ibis table
+        (``Project.deals_table()``) stays in its engine, which returns only
+        per-account and smaller results (:mod:`icp_helpers.leads.deal_facts`).
     window : (start, end), optional
         Half-open analysis window.
     contacts, groups, best : DataFrame, optional
         Canonical contacts, ``groups.parquet``, ``best_customers.parquet``.
+    backend : ibis backend, optional
+        Where an Ibis table of deals runs (default: its own backend).
 
     Returns
     -------
     SalesCuts
     """
-    notes: list[str] = []
+    parts = {"contacts": contacts, "groups": groups, "best": best}
+    if isinstance(deals, ir.Table):
+        with deal_facts.held_won_deals(deals, window=window, backend=backend) as (won, engine):
+            return _cuts_of_won(features, won, backend=engine, **parts)
     # the columns used only: the won deals are millions of rows, the customers a million
     won = won_deals(deals[[c for c in _DEAL_COLUMNS if c in deals.columns]], window=window)
+    return _cuts_of_won(features, won, **parts)
+
+
+def _cuts_of_won(
+    features: pd.DataFrame,
+    won: pd.DataFrame | ir.Table,
+    *,
+    contacts: pd.DataFrame | None,
+    groups: pd.DataFrame | None,
+    best: pd.DataFrame | None,
+    backend=None,
+) -> SalesCuts:
+    """:func:`sales_cuts` of the window's won deals (a frame, or a table of the engine)."""
+    notes: list[str] = []
+    on_engine = isinstance(won, ir.Table)
+    if on_engine:
+        won_accounts = deal_facts.table_customers(won, backend=backend)
+    else:
+        won_accounts = won["account_id"].unique()
     features = features[[c for c in _FEATURE_COLUMNS if c in features.columns]]
-    customers = features[isin(features["account_id"], won["account_id"].unique())]
+    customers = features[isin(features["account_id"], won_accounts)]
     if customers.empty:
         raise ValueError("no won deals in the analysis window: nothing to cut")
     if "won_value" not in customers.columns:
-        value = won.groupby("account_id")["amount"].sum()
+        if on_engine:
+            value = deal_facts.table_won_value(won, backend=backend)
+        else:
+            value = won.groupby("account_id")["amount"].sum()
         customers = customers.assign(won_value=customers["account_id"].map(value))
-    has_time = bool(
-        (won["close_date"].dt.hour != 0).any() or (won["close_date"].dt.minute != 0).any()
-    )
+    if on_engine:
+        has_time = deal_facts.table_has_time(won, backend=backend)
+    else:
+        has_time = bool(
+            (won["close_date"].dt.hour != 0).any() or (won["close_date"].dt.minute != 0).any()
+        )
     if not has_time:
         notes.append(
             "close dates carry no time of day: no daypart cut, the heatmap shows weekdays only"
@@ -572,9 +638,9 @@ def sales_cuts(
         outcome=outcome,
         outcome_rule=rule,
         summary=cut_summary(cuts, outcome),
-        spend=spend_thresholds(won, by=by, label=label),
-        spend_best=best_spend(won, outcome),
-        heatmap=weekday_hour(won),
+        spend=spend_thresholds(won, by=by, label=label, backend=backend),
+        spend_best=best_spend(won, outcome, backend=backend),
+        heatmap=weekday_hour(won, backend=backend),
         has_time=has_time,
         notes=notes,
     )
@@ -586,9 +652,12 @@ def run_sales_cuts(project: Any, run: Any) -> SalesCuts:
     Uses ``features.parquet``, ``best_customers.parquet`` and
     ``groups.parquet`` from the run folder; computes the features with
     :func:`icp_helpers.customers.features.account_features` when step 1 has not run.
+    The deals are the project's engine table (``Project.deals_table()``):
+    they are aggregated where they live, never read into pandas.
     Without deals or accounts in the project the result is empty, with a note.
     """
-    if getattr(project, "deals", None) is None or getattr(project, "accounts", None) is None:
+    deals = project.deals_table()
+    if deals is None or getattr(project, "accounts", None) is None:
         return SalesCuts.empty("the project has no deals or accounts table: no sales cuts")
     folder = run.run_dir
 
@@ -607,20 +676,22 @@ def run_sales_cuts(project: Any, run: Any) -> SalesCuts:
         from ..customers.features import account_features
 
         features = account_features(
-            project.deals,
+            deals,
             project.accounts,
             getattr(project, "contacts", None),
             quarter=run.quarter,
             lookback_quarters=run.config.analysis.lookback_quarters,
+            backend=project.backend,
         )
         notes.append("features.parquet not found: per-account features computed here")
     result = sales_cuts(
         features,
-        project.deals,
+        deals,
         window=run.window,
         contacts=getattr(project, "contacts", None),
         groups=optional("groups.parquet"),
         best=optional("best_customers.parquet"),
+        backend=project.backend,
     )
     result.notes[:0] = notes
     return result

@@ -38,6 +38,30 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], *, source: str) -> Non
         )
 
 
+def _form_title_levels(
+    events: pd.DataFrame,
+    forms: pd.Series,
+    *,
+    leads: pd.DataFrame | None,
+    lead_of_event: np.ndarray | None,
+    levels: Mapping[str, str] | None,
+) -> pd.Series:
+    """The title level of every form submission; the lead's ``job_title`` stands in for a form without one."""
+    titles = (
+        events.loc[forms, "job_title"]
+        if "job_title" in events.columns
+        else pd.Series(pd.NA, index=events.index[forms])
+    ).astype(object)
+    if lead_of_event is not None and "job_title" in leads.columns:
+        fallback = pd.Series(
+            leads["job_title"].astype(object).to_numpy()[lead_of_event[forms.to_numpy()]],
+            index=titles.index,
+        )
+        empty = titles.isna() | (titles.astype(str).str.strip() == "")
+        titles = titles.where(~empty, fallback)
+    return title_levels(titles, levels=levels)
+
+
 def activity_matrix(
     activities: pd.DataFrame,
     *,
@@ -86,26 +110,27 @@ def activity_matrix(
         (all levels but the reference).
     """
     _require(activities, ["lead_id", "activity"], source=source)
-    events = activities.copy()
+    events = activities.copy(deep=False)
     events["activity"] = _norm_activity(events["activity"])
-    events = events[events["activity"].notna() & (events["activity"] != "")]
+    # one mask for every rule, one selection of the (millions of) events at the end
+    keep = (events["activity"].notna() & (events["activity"] != "")).to_numpy(dtype=bool)
     needs_time = as_of is not None or half_life_days is not None
     if needs_time or (leads is not None and "converted_date" in leads.columns):
         _require(events, ["timestamp"], source=source)
         events["timestamp"] = pd.to_datetime(events["timestamp"], errors="coerce")
     if as_of is not None:
-        events = events[events["timestamp"] < pd.Timestamp(as_of)]
+        keep &= (events["timestamp"] < pd.Timestamp(as_of)).to_numpy(dtype=bool)
 
     lead_of_event = None  # each event's row in ``leads``, looked up once
     if leads is not None:
         _require(leads, ["lead_id"], source="leads")
         lead_of_event = positions(events["lead_id"], leads["lead_id"])
-        known_lead = lead_of_event >= 0
-        events, lead_of_event = events[known_lead], lead_of_event[known_lead]
+        keep &= lead_of_event >= 0
         if "converted_date" in leads.columns:
             cut = pd.to_datetime(leads["converted_date"]).to_numpy()[lead_of_event]
-            before = pd.isna(cut) | (events["timestamp"].to_numpy() < cut)
-            events, lead_of_event = events[before], lead_of_event[before]
+            keep &= pd.isna(cut) | (events["timestamp"].to_numpy() < cut)
+        lead_of_event = lead_of_event[keep]
+    events = events[keep]
 
     weight = pd.Series(1.0, index=events.index)
     if half_life_days is not None:
@@ -113,53 +138,39 @@ def activity_matrix(
         age = (reference - events["timestamp"]).dt.total_seconds() / 86400.0
         weight = np.power(0.5, age.clip(lower=0) / float(half_life_days)).fillna(0.0)
 
-    feature = events["activity"].astype(object)
+    # text stays Arrow-backed: Python strings for millions of events cost more than the rest
+    feature = events["activity"]
     if "detail" in events.columns:
         detail = events["detail"].astype("string").str.strip().str.lower()
         split = events["activity"].isin(list(by_detail)) & detail.notna() & (detail != "")
-        feature = feature.where(
-            ~split, events["activity"].astype(object) + ":" + detail.astype(object)
-        )
-    parts = [pd.DataFrame({"lead_id": events["lead_id"], "feature": feature, "w": weight})]
+        feature = feature.where(~split, events["activity"] + ":" + detail)
+    features, lead_ids, weights = [feature], [events["lead_id"]], [weight]
 
     forms = events["activity"] == "form_submission"
     if forms.any():
-        titles = (
-            events.loc[forms, "job_title"]
-            if "job_title" in events.columns
-            else pd.Series(pd.NA, index=events.index[forms])
-        ).astype(object)
-        if lead_of_event is not None and "job_title" in leads.columns:
-            fallback = pd.Series(
-                leads["job_title"].astype(object).to_numpy()[lead_of_event[forms.to_numpy()]],
-                index=titles.index,
-            )
-            empty = titles.isna() | (titles.astype(str).str.strip() == "")
-            titles = titles.where(~empty, fallback)
-        level = title_levels(titles, levels=levels)
-        known = (level != "unknown") & (level != title_reference)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "lead_id": events.loc[forms, "lead_id"][known],
-                    "feature": _TITLE_PREFIX + level[known],
-                    "w": weight[forms][known],
-                }
-            )
+        level = _form_title_levels(
+            events, forms, leads=leads, lead_of_event=lead_of_event, levels=levels
         )
-    long = pd.concat(parts, ignore_index=True)
+        known = (level != "unknown") & (level != title_reference)
+        features.append((_TITLE_PREFIX + level[known]).astype(feature.dtype))
+        lead_ids.append(events.loc[forms, "lead_id"][known])
+        weights.append(weight[forms][known])
     # the weights summed per (lead, feature) cell on integer codes: a pivot
     # table of a million leads spends its time sorting and aligning text
     if leads is not None:
-        rows = pd.Index(leads["lead_id"].unique())
-        row = positions(long["lead_id"], rows)
+        # each event's lead is known: its row is the code of that lead in ``leads``
+        lead_codes, rows = pd.factorize(leads["lead_id"], use_na_sentinel=False)
+        row = lead_codes[lead_of_event]
+        if len(features) > 1:
+            row = np.concatenate([row, row[forms.to_numpy()][known.to_numpy(dtype=bool)]])
     else:
-        row, rows = pd.factorize(long["lead_id"], sort=True)
-    column, columns = pd.factorize(long["feature"].astype(object), sort=True)
+        row, rows = pd.factorize(pd.concat(lead_ids, ignore_index=True), sort=True)
+    column, columns = pd.factorize(pd.concat(features, ignore_index=True), sort=True)
+    w = np.concatenate([part.to_numpy(dtype=float) for part in weights])
     present = (row >= 0) & (column >= 0)
     cells = np.bincount(
         row[present] * len(columns) + column[present],
-        weights=long["w"].to_numpy(dtype=float)[present],
+        weights=w[present],
         minlength=len(rows) * len(columns),
     )
     matrix = pd.DataFrame(
