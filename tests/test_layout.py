@@ -24,11 +24,7 @@ STEPS = ("data", "customers", "interviews", "traits", "profile", "leads", "repor
 ON_TOP = ("sample", "cli")
 
 #: Module circles known and still to be broken up (each a set of module names).
-KNOWN_CIRCLES = [
-    # the engine's deals validation falls back to the pandas loader, which calls it lazily;
-    # the shared pieces are to move to a module both import
-    {"icp_helpers.data.engine_load", "icp_helpers.data.loading"},
-]
+KNOWN_CIRCLES: list[set[str]] = []
 
 
 def _modules() -> dict[str, Path]:
