@@ -135,3 +135,23 @@ def test_duckdb_memory_threads_and_spill_folder_come_from_the_config(tmp_path):
     assert setting("threads") == 1
     assert setting("temp_directory") == str(tmp_path / "spill")
     assert setting("memory_limit") == "488.2 MiB"
+
+
+def test_the_deals_table_outlives_its_project_and_takes_the_folder_with_it(tmp_path):
+    """A step may keep only the engine table: its Parquet file stays until the table goes."""
+    import gc
+
+    path = sample_copy(
+        tmp_path, cache_tables=False,
+        engine={"validation": "engine", "temp_directory": str(tmp_path / "spill")},
+    )
+    (tmp_path / "spill").mkdir()
+    project = _project(path)
+    parquet, expected = project.tables["deals"].parquet, project.tables["deals"].summary["rows_out"]
+    table = project.deals_table()
+    del project
+    gc.collect()
+    assert int(table.count().execute()) == expected
+    del table
+    gc.collect()
+    assert not parquet.parent.exists()

@@ -89,6 +89,10 @@ __all__ = [
 # --------------------------------------------------------------------------- project
 
 
+#: Loaded tables whose Parquet files an engine table reads, kept alive by its backend.
+_HELD_BY_BACKEND: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 @dataclass
 class Project:
     """Every configured table of a project, loaded and reconciled.
@@ -154,6 +158,9 @@ class Project:
                 if getattr(self.backend, "name", "") == "duckdb":
                     # the engine reads the file at each query: nothing held in Python
                     self._deals_table = self.backend.read_parquet(loaded.parquet)
+                    # the file lives as long as the table that reads it: the table holds
+                    # the backend, the backend holds the loaded table (and its folder)
+                    _HELD_BY_BACKEND.setdefault(self.backend, []).append(loaded)
                     return self._deals_table
             if self.deals is not None:
                 self._deals_table = as_table(self.deals, self.backend)
