@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..customers.features import EMPLOYEE_BANDS, REVENUE_BANDS
 from ..data.demographics import AGE_BANDS, describe_level, is_demographic
 from ..data.frames import positions
 
@@ -121,21 +122,6 @@ ID_COLUMNS = (
     "group",
 )
 
-#: Standard firmographic bands: (label, lower bound inclusive, upper bound exclusive).
-EMPLOYEE_BANDS = (
-    ("1-9", None, 10),
-    ("10-49", 10, 50),
-    ("50-249", 50, 250),
-    ("250-999", 250, 1000),
-    ("1000+", 1000, None),
-)
-REVENUE_BANDS = (
-    ("<1M", None, 1e6),
-    ("1M-10M", 1e6, 1e7),
-    ("10M-50M", 1e7, 5e7),
-    ("50M-250M", 5e7, 2.5e8),
-    ("250M+", 2.5e8, None),
-)
 _STANDARD_BANDS = {
     "employees": ("employees_band", EMPLOYEE_BANDS),
     "annual_revenue": ("revenue_band", REVENUE_BANDS),
