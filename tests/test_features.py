@@ -405,3 +405,53 @@ def test_quarters_existed_and_quarters_with_purchase_are_apart(table):
     # an account without any deal existed in every quarter but bought in none
     assert table.loc["d", "n_quarters_existed"] == LOOKBACK
     assert table.loc["d", "n_quarters_with_purchase"] == 0
+
+
+def _many_small_accounts(seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Accounts with 1 to 8 won deals of full-precision amounts (medians of even counts interpolate)."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 9, 400)
+    ids = np.repeat([f"A{i:04d}" for i in range(len(sizes))], sizes)
+    deals = pd.DataFrame(
+        {
+            "deal_id": np.arange(len(ids)).astype(str),
+            "account_id": ids,
+            "close_date": pd.Timestamp("2025-10-01") + pd.to_timedelta(rng.integers(0, 180 * 24, len(ids)), unit="h"),
+            "amount": rng.lognormal(6.0, 2.0, len(ids)),
+            "stage": "won",
+        }
+    )
+    accounts = pd.DataFrame({"account_id": [f"A{i:04d}" for i in range(len(sizes))]})
+    return deals, accounts
+
+
+
+def test_median_and_purchase_quarters_can_spill_and_stay_exact(monkeypatch):
+    # DuckDB's median/quantile and distinct counts hold a whole group in memory and never
+    # spill: at 100 million deals they failed under a 2 GB memory_limit. Sorts and group-bys
+    # spill; the median through a sort must still be quantile_cont's, bit for bit.
+    import duckdb
+
+    deals, accounts = _many_small_accounts()
+    con = ibis.duckdb.connect()
+    queries: list[str] = []
+    run = con.to_pyarrow
+
+    def capture(expr, *args, **kwargs):
+        queries.append(ibis.to_sql(expr, dialect="duckdb").lower())
+        return run(expr, *args, **kwargs)
+
+    monkeypatch.setattr(con, "to_pyarrow", capture)
+    out = account_features(deals, accounts, quarter=QUARTER, lookback_quarters=LOOKBACK, backend=con)
+    (sql,) = queries
+    for holistic in ("median(", "quantile", "count(distinct", "mode("):
+        assert holistic not in sql, holistic
+
+    out = out.set_index("account_id")
+    expected = duckdb.connect().sql(
+        "SELECT account_id, quantile_cont(amount, 0.5) AS m, "
+        "count(DISTINCT year(close_date) * 4 + quarter(close_date)) AS q FROM deals GROUP BY account_id"
+    ).df().set_index("account_id").reindex(out.index)
+    assert (deals.groupby("account_id").size() % 2 == 0).sum() > 100  # many interpolated medians
+    np.testing.assert_array_equal(out["spend_median"].to_numpy(), expected["m"].to_numpy())
+    np.testing.assert_array_equal(out["n_quarters_with_purchase"].to_numpy(), expected["q"].to_numpy())

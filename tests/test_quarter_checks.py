@@ -176,3 +176,53 @@ def test_the_index_lists_failed_runs_apart_and_marks_incomplete_ones(tmp_path):
     assert "2019Q1" in failed and "05_lead_scoring did not finish" in failed and "2026Q2" not in failed
     row = published[published.index(">2026Q3<"):]
     assert "incomplete" in row[: row.index("</tr>")]
+
+
+def test_parquet_deals_are_counted_on_the_engine_as_the_csv_path_counts_them(tmp_path, monkeypatch):
+    # A pre-check over 100 million deals must not bring them into pandas: DuckDB counts
+    # the Parquet file per stage and quarter, with the stage names and the plausible-date
+    # range applied exactly as when the same deals are read from CSV.
+    import pandas as pd
+
+    from icp_helpers.data import loaders
+
+    deals = pd.DataFrame(
+        {
+            "Deal": [f"D{i}" for i in range(9)],
+            "account_id": "A1",
+            "Closed": pd.to_datetime(
+                ["2025-02-10 09:30", "2025-03-31 23:59:59", "2025-11-20", "2026-04-02", "2026-09-30 17:00",
+                 "1850-01-01", "2026-08-01", "2026-09-02", "2026-09-29"], format="ISO8601"
+            ),
+            "amount": 1.0,
+            "Stage": ["Closed Won", "won", None, "Closed Lost", "Won", "won", "Prospecting", "lost", "LOST"],
+        }
+    )
+    inputs = {"deals": {"columns": {"Deal": "deal_id", "Closed": "close_date", "Stage": "stage"}}}
+    for kind in ("csv", "parquet"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        if kind == "csv":
+            deals.to_csv(folder / "deals.csv", index=False)
+        else:
+            deals.to_parquet(folder / "deals.parquet", index=False)
+        (folder / "icp.yml").write_text(
+            f"inputs:\n  deals: {{path: deals.{kind}, columns: {inputs['deals']['columns']}}}\n"
+        )
+    from_csv = loaders.closed_deal_dates(load_config(tmp_path / "csv" / "icp.yml"))
+
+    def no_pandas_read(*args, **kwargs):
+        raise AssertionError("the deals were read into pandas")
+
+    monkeypatch.setattr(loaders, "_read_columns", no_pandas_read)
+    from_parquet = loaders.closed_deal_dates(load_config(tmp_path / "parquet" / "icp.yml"))
+
+    pd.testing.assert_frame_equal(from_parquet, from_csv)
+    assert list(from_parquet.columns) == ["stage", "quarter", "deals", "first_close", "last_close"]
+    won = from_parquet[from_parquet["stage"] == "won"].set_index("quarter")
+    assert won["deals"].to_dict() == {Quarter(2025, 1): 2, Quarter(2025, 4): 1, Quarter(2026, 3): 1}
+    assert won.loc[Quarter(2025, 1), "last_close"] == pd.Timestamp("2025-03-31 23:59:59")
+    lost = from_parquet[from_parquet["stage"] == "lost"]
+    assert lost["deals"].sum() == 3 and lost["last_close"].max() == pd.Timestamp("2026-09-29")
+    plan = check_quarters(load_config(tmp_path / "parquet" / "icp.yml"), ["2026Q3", "2025Q1"])
+    assert plan.quarters == ["2025Q1", "2026Q3"] and not plan.problems

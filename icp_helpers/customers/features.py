@@ -35,8 +35,8 @@ Counts use deals closed inside the window unless stated otherwise.
     Price per unit: won amount over units, over the won deals that state units.
 ``spend_min``, ``spend_median``, ``spend_max``
     Smallest, median and largest won deal. The median is exact and linearly
-    interpolated on every backend (DuckDB ``quantile_cont``, Spark
-    ``percentile``), so the backends agree to float precision.
+    interpolated (the mean of the two middle amounts of an even count), the
+    value of DuckDB's ``quantile_cont`` and Spark's ``percentile``.
 ``multi_item_share``, ``multi_item_buyer``
     Share of won deals that are multi-item, i.e. more than one line item
     (``items > 1``) or more than one unit (``quantity > 1``), whichever the
@@ -85,7 +85,13 @@ Performance
 -----------
 All deal features come from one grouped aggregation over the deals closed
 before the window end (conditional counts and sums instead of one query per
-feature). The two modes (weekday, hour) are each one small group-by over the
+feature), except two whose aggregate functions would hold every deal of an
+account in memory at once: the median (a window sort that ranks each
+account's won amounts and keeps the middle one or two) and the quarters with
+a purchase (the distinct account-quarter pairs, then counted). Sorts and group-bys
+spill to the engine's ``temp_directory`` past its ``memory_limit``;
+``median()`` and distinct counts do not, which made 100 million deals fail
+with DuckDB's out-of-memory error under a 2 GB limit. The two modes (weekday, hour) are each one small group-by over the
 won deals of the window followed by a ``max`` over a packed key ``count *
 base + (base - 1 - level)``, which yields the most frequent level with the
 deterministic tie-break and avoids ``mode()`` (random on ties) and window
@@ -465,25 +471,62 @@ def _deal_aggregates(d: ir.Table, t_start, t_end):
         _priced_amount=ibis.ifelse(won & units.notnull(), amount, null_f).sum(),
         _priced_deals=won_units.count(),
         spend_min=won_amount.min(),
-        spend_median=won_amount.median(),
         spend_max=won_amount.max(),
         _multi=d.account_id.count(where=won & multi),
         first_deal=close.min(),
         last_deal=ibis.ifelse(won_any, close, ibis.null("timestamp")).max(),
-        _purchase_quarters=ibis.ifelse(
-            won, close.year() * 4 + close.quarter(), ibis.null("int64")
-        ).nunique(),
     )
     return d, won, per_account, has_qty, has_items
+
+
+def _median_won(won_deals: ir.Table, *, key: str) -> ir.Table:
+    """Exact median of the won amounts per account (``key``, ``spend_median``), through a sort.
+
+    The middle one or two amounts of each account are picked by their rank
+    (``row_number`` and the count over the account) and interpolated as
+    DuckDB's ``quantile_cont`` and Spark's ``percentile`` do (``lo * 0.5 + hi *
+    0.5``: bit for bit the same as DuckDB's). Unlike ``median()``, which
+    holds every amount of a group in memory and cannot spill, a window sort
+    runs within the engine's ``memory_limit`` (it spills to
+    ``temp_directory``).
+    """
+    amounts = won_deals.filter(won_deals.amount.notnull())
+    amounts = amounts.select(account_id=amounts.account_id, _amount=_float(amounts.amount))
+    by_account = ibis.window(group_by=amounts.account_id, order_by=amounts._amount)
+    ranked = amounts.mutate(
+        _rank=ibis.row_number().over(by_account),
+        _n=amounts._amount.count().over(ibis.window(group_by=amounts.account_id)),
+    )
+    middle = ranked.filter((ranked._rank == (ranked._n - 1) // 2) | (ranked._rank == ranked._n // 2))
+    pair = middle.group_by(**{key: middle.account_id}).aggregate(
+        _lo=middle._amount.min(), _hi=middle._amount.max()
+    )
+    return pair.select(pair[key], spend_median=pair._lo * 0.5 + pair._hi * 0.5)
+
+
+def _purchase_quarters(won_deals: ir.Table, *, key: str) -> ir.Table:
+    """Quarters with a won deal per account (``key``, ``_purchase_quarters``).
+
+    Two group-bys (the distinct account-quarter pairs, then their count)
+    instead of a distinct count, which DuckDB cannot spill.
+    """
+    close = _timestamp(won_deals.close_date)
+    pairs = won_deals.select(account_id=won_deals.account_id, _quarter=close.year() * 4 + close.quarter()).distinct()
+    return pairs.group_by(**{key: pairs.account_id}).aggregate(_purchase_quarters=ibis._.count())
 
 
 def _per_account_parts(d, a, c, won, per_account, needed):
     """Per-account tables to join (key column -> table): deals, modes, referrals, contacts."""
     parts = {"_deals_key": per_account}
+    won_deals = d.filter(won)
+    # ---- median and purchase quarters: sorts and group-bys that spill, not holistic aggregates
+    if needed("spend_median"):
+        parts["_median_key"] = _median_won(won_deals, key="_median_key")
+    if needed("n_quarters_with_purchase"):
+        parts["_quarters_key"] = _purchase_quarters(won_deals, key="_quarters_key")
     # ---- modes of weekday and hour over the won deals of the window
     with_modes = needed(*_MODE_FEATURES)
     if with_modes:
-        won_deals = d.filter(won)
         won_close = _timestamp(won_deals.close_date)
         won_weekday, won_hour = won_close.day_of_week.index(), won_close.hour()
         parts["_weekday_key"] = _mode(won_deals, won_weekday, 7, key="_weekday_key", name="_weekday")
@@ -541,12 +584,15 @@ def _derived_columns(
         "avg_deal_size": _safe_div(out.n_units, out._priced_deals),
         "avg_deal_price": _safe_div(out._priced_amount, out.n_units),
         "spend_min": _float(out.spend_min),
-        "spend_median": _float(out.spend_median),
+        "spend_median": _float(out.spend_median) if "spend_median" in out.columns else null_f,
         "spend_max": _float(out.spend_max),
         "multi_item_share": multi_share,
         "multi_item_buyer": (multi_share >= 0.5).fill_null(False),
         "n_quarters_existed": active,
-        "n_quarters_with_purchase": out._purchase_quarters.fill_null(0).cast("int64"),
+        "n_quarters_with_purchase": (
+            out._purchase_quarters.fill_null(0).cast("int64") if "_purchase_quarters" in out.columns
+            else ibis.literal(0, "int64")
+        ),
         "deal_frequency": _float(won_deals_n) / _float(active),
         "first_deal": out.first_deal,
         "last_deal": out.last_deal,

@@ -357,17 +357,23 @@ def latest_quarter(config: ProjectConfig | str | Path | None = None) -> Quarter:
         from .snapshot import snapshot_quarter
 
         return snapshot_quarter(load_table(config, "accounts").frame, config.snapshot)
-    dates = closed_deal_dates(config)
-    if dates.empty:
+    closed = closed_deal_dates(config)
+    if closed.empty:
         raise LoadError("deals: no won or lost deal has a readable close_date")
-    return latest_complete_quarter(dates["close_date"])
+    return latest_complete_quarter(closed["last_close"])
 
 
 def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.DataFrame:
-    """``close_date`` and ``stage`` (``won``/``lost``) of every closed deal with a readable date.
+    """Won and lost deals with a readable ``close_date``, counted per stage and quarter.
 
-    Reads only those columns of the deals files when it can, so checking a
-    quarter against the data costs a fraction of a full load.
+    One row per stage (``won``/``lost``) and quarter of the close date, in
+    that order: ``stage``, ``quarter`` (:class:`~icp_helpers.data.quarters.Quarter`),
+    ``deals`` (how many), ``first_close`` and ``last_close`` (the earliest and
+    latest close date). This is all that finding and checking a quarter
+    needs, so it never holds the deals: Parquet files whose close date is
+    stored as a date are counted by DuckDB reading two columns (100 million
+    deals come back as a few dozen rows); other files are read column by
+    column (close date, stage, won/closed flags) and counted in pandas.
     """
     if not isinstance(config, ProjectConfig):
         config = load_config(config)
@@ -381,10 +387,10 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
     if spec.table or spec.derive.keys() & wanted or spec.defaults.keys() & wanted:
         deals = load_table(config, "deals").frame
         closed = deals[deals["stage"].isin(["won", "lost"])]
-        closed = closed[["close_date", "stage"]].dropna(subset=["close_date"])
-        return closed.reset_index(drop=True)
-    dates = []
+        return _count_closed(closed["close_date"], closed["stage"])
+    counts = []
     preset = _preset_section(config, spec, "deals")
+    earliest, latest = config.limits.date_min, config.limits.latest_date()
     for path in config.input_paths("deals"):
         headers = _headers(path, spec)
         mapping, _ = column_mapping(
@@ -393,14 +399,17 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
         keep = {h: mapping.get(h, h) for h in headers if mapping.get(h, h) in wanted}
         if "close_date" not in keep.values():
             raise LoadError(f"{path}: required column 'close_date' missing (deals need it)")
-        frame = _read_columns(path, spec, list(keep)).rename(columns=keep)
-        parsed = parse_datetimes(
-            frame["close_date"],
-            column="close_date",
-            dayfirst=spec.dayfirst,
-            date_format=spec.date_format,
-            earliest=config.limits.date_min,
-            latest=config.limits.latest_date(),
+        frame = _closed_groups_on_engine(path, keep, earliest=earliest, latest=latest)
+        if frame is None:  # every deal, its close date parsed as a full load parses it
+            frame = _read_columns(path, spec, list(keep)).rename(columns=keep)
+            frame["_first"] = frame.pop("close_date")
+            frame["_deals"] = 1
+        first, last = (
+            None if column not in frame else parse_datetimes(
+                frame[column], column="close_date", dayfirst=spec.dayfirst,
+                date_format=spec.date_format, earliest=earliest, latest=latest,
+            ).values
+            for column in ("_first", "_last")
         )
         stage = (
             normalise_stage(frame["stage"])
@@ -411,14 +420,89 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
             _stage_from_flags(frame, _Table("deals"))
             stage = frame["stage"]
         closed = stage.isin(["won", "lost"]).to_numpy()
-        dates.append(
-            pd.DataFrame(
-                {"close_date": parsed.values[closed], "stage": stage.to_numpy()[closed]}
+        counts.append(
+            _count_closed(
+                first[closed], stage[closed], deals=frame["_deals"][closed],
+                last=None if last is None else last[closed],
             )
         )
-    if not dates:
-        return pd.DataFrame({"close_date": pd.Series([], dtype="datetime64[ns]"), "stage": []})
-    return pd.concat(dates, ignore_index=True).dropna(subset=["close_date"])
+    counts = [frame for frame in counts if not frame.empty]
+    if not counts:
+        return _count_closed(pd.Series([], dtype="datetime64[ns]"), pd.Series([], dtype=object))
+    both = pd.concat(counts, ignore_index=True)
+    return _count_closed(both["first_close"], both["stage"], last=both["last_close"], deals=both["deals"])
+
+
+def _count_closed(first, stage, *, last=None, deals=None) -> pd.DataFrame:
+    """Per stage and quarter: ``deals``, ``first_close``, ``last_close``.
+
+    Each row stands for ``deals`` deals (default one) of one quarter closed
+    from ``first`` to ``last`` (default ``first``); rows without a date are
+    left out.
+    """
+    first = pd.Series(pd.to_datetime(first), dtype="datetime64[ns]").reset_index(drop=True)
+    last = first if last is None else pd.Series(pd.to_datetime(last), dtype="datetime64[ns]").reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "stage": pd.Series(stage, dtype=object).reset_index(drop=True),
+            "first_close": first,
+            "last_close": last,
+            "deals": 1 if deals is None else pd.Series(deals).to_numpy(dtype="int64"),
+        }
+    ).dropna(subset=["first_close"])
+    frame["_quarter"] = frame["first_close"].dt.year * 4 + frame["first_close"].dt.quarter - 1
+    out = frame.groupby(["stage", "_quarter"]).agg(
+        deals=("deals", "sum"), first_close=("first_close", "min"), last_close=("last_close", "max")
+    ).reset_index()
+    out["quarter"] = [Quarter(int(key) // 4, int(key) % 4 + 1) for key in out["_quarter"]]
+    out["_won_first"] = out["stage"] != "won"
+    out = out.sort_values(["_won_first", "_quarter"]).reset_index(drop=True)
+    return out[["stage", "quarter", "deals", "first_close", "last_close"]]
+
+
+def _closed_groups_on_engine(path: Path, keep: dict[str, str], *, earliest, latest) -> pd.DataFrame | None:
+    """Deals of a Parquet file grouped by their stage columns and close quarter, counted by DuckDB.
+
+    ``None`` when DuckDB cannot give the pandas path's answer exactly: not
+    Parquet, or a close date that is text or carries a time zone (parsed in
+    pandas). The plausible-date range (``limits``) is applied in the query,
+    so each group's first and last close date are those pandas would keep.
+    """
+    if _sniff_kind(path) != "parquet":
+        return None
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    close = next(h for h, name in keep.items() if name == "close_date")
+    close_type = pq.read_schema(path).field(close).type
+    if not (pa.types.is_date(close_type) or (pa.types.is_timestamp(close_type) and close_type.tz is None)):
+        return None
+    from .parsing import _DATE_MAX, _DATE_MIN
+
+    low = max(pd.Timestamp(earliest) if earliest is not None else _DATE_MIN, _DATE_MIN)
+    high = pd.Timestamp(latest) + pd.Timedelta(days=1) if latest is not None else _DATE_MAX
+    def quoted(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    when = quoted(close)
+    keys = [f"{quoted(h)} AS {quoted(name)}" for h, name in keep.items() if name != "close_date"]
+    query = f"""
+        SELECT {", ".join(keys + [""])}
+               year({when}) * 4 + quarter({when}) AS _quarter,
+               count(*) AS _deals, min({when}) AS _first, max({when}) AS _last
+        FROM read_parquet(?)
+        WHERE {when} >= ? AND {when} < ? AND {when} <= ?
+        GROUP BY ALL
+    """
+    con = duckdb.connect()
+    try:
+        frame = con.execute(
+            query, [str(path), low.to_pydatetime(), high.to_pydatetime(), _DATE_MAX.to_pydatetime()]
+        ).df()
+    finally:
+        con.close()
+    return frame.drop(columns="_quarter")
 
 
 def _headers(path: Path, spec: InputSpec) -> list[str]:

@@ -50,7 +50,8 @@ class DealDates:
     Attributes
     ----------
     won : pandas.Series
-        ``close_date`` of every won deal (sorted).
+        Won deals per quarter of their close date (index :class:`Quarter`,
+        sorted; quarters without a won deal left out).
     first_won, last_won, last_closed : pandas.Timestamp
         The data's range (closed = won or lost).
     latest_complete : Quarter
@@ -98,19 +99,20 @@ def deal_dates(config: ProjectConfig) -> DealDates:
             f"deals ({files}): no won or lost deal has a readable close_date, so there is no "
             "quarter to analyse; `icp validate` lists the rows and why they were set aside"
         )
-    dates = pd.to_datetime(closed["close_date"])
-    won = dates[(closed["stage"] == "won").to_numpy()].sort_values().reset_index(drop=True)
+    won = closed[closed["stage"] == "won"]
     if won.empty:
         raise ValueError(
-            f"deals ({files}): no deal is won (closed deals run from {dates.min():%Y-%m-%d} "
-            f"to {dates.max():%Y-%m-%d}), so there are no customers to learn from"
+            f"deals ({files}): no deal is won (closed deals run from "
+            f"{closed['first_close'].min():%Y-%m-%d} to {closed['last_close'].max():%Y-%m-%d}), "
+            "so there are no customers to learn from"
         )
+    last_closed = closed["last_close"].max()
     return DealDates(
-        won=won,
-        first_won=won.iloc[0],
-        last_won=won.iloc[-1],
-        last_closed=dates.max(),
-        latest_complete=latest_complete_quarter(dates),
+        won=pd.Series(won["deals"].to_numpy(), index=pd.Index(won["quarter"], name="quarter"), name="won"),
+        first_won=won["first_close"].min(),
+        last_won=won["last_close"].max(),
+        last_closed=last_closed,
+        latest_complete=latest_complete_quarter([last_closed]),
     )
 
 
@@ -247,7 +249,7 @@ def check_quarters(
             continue
         for quarter in _expand(lo, hi):
             start, end = quarter.window(lookback)
-            in_window = ((data.won >= start) & (data.won < end)).sum()
+            in_window = data.won[[quarter - lookback < q <= quarter for q in data.won.index]].sum()
             if not in_window:
                 plan.problems.append(
                     f"{option}: {quarter} has no won deal in its analysis window "
