@@ -19,6 +19,7 @@ import yaml
 from icp_helpers.customers import features
 from icp_helpers.data.config import DEFAULT_CONFIG, SAMPLE_DIR, ConfigError, load_config
 from icp_helpers.data.loaders import LoadError, load_project
+from icp_helpers.data.tables import LoadedTable
 
 ENGINE_TABLES = ("accounts", "deals", "contacts", "prospects", "activities", "leads")
 
@@ -97,30 +98,114 @@ def test_the_quarter_from_a_duckdb_file_equals_the_quarter_from_the_csv_files(tm
     )
 
 
-@pytest.mark.spark
-def test_spark_from_the_config_validates_the_deals_of_its_tables(tmp_path):
+@pytest.fixture(scope="module")
+def spark_config(tmp_path_factory):
+    """A config whose accounts and deals are Spark tables (local[1]), the session it starts."""
     pytest.importorskip("pyspark", reason="pyspark is not installed")
     if shutil.which("java") is None:
         pytest.skip("Java is not installed: Spark cannot start")
+    tmp_path = tmp_path_factory.mktemp("spark_tables")
     path = _config_with_tables(
         tmp_path, {"backend": "pyspark", "master": "local[1]"}, tables=("accounts", "deals")
     )
     config = load_config(path)
-    con = features.connect(config)
-    session = con._session
-    assert session.sparkContext.master == "local[1]"
+    session = features.connect(config)._session
+    session.conf.set("spark.sql.shuffle.partitions", "2")  # tiny data: few tasks
     for table in ("accounts", "deals"):
+        # every column as text, as a CSV export published into the catalog
         session.read.csv(str(SAMPLE_DIR / f"{table}.csv"), header=True).createOrReplaceTempView(
             table
         )
-    on_spark = load_project(config, tables=["deals"], cache=False)
+    # validated once for the tests below: the plan of the validation is what Spark takes long on
+    on_spark = load_project(config, tables=["accounts", "deals", "contacts"], cache=False)
+    yield config, session, on_spark
+    session.stop()
+
+
+def _in_nanoseconds(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates in one unit: an engine table's accounts come back in ns, the CSV files' in us."""
+    dates = [c for c in frame.columns if pd.api.types.is_datetime64_dtype(frame[c])]
+    return frame.astype({c: "datetime64[ns]" for c in dates})
+
+
+@pytest.mark.spark
+def test_spark_from_the_config_validates_the_deals_of_its_tables(spark_config):
+    config, session, on_spark = spark_config
+    assert session.sparkContext.master == "local[1]"
     from_files = load_project(DEFAULT_CONFIG, tables=["deals"], cache=False)
     summary, reference = on_spark.tables["deals"].summary, from_files.tables["deals"].summary
     assert summary.get("engine") == "pyspark"
     assert summary["reasons"] == reference["reasons"] and reference["rows_quarantined"] > 0
     for key in ("rows_read", "rows_used", "rows_quarantined", "rows_out"):
         assert summary[key] == reference[key], key
+    assert summary["warnings"] == reference["warnings"]
+    # the frame, fetched from Spark on first access, is the deals of the files row for row
+    # (through a table of its own: the project's deals stay unread for the test below)
+    kept = on_spark.tables["deals"]
+    fetched = LoadedTable(summary=kept.summary, engine_table=kept.engine_table).frame
+    pd.testing.assert_frame_equal(fetched, from_files.deals)
+
+
+@pytest.mark.spark
+def test_deals_of_a_spark_table_stay_in_spark_through_every_deal_step(spark_config, tmp_path):
+    from icp_helpers.customers import best, roles
+    from icp_helpers.data.artifacts import resolve_run
+    from icp_helpers.data.quarters import Quarter
+    from icp_helpers.leads.cuts import run_sales_cuts
+    from icp_helpers.traits.validation import run_backtest
+
+    config, _, on_spark = spark_config
+    quarter = Quarter.parse("2026Q3")
+    from_files = load_project(DEFAULT_CONFIG, tables=["accounts", "deals", "contacts"], cache=False)
+    loaded = on_spark.tables["deals"]
+    assert on_spark.deals_table().get_backend().name == "pyspark"
+    assert on_spark.backend is on_spark.deals_table().get_backend()
+
+    results = {}
+    for name, project in (("spark", on_spark), ("files", from_files)):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        run = resolve_run(str(project.config.source), str(quarter), str(run_dir))
+        table = features.project_features(project, quarter=quarter, config=project.config)
+        scores = best.best_customers(table, rule=project.config.best_customers)
+        table.to_parquet(run_dir / "features.parquet")
+        scores.to_parquet(run_dir / "best_customers.parquet")
+        record = best.step1_record(
+            quarter=quarter,
+            window=run.window,
+            features=table,
+            scores=scores,
+            rule=project.config.best_customers,
+            deals=project.deals_table(),
+        )
+        backtest = run_backtest(project, quarter=quarter, config=project.config)
+        results[name] = (
+            table,
+            scores,
+            record,
+            roles.project_roles(project)["accounts"],
+            backtest.metrics,
+            backtest.held_out,
+            run_sales_cuts(project, run),
+        )
+
+    # not one deal of the Spark tables became a pandas frame
+    assert not loaded.materialised and on_spark._deals is None
+    spark, files = results["spark"], results["files"]
     pd.testing.assert_frame_equal(
-        on_spark.deals.sort_values("deal_id").reset_index(drop=True),
-        from_files.deals.sort_values("deal_id").reset_index(drop=True),
+        _in_nanoseconds(spark[0]), _in_nanoseconds(files[0]), check_exact=False, rtol=1e-9
     )
+    pd.testing.assert_frame_equal(spark[1], files[1])
+    assert spark[2]["counts"] == files[2]["counts"] and spark[2]["counts"]["deals_loaded"] > 0
+    pd.testing.assert_frame_equal(spark[3], files[3])
+    pd.testing.assert_frame_equal(spark[4], files[4], check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(spark[5], files[5], check_exact=False, rtol=1e-9)
+    spark_cuts, file_cuts = spark[6], files[6]
+    assert len(file_cuts.summary) > 0
+    pd.testing.assert_frame_equal(
+        spark_cuts.summary, file_cuts.summary, check_exact=False, rtol=1e-9
+    )
+    pd.testing.assert_frame_equal(
+        spark_cuts.spend_best, file_cuts.spend_best, check_exact=False, rtol=1e-9
+    )
+    pd.testing.assert_frame_equal(spark_cuts.heatmap, file_cuts.heatmap)

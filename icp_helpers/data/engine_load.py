@@ -65,7 +65,7 @@ from .schema import (
     TEXT_DTYPE,
     table_schema,
 )
-from .tables import typed_frame
+from .tables import ENGINE_ORDER, typed_frame
 
 __all__ = ["HARD_ROWS_LIMIT", "MAX_DISTINCT", "Fallback", "load_deals", "logger"]
 
@@ -179,8 +179,11 @@ def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None, rows_dir=N
     On DuckDB the clean deals are written by the engine as
     ``deals.parquet`` in ``rows_dir`` (a temporary folder, removed with the
     returned table, when None) and never pass through pandas: the
-    returned table's ``frame`` reads them on first access. Order lines
-    (``lines: true``) and other engines give the frame directly.
+    returned table's ``frame`` reads them on first access. Other engines
+    keep them as a table of the engine (``engine_table``: on Spark a cached
+    temporary view, on a database a temporary table), fetched into pandas
+    only when ``frame`` is asked for. Order lines (``lines: true``) give the
+    frame directly.
     """
     from . import engine
 
@@ -488,12 +491,14 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
     )
     rows_used = rows_read - rows_quarantined
     out_warnings = list(work.warnings)
-    frame = parquet = None
-    if spec.lines or rows_dir is None:
-        if spec.lines:
-            clean = _merge_lines(clean, out_columns)
-        else:
-            clean = clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW)
+    frame = parquet = engine_table = None
+    if rows_dir is None and not spec.lines:
+        # other engines keep the clean deals: cached there, fetched only when asked for
+        engine_table = _kept_in_engine(clean)
+        rows_out = int(_scalar(engine_table.count()))
+        out_warnings.extend(_table_facts(engine_table, work_spec))
+    elif spec.lines:
+        clean = _merge_lines(clean, out_columns)
         arrow = clean.to_pyarrow()
         # the Arrow buffers are released while pandas takes them over: one copy at a time
         frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
@@ -541,7 +546,72 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
         "warnings": out_warnings,
         "engine": con.name,
     }
-    return LoadedTable(frame=frame, quarantine=quarantine, summary=summary, parquet=parquet)
+    return LoadedTable(
+        frame=frame, quarantine=quarantine, summary=summary, parquet=parquet, engine_table=engine_table
+    )
+
+
+def _kept_in_engine(clean):
+    """The clean deals as a table of their engine, with their source order in ``ENGINE_ORDER``.
+
+    Cached where the backend can (Spark: a persisted temporary view; SQL
+    databases: a temporary table), so the steps that aggregate the deals read
+    the validated rows rather than validating the source again; a backend
+    that cannot cache gets the filtered expression.
+    """
+    import ibis.common.exceptions as com
+
+    kept = clean.mutate(**{ENGINE_ORDER: clean[_FILE].cast("int64") * (1 << 40) + clean[_ROW]})
+    kept = kept.drop(_FILE, _ROW)
+    try:
+        return kept.cache()
+    except (NotImplementedError, com.IbisError):
+        return kept
+
+
+def _table_facts(table, spec) -> list[str]:
+    """The warnings of :func:`_written_facts` for the deals kept in their engine (``ENGINE_ORDER``)."""
+    from .reading import _MAX_SPELLING_VALUES
+    from .spelling import _rows, spelling_warnings_from_counts
+
+    schema = table.schema()
+    warnings = []
+    for column in spec.columns:
+        if column.required and not column.not_null and column.name in schema:
+            if column.name in ("close_date", "amount"):
+                continue  # open deals have none yet (loading._empty_firmographics)
+            empty = int(_scalar(table[column.name].isnull().sum()))
+            if empty:
+                warnings.append(
+                    f"deals.{column.name}: {_rows(empty)} without a value (kept; "
+                    f"they match no {column.name} trait)"
+                )
+    texts = [
+        c
+        for c in schema
+        if c != ENGINE_ORDER
+        and schema[c].is_string()
+        and (c in spec.spelling or spec.column(c) is None)
+    ]
+    counts = {}
+    for c in texts:
+        present = table.filter(table[c].notnull())
+        grouped = (
+            present.group_by(value=present[c])
+            .aggregate(n=present.count(), first=present[ENGINE_ORDER].min())
+            .limit(_MAX_SPELLING_VALUES + 1)
+            .to_pandas()
+        )
+        if len(grouped) > _MAX_SPELLING_VALUES:
+            continue
+        grouped = grouped.sort_values("first")
+        values = pd.Series(grouped["n"].to_numpy(), index=grouped["value"].astype(object))
+        counts[c] = values.sort_values(ascending=False)
+    ordered = [c for c in spec.spelling if c in counts] + [c for c in texts if c not in spec.spelling]
+    warnings.extend(
+        spelling_warnings_from_counts({c: counts[c] for c in ordered if c in counts}, table="deals")
+    )
+    return warnings
 
 
 def _written_facts(con, parquet: Path, spec) -> tuple[int, list[str]]:
