@@ -235,6 +235,10 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
     t, columns, files, formats, units, back, warnings = _source_table(config, spec, con)
     work, canonical = _parse_columns(config, spec, con, t, columns, files, units, warnings)
     t, reasons = _flag_rules(work, spec, canonical, accounts_ids)
+    if rows_dir is None and not spec.lines:
+        # another engine keeps the clean deals: the flagged rows are computed once there
+        # (their raw and parsed cells), and the quarantine and the clean rows both read them
+        t = _cached(_flagged_cells(t, reasons, columns))
     # the rows stay an expression over the files: each query below reads them again, so
     # nothing that grows with the deals is held (only the counts and the quarantine come back)
 
@@ -554,19 +558,35 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
 def _kept_in_engine(clean):
     """The clean deals as a table of their engine, with their source order in ``ENGINE_ORDER``.
 
-    Cached where the backend can (Spark: a persisted temporary view; SQL
-    databases: a temporary table), so the steps that aggregate the deals read
-    the validated rows rather than validating the source again; a backend
-    that cannot cache gets the filtered expression.
+    A view of the flagged rows that :func:`_load_deals` cached there, so the
+    steps that aggregate the deals read the validated rows rather than
+    validating the source again.
     """
-    import ibis.common.exceptions as com
-
     kept = clean.mutate(**{ENGINE_ORDER: clean[_FILE].cast("int64") * (1 << 40) + clean[_ROW]})
     kept = kept.drop(_FILE, _ROW)
+    return kept
+
+
+def _flagged_cells(t, reasons, columns):
+    """The columns of the flagged rows that the quarantine and the clean rows read."""
+    out = [f"__icp_x_{c}" if f"__icp_x_{c}" in t.columns else c for c in [*columns, "stage"]]
+    keep = [_FILE, _ROW, _LINE, "__icp_q", *(f for _, f in reasons), *columns, *out]
+    return t.select(*dict.fromkeys(c for c in keep if c in t.columns))
+
+
+def _cached(table):
+    """``table`` cached by its engine (Spark: a persisted view; SQL: a temporary table), else itself."""
+    import ibis.common.exceptions as com
+
+    # Ibis registers the in-memory tables a query joins (the known accounts, parsed values)
+    # when it executes one, not when its pyspark backend caches one: register them first
+    register = getattr(table.get_backend(), "_run_pre_execute_hooks", None)
+    if register is not None:
+        register(table)
     try:
-        return kept.cache()
+        return table.cache()
     except (NotImplementedError, com.IbisError):
-        return kept
+        return table
 
 
 def _table_facts(table, spec) -> list[str]:
