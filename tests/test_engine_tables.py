@@ -9,7 +9,10 @@ validates the deals from its own tables.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -209,3 +212,73 @@ def test_deals_of_a_spark_table_stay_in_spark_through_every_deal_step(spark_conf
         spark_cuts.spend_best, file_cuts.spend_best, check_exact=False, rtol=1e-9
     )
     pd.testing.assert_frame_equal(spark_cuts.heatmap, file_cuts.heatmap)
+
+
+#: Creates the sample's accounts and deals as catalog tables (every column text, as published).
+_CREATE_TABLES = r"""
+import sys
+from icp_helpers.data.engine import connect
+session = connect({"backend": "pyspark", "master": "local[1]"})._session
+for table in ("accounts", "deals"):
+    path = f"{sys.argv[1]}/{table}.csv".replace("'", "\\'")
+    session.sql(f"CREATE TABLE {table} USING csv OPTIONS (path '{path}', header 'true')")
+session.stop()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_the_quarter_from_spark_tables_equals_the_quarter_from_the_csv_files(
+    tmp_path, sample_run, monkeypatch
+):
+    """``icp run``'s way: each notebook's kernel starts its own local Spark session.
+
+    The tables live in a Hive metastore that every session reads through
+    ``spark-defaults.conf`` in ``$SPARK_CONF_DIR``, as on a cluster's catalog.
+    """
+    pytest.importorskip("pyspark", reason="pyspark is not installed")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: Spark cannot start")
+    from icp_helpers.reports.runner import execute_notebook
+
+    conf = tmp_path / "spark-conf"
+    conf.mkdir()
+    settings = {
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": tmp_path / "warehouse",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={tmp_path / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={tmp_path / 'derby.log'}",
+        "spark.sql.shuffle.partitions": 2,
+    }
+    (conf / "spark-defaults.conf").write_text(
+        "".join(f"{key} {value}\n" for key, value in settings.items()), encoding="utf-8"
+    )
+    monkeypatch.setenv("SPARK_CONF_DIR", str(conf))
+    # a process of its own: the embedded metastore admits one Spark driver at a time
+    subprocess.run(
+        [sys.executable, "-c", _CREATE_TABLES, str(SAMPLE_DIR)],
+        check=True,
+        cwd=tmp_path,
+        env=os.environ.copy(),
+    )
+    path = _config_with_tables(
+        tmp_path, {"backend": "pyspark", "master": "local[1]"}, tables=("accounts", "deals")
+    )
+    run_dir = tmp_path / "2026Q3"
+    run_dir.mkdir()
+    for name in ("01_best_customers", "02_interview_coding", "03_select_traits", "04_icp_template"):
+        execute_notebook(
+            name, config_path=str(path), quarter="2026Q3", run_dir=str(run_dir), html=False
+        )
+    selection = json.loads((run_dir / "selection.json").read_text(encoding="utf-8"))
+    expected = json.loads((sample_run / "selection.json").read_text(encoding="utf-8"))
+    assert selection["selected"] and selection == expected
+    for name in ("scored_accounts.csv", "scored_prospects.csv"):
+        assert (run_dir / name).read_bytes() == (sample_run / name).read_bytes(), name
+    step1 = json.loads((run_dir / "step1.json").read_text(encoding="utf-8"))
+    assert (
+        step1["counts"]
+        == json.loads((sample_run / "step1.json").read_text(encoding="utf-8"))["counts"]
+    )
