@@ -73,6 +73,34 @@ def test_a_missing_engine_table_is_named(tmp_path):
         load_project(config, tables=["accounts"], cache=False)
 
 
+def test_deals_kept_in_a_sql_engine_are_its_temporary_table(tmp_path):
+    """The path of a database (``backend: url``), DuckDB standing in for the warehouse.
+
+    Asked to keep the deals rather than write them as Parquet, the engine
+    holds them as a temporary table, and they are the deals the Parquet path
+    gives, with the same quarantine and warnings.
+    """
+    from icp_helpers.data import engine, engine_load
+
+    path = _config_with_tables(
+        tmp_path, {"database": str(_duckdb_file(tmp_path))}, tables=("accounts", "deals")
+    )
+    config = load_config(path)
+    written = load_project(config, tables=["accounts", "deals"], cache=False)
+    con = engine.connect(config)
+    kept = engine_load._load_deals(
+        config, accounts_ids=written.accounts["account_id"], con=con, rows_dir=None
+    )
+    assert kept.parquet is None and not kept.materialised
+    assert kept.engine_table.get_backend() is con
+    temporary = con.raw_sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    assert any(name.startswith("icp_deals_") for (name,) in temporary)
+    reference = written.tables["deals"]
+    assert kept.summary == reference.summary and reference.summary["rows_quarantined"] > 0
+    pd.testing.assert_frame_equal(kept.quarantine, reference.quarantine)
+    pd.testing.assert_frame_equal(kept.frame, reference.frame)
+
+
 @pytest.mark.slow
 def test_the_quarter_from_a_duckdb_file_equals_the_quarter_from_the_csv_files(tmp_path, sample_run):
     from icp_helpers.reports.runner import execute_notebook

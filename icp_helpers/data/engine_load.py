@@ -575,16 +575,26 @@ def _flagged_cells(t, reasons, columns):
 
 
 def _cached(table):
-    """``table`` cached by its engine (Spark: a persisted view; SQL: a temporary table), else itself."""
+    """``table`` computed once by its engine (Spark: a persisted view; SQL: a temporary table).
+
+    A backend that can do neither gives ``table`` itself (each query evaluates it again).
+    """
+    import uuid
+
     import ibis.common.exceptions as com
 
+    backend = table.get_backend()
     # Ibis registers the in-memory tables a query joins (the known accounts, parsed values)
     # when it executes one, not when its pyspark backend caches one: register them first
-    register = getattr(table.get_backend(), "_run_pre_execute_hooks", None)
+    register = getattr(backend, "_run_pre_execute_hooks", None)
     if register is not None:
         register(table)
     try:
-        return table.cache()
+        if backend.name == "pyspark":
+            return table.cache()  # unpersisted with the last expression that reads it
+        # a temporary table lives as long as the connection (Table.cache() is not used: the
+        # DROP it issues on release comes out without the table's name with sqlglot 30)
+        return backend.create_table(f"icp_deals_{uuid.uuid4().hex}", table, temp=True)
     except (NotImplementedError, com.IbisError):
         return table
 
