@@ -9,7 +9,10 @@ validates the deals from its own tables.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +22,7 @@ import yaml
 from icp_helpers.customers import features
 from icp_helpers.data.config import DEFAULT_CONFIG, SAMPLE_DIR, ConfigError, load_config
 from icp_helpers.data.loaders import LoadError, load_project
+from icp_helpers.data.tables import LoadedTable
 
 ENGINE_TABLES = ("accounts", "deals", "contacts", "prospects", "activities", "leads")
 
@@ -69,6 +73,34 @@ def test_a_missing_engine_table_is_named(tmp_path):
         load_project(config, tables=["accounts"], cache=False)
 
 
+def test_deals_kept_in_a_sql_engine_are_its_temporary_table(tmp_path):
+    """The path of a database (``backend: url``), DuckDB standing in for the warehouse.
+
+    Asked to keep the deals rather than write them as Parquet, the engine
+    holds them as a temporary table, and they are the deals the Parquet path
+    gives, with the same quarantine and warnings.
+    """
+    from icp_helpers.data import engine, engine_load
+
+    path = _config_with_tables(
+        tmp_path, {"database": str(_duckdb_file(tmp_path))}, tables=("accounts", "deals")
+    )
+    config = load_config(path)
+    written = load_project(config, tables=["accounts", "deals"], cache=False)
+    con = engine.connect(config)
+    kept = engine_load._load_deals(
+        config, accounts_ids=written.accounts["account_id"], con=con, rows_dir=None
+    )
+    assert kept.parquet is None and not kept.materialised
+    assert kept.engine_table.get_backend() is con
+    temporary = con.raw_sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    assert any(name.startswith("icp_deals_") for (name,) in temporary)
+    reference = written.tables["deals"]
+    assert kept.summary == reference.summary and reference.summary["rows_quarantined"] > 0
+    pd.testing.assert_frame_equal(kept.quarantine, reference.quarantine)
+    pd.testing.assert_frame_equal(kept.frame, reference.frame)
+
+
 @pytest.mark.slow
 def test_the_quarter_from_a_duckdb_file_equals_the_quarter_from_the_csv_files(tmp_path, sample_run):
     from icp_helpers.reports.runner import execute_notebook
@@ -97,30 +129,184 @@ def test_the_quarter_from_a_duckdb_file_equals_the_quarter_from_the_csv_files(tm
     )
 
 
-@pytest.mark.spark
-def test_spark_from_the_config_validates_the_deals_of_its_tables(tmp_path):
+@pytest.fixture(scope="module")
+def spark_config(tmp_path_factory):
+    """A config whose accounts and deals are Spark tables (local[1]), the session it starts."""
     pytest.importorskip("pyspark", reason="pyspark is not installed")
     if shutil.which("java") is None:
         pytest.skip("Java is not installed: Spark cannot start")
+    tmp_path = tmp_path_factory.mktemp("spark_tables")
     path = _config_with_tables(
         tmp_path, {"backend": "pyspark", "master": "local[1]"}, tables=("accounts", "deals")
     )
     config = load_config(path)
-    con = features.connect(config)
-    session = con._session
-    assert session.sparkContext.master == "local[1]"
+    session = features.connect(config)._session
+    session.conf.set("spark.sql.shuffle.partitions", "2")  # tiny data: few tasks
     for table in ("accounts", "deals"):
+        # every column as text, as a CSV export published into the catalog
         session.read.csv(str(SAMPLE_DIR / f"{table}.csv"), header=True).createOrReplaceTempView(
             table
         )
-    on_spark = load_project(config, tables=["deals"], cache=False)
+    # validated once for the tests below: the plan of the validation is what Spark takes long on
+    on_spark = load_project(config, tables=["accounts", "deals", "contacts"], cache=False)
+    yield config, session, on_spark
+    session.stop()
+
+
+def _in_nanoseconds(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates in one unit: an engine table's accounts come back in ns, the CSV files' in us."""
+    dates = [c for c in frame.columns if pd.api.types.is_datetime64_dtype(frame[c])]
+    return frame.astype({c: "datetime64[ns]" for c in dates})
+
+
+@pytest.mark.spark
+def test_spark_from_the_config_validates_the_deals_of_its_tables(spark_config):
+    config, session, on_spark = spark_config
+    assert session.sparkContext.master == "local[1]"
     from_files = load_project(DEFAULT_CONFIG, tables=["deals"], cache=False)
     summary, reference = on_spark.tables["deals"].summary, from_files.tables["deals"].summary
     assert summary.get("engine") == "pyspark"
     assert summary["reasons"] == reference["reasons"] and reference["rows_quarantined"] > 0
     for key in ("rows_read", "rows_used", "rows_quarantined", "rows_out"):
         assert summary[key] == reference[key], key
+    assert summary["warnings"] == reference["warnings"]
+    # the frame, fetched from Spark on first access, is the deals of the files row for row
+    # (through a table of its own: the project's deals stay unread for the test below)
+    kept = on_spark.tables["deals"]
+    fetched = LoadedTable(summary=kept.summary, engine_table=kept.engine_table).frame
+    pd.testing.assert_frame_equal(fetched, from_files.deals)
+
+
+@pytest.mark.spark
+def test_deals_of_a_spark_table_stay_in_spark_through_every_deal_step(spark_config, tmp_path):
+    from icp_helpers.customers import best, roles
+    from icp_helpers.data.artifacts import resolve_run
+    from icp_helpers.data.quarters import Quarter
+    from icp_helpers.leads.cuts import run_sales_cuts
+    from icp_helpers.traits.validation import run_backtest
+
+    config, _, on_spark = spark_config
+    quarter = Quarter.parse("2026Q3")
+    from_files = load_project(DEFAULT_CONFIG, tables=["accounts", "deals", "contacts"], cache=False)
+    loaded = on_spark.tables["deals"]
+    assert on_spark.deals_table().get_backend().name == "pyspark"
+    assert on_spark.backend is on_spark.deals_table().get_backend()
+
+    results = {}
+    for name, project in (("spark", on_spark), ("files", from_files)):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        run = resolve_run(str(project.config.source), str(quarter), str(run_dir))
+        table = features.project_features(project, quarter=quarter, config=project.config)
+        scores = best.best_customers(table, rule=project.config.best_customers)
+        table.to_parquet(run_dir / "features.parquet")
+        scores.to_parquet(run_dir / "best_customers.parquet")
+        record = best.step1_record(
+            quarter=quarter,
+            window=run.window,
+            features=table,
+            scores=scores,
+            rule=project.config.best_customers,
+            deals=project.deals_table(),
+        )
+        backtest = run_backtest(project, quarter=quarter, config=project.config)
+        results[name] = (
+            table,
+            scores,
+            record,
+            roles.project_roles(project)["accounts"],
+            backtest.metrics,
+            backtest.held_out,
+            run_sales_cuts(project, run),
+        )
+
+    # not one deal of the Spark tables became a pandas frame
+    assert not loaded.materialised and on_spark._deals is None
+    spark, files = results["spark"], results["files"]
     pd.testing.assert_frame_equal(
-        on_spark.deals.sort_values("deal_id").reset_index(drop=True),
-        from_files.deals.sort_values("deal_id").reset_index(drop=True),
+        _in_nanoseconds(spark[0]), _in_nanoseconds(files[0]), check_exact=False, rtol=1e-9
+    )
+    pd.testing.assert_frame_equal(spark[1], files[1])
+    assert spark[2]["counts"] == files[2]["counts"] and spark[2]["counts"]["deals_loaded"] > 0
+    pd.testing.assert_frame_equal(spark[3], files[3])
+    pd.testing.assert_frame_equal(spark[4], files[4], check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(spark[5], files[5], check_exact=False, rtol=1e-9)
+    spark_cuts, file_cuts = spark[6], files[6]
+    assert len(file_cuts.summary) > 0
+    pd.testing.assert_frame_equal(
+        spark_cuts.summary, file_cuts.summary, check_exact=False, rtol=1e-9
+    )
+    pd.testing.assert_frame_equal(
+        spark_cuts.spend_best, file_cuts.spend_best, check_exact=False, rtol=1e-9
+    )
+    pd.testing.assert_frame_equal(spark_cuts.heatmap, file_cuts.heatmap)
+
+
+#: Creates the sample's accounts and deals as catalog tables (every column text, as published).
+_CREATE_TABLES = r"""
+import sys
+from icp_helpers.data.engine import connect
+session = connect({"backend": "pyspark", "master": "local[1]"})._session
+for table in ("accounts", "deals"):
+    path = f"{sys.argv[1]}/{table}.csv".replace("'", "\\'")
+    session.sql(f"CREATE TABLE {table} USING csv OPTIONS (path '{path}', header 'true')")
+session.stop()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_the_quarter_from_spark_tables_equals_the_quarter_from_the_csv_files(
+    tmp_path, sample_run, monkeypatch
+):
+    """``icp run``'s way: each notebook's kernel starts its own local Spark session.
+
+    The tables live in a Hive metastore that every session reads through
+    ``spark-defaults.conf`` in ``$SPARK_CONF_DIR``, as on a cluster's catalog.
+    """
+    pytest.importorskip("pyspark", reason="pyspark is not installed")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: Spark cannot start")
+    from icp_helpers.reports.runner import execute_notebook
+
+    conf = tmp_path / "spark-conf"
+    conf.mkdir()
+    settings = {
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": tmp_path / "warehouse",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={tmp_path / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={tmp_path / 'derby.log'}",
+        "spark.sql.shuffle.partitions": 2,
+    }
+    (conf / "spark-defaults.conf").write_text(
+        "".join(f"{key} {value}\n" for key, value in settings.items()), encoding="utf-8"
+    )
+    monkeypatch.setenv("SPARK_CONF_DIR", str(conf))
+    # a process of its own: the embedded metastore admits one Spark driver at a time
+    subprocess.run(
+        [sys.executable, "-c", _CREATE_TABLES, str(SAMPLE_DIR)],
+        check=True,
+        cwd=tmp_path,
+        env=os.environ.copy(),
+    )
+    path = _config_with_tables(
+        tmp_path, {"backend": "pyspark", "master": "local[1]"}, tables=("accounts", "deals")
+    )
+    run_dir = tmp_path / "2026Q3"
+    run_dir.mkdir()
+    for name in ("01_best_customers", "02_interview_coding", "03_select_traits", "04_icp_template"):
+        execute_notebook(
+            name, config_path=str(path), quarter="2026Q3", run_dir=str(run_dir), html=False
+        )
+    selection = json.loads((run_dir / "selection.json").read_text(encoding="utf-8"))
+    expected = json.loads((sample_run / "selection.json").read_text(encoding="utf-8"))
+    assert selection["selected"] and selection == expected
+    for name in ("scored_accounts.csv", "scored_prospects.csv"):
+        assert (run_dir / name).read_bytes() == (sample_run / name).read_bytes(), name
+    step1 = json.loads((run_dir / "step1.json").read_text(encoding="utf-8"))
+    assert (
+        step1["counts"]
+        == json.loads((sample_run / "step1.json").read_text(encoding="utf-8"))["counts"]
     )

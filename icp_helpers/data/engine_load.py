@@ -65,7 +65,7 @@ from .schema import (
     TEXT_DTYPE,
     table_schema,
 )
-from .tables import typed_frame
+from .tables import ENGINE_ORDER, typed_frame
 
 __all__ = ["HARD_ROWS_LIMIT", "MAX_DISTINCT", "Fallback", "load_deals", "logger"]
 
@@ -179,8 +179,11 @@ def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None, rows_dir=N
     On DuckDB the clean deals are written by the engine as
     ``deals.parquet`` in ``rows_dir`` (a temporary folder, removed with the
     returned table, when None) and never pass through pandas: the
-    returned table's ``frame`` reads them on first access. Order lines
-    (``lines: true``) and other engines give the frame directly.
+    returned table's ``frame`` reads them on first access. Other engines
+    keep them as a table of the engine (``engine_table``: on Spark a cached
+    temporary view, on a database a temporary table), fetched into pandas
+    only when ``frame`` is asked for. Order lines (``lines: true``) give the
+    frame directly.
     """
     from . import engine
 
@@ -232,6 +235,10 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
     t, columns, files, formats, units, back, warnings = _source_table(config, spec, con)
     work, canonical = _parse_columns(config, spec, con, t, columns, files, units, warnings)
     t, reasons = _flag_rules(work, spec, canonical, accounts_ids)
+    if rows_dir is None and not spec.lines:
+        # another engine keeps the clean deals: the flagged rows are computed once there
+        # (their raw and parsed cells), and the quarantine and the clean rows both read them
+        t = _cached(_flagged_cells(t, reasons, columns))
     # the rows stay an expression over the files: each query below reads them again, so
     # nothing that grows with the deals is held (only the counts and the quarantine come back)
 
@@ -488,12 +495,14 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
     )
     rows_used = rows_read - rows_quarantined
     out_warnings = list(work.warnings)
-    frame = parquet = None
-    if spec.lines or rows_dir is None:
-        if spec.lines:
-            clean = _merge_lines(clean, out_columns)
-        else:
-            clean = clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW)
+    frame = parquet = engine_table = None
+    if rows_dir is None and not spec.lines:
+        # other engines keep the clean deals: cached there, fetched only when asked for
+        engine_table = _kept_in_engine(clean)
+        rows_out = int(_scalar(engine_table.count()))
+        out_warnings.extend(_table_facts(engine_table, work_spec))
+    elif spec.lines:
+        clean = _merge_lines(clean, out_columns)
         arrow = clean.to_pyarrow()
         # the Arrow buffers are released while pandas takes them over: one copy at a time
         frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
@@ -541,7 +550,98 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
         "warnings": out_warnings,
         "engine": con.name,
     }
-    return LoadedTable(frame=frame, quarantine=quarantine, summary=summary, parquet=parquet)
+    return LoadedTable(
+        frame=frame, quarantine=quarantine, summary=summary, parquet=parquet, engine_table=engine_table
+    )
+
+
+def _kept_in_engine(clean):
+    """The clean deals as a table of their engine, with their source order in ``ENGINE_ORDER``.
+
+    A view of the flagged rows that :func:`_load_deals` cached there, so the
+    steps that aggregate the deals read the validated rows rather than
+    validating the source again.
+    """
+    kept = clean.mutate(**{ENGINE_ORDER: clean[_FILE].cast("int64") * (1 << 40) + clean[_ROW]})
+    kept = kept.drop(_FILE, _ROW)
+    return kept
+
+
+def _flagged_cells(t, reasons, columns):
+    """The columns of the flagged rows that the quarantine and the clean rows read."""
+    out = [f"__icp_x_{c}" if f"__icp_x_{c}" in t.columns else c for c in [*columns, "stage"]]
+    keep = [_FILE, _ROW, _LINE, "__icp_q", *(f for _, f in reasons), *columns, *out]
+    return t.select(*dict.fromkeys(c for c in keep if c in t.columns))
+
+
+def _cached(table):
+    """``table`` computed once by its engine (Spark: a persisted view; SQL: a temporary table).
+
+    A backend that can do neither gives ``table`` itself (each query evaluates it again).
+    """
+    import uuid
+
+    import ibis.common.exceptions as com
+
+    backend = table.get_backend()
+    # Ibis registers the in-memory tables a query joins (the known accounts, parsed values)
+    # when it executes one, not when its pyspark backend caches one: register them first
+    register = getattr(backend, "_run_pre_execute_hooks", None)
+    if register is not None:
+        register(table)
+    try:
+        if backend.name == "pyspark":
+            return table.cache()  # unpersisted with the last expression that reads it
+        # a temporary table lives as long as the connection (Table.cache() is not used: the
+        # DROP it issues on release comes out without the table's name with sqlglot 30)
+        return backend.create_table(f"icp_deals_{uuid.uuid4().hex}", table, temp=True)
+    except (NotImplementedError, com.IbisError):
+        return table
+
+
+def _table_facts(table, spec) -> list[str]:
+    """The warnings of :func:`_written_facts` for the deals kept in their engine (``ENGINE_ORDER``)."""
+    from .reading import _MAX_SPELLING_VALUES
+    from .spelling import _rows, spelling_warnings_from_counts
+
+    schema = table.schema()
+    warnings = []
+    for column in spec.columns:
+        if column.required and not column.not_null and column.name in schema:
+            if column.name in ("close_date", "amount"):
+                continue  # open deals have none yet (loading._empty_firmographics)
+            empty = int(_scalar(table[column.name].isnull().sum()))
+            if empty:
+                warnings.append(
+                    f"deals.{column.name}: {_rows(empty)} without a value (kept; "
+                    f"they match no {column.name} trait)"
+                )
+    texts = [
+        c
+        for c in schema
+        if c != ENGINE_ORDER
+        and schema[c].is_string()
+        and (c in spec.spelling or spec.column(c) is None)
+    ]
+    counts = {}
+    for c in texts:
+        present = table.filter(table[c].notnull())
+        grouped = (
+            present.group_by(value=present[c])
+            .aggregate(n=present.count(), first=present[ENGINE_ORDER].min())
+            .limit(_MAX_SPELLING_VALUES + 1)
+            .to_pandas()
+        )
+        if len(grouped) > _MAX_SPELLING_VALUES:
+            continue
+        grouped = grouped.sort_values("first")
+        values = pd.Series(grouped["n"].to_numpy(), index=grouped["value"].astype(object))
+        counts[c] = values.sort_values(ascending=False)
+    ordered = [c for c in spec.spelling if c in counts] + [c for c in texts if c not in spec.spelling]
+    warnings.extend(
+        spelling_warnings_from_counts({c: counts[c] for c in ordered if c in counts}, table="deals")
+    )
+    return warnings
 
 
 def _written_facts(con, parquet: Path, spec) -> tuple[int, list[str]]:

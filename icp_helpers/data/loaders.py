@@ -62,7 +62,7 @@ from .schema import (
 )
 from .spelling import spelling_warnings
 from .table_cache import TableCache
-from .tables import LoadedTable
+from .tables import ENGINE_ORDER, LoadedTable
 
 __all__ = [
     "LoadError",
@@ -136,9 +136,18 @@ class Project:
 
     @property
     def backend(self):
-        """The project's Ibis backend (its ``engine`` section), opened once per project."""
+        """The project's Ibis backend (its ``engine`` section), opened once per project.
+
+        When the deals stay in the engine that validated them (an engine
+        table on Spark or a database), it is that engine's connection, so that
+        other tables handed to it join the deals where they are.
+        """
         if self._backend is None:
-            self._backend = connect(self.config)
+            loaded = self.tables.get("deals")
+            if loaded is not None and loaded.engine_table is not None:
+                self._backend = loaded.engine_table.get_backend()
+            else:
+                self._backend = connect(self.config)
         return self._backend
 
     def deals_table(self):
@@ -147,13 +156,17 @@ class Project:
         Steps that aggregate deals use this rather than ``deals``, so that
         the deals stay in the engine and never become a pandas frame: on
         DuckDB the table reads the validated deals' Parquet file (written by
-        the engine validation or kept in the table cache); other engines, and
-        deals held only as a frame, get the frame handed to the engine.
-        Other tables join it through :func:`icp_helpers.data.engine.as_table`
-        on the same backend.
+        the engine validation or kept in the table cache); deals validated
+        on another engine (an engine table on Spark or a database) are that
+        engine's cached table of the clean rows; deals held only as a frame
+        are handed to the engine. Other tables join it through
+        :func:`icp_helpers.data.engine.as_table` on the same backend.
         """
         if self._deals_table is None:
             loaded = self.tables.get("deals")
+            if self._deals is None and loaded is not None and loaded.engine_table is not None:
+                self._deals_table = loaded.engine_table.drop(ENGINE_ORDER)
+                return self._deals_table
             if self._deals is None and loaded is not None and loaded.parquet is not None:
                 if getattr(self.backend, "name", "") == "duckdb":
                     # the engine reads the file at each query: nothing held in Python

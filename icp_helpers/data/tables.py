@@ -15,7 +15,10 @@ import pandas as pd
 from .config import PRESETS_DIR, ConfigError, ProjectConfig
 from .limits import YamlError, load_yaml
 
-__all__ = ["LoadedTable", "read_rows", "typed_frame", "write_rows"]
+__all__ = ["ENGINE_ORDER", "LoadedTable", "read_rows", "typed_frame", "write_rows"]
+
+#: The column of :attr:`LoadedTable.engine_table` that keeps the rows' order in their source.
+ENGINE_ORDER = "__icp_order"
 
 
 @functools.cache
@@ -58,6 +61,11 @@ class LoadedTable:
         ``reasons`` (reason -> rows) and ``warnings``.
     parquet : Path or None
         The usable rows as a Parquet file, in :attr:`frame`'s order, or None.
+    engine_table : ibis Table or None
+        The usable rows kept in the engine that validated them (deals of an
+        engine table on Spark or a database: a cached view or temporary
+        table), with their source order in :data:`ENGINE_ORDER`; :attr:`frame`
+        is fetched from it on first access only.
     """
 
     def __init__(
@@ -67,18 +75,23 @@ class LoadedTable:
         summary: dict | None = None,
         *,
         parquet: str | Path | None = None,
+        engine_table=None,
     ):
-        if frame is None and parquet is None:
-            raise ValueError("a loaded table needs its frame or its Parquet file")
+        if frame is None and parquet is None and engine_table is None:
+            raise ValueError("a loaded table needs its frame, its Parquet file or its engine table")
         self._frame = frame
         self.quarantine = quarantine
         self.summary = summary
         self.parquet = Path(parquet) if parquet is not None else None
+        self.engine_table = engine_table
 
     @property
     def frame(self) -> pd.DataFrame:
-        if self._frame is None:
+        if self._frame is None and self.parquet is not None:
             self._frame = read_rows(self.parquet, self.summary["table"])
+        elif self._frame is None:
+            rows = self.engine_table.order_by(ENGINE_ORDER).drop(ENGINE_ORDER)
+            self._frame = _arrow_rows(rows.to_pyarrow(), self.summary["table"])
         return self._frame
 
     @frame.setter
@@ -91,7 +104,12 @@ class LoadedTable:
         return self._frame is not None
 
     def __repr__(self) -> str:
-        where = f"parquet={str(self.parquet)!r}" if not self.materialised else f"rows={len(self._frame)}"
+        if self.materialised:
+            where = f"rows={len(self._frame)}"
+        elif self.parquet is not None:
+            where = f"parquet={str(self.parquet)!r}"
+        else:
+            where = "engine table"
         return f"LoadedTable(table={(self.summary or {}).get('table')!r}, {where})"
 
 
@@ -126,7 +144,10 @@ def read_rows(path: str | Path, table: str) -> pd.DataFrame:
     """The rows of a loaded ``table`` from its Parquet file, with the loaders' dtypes."""
     import pyarrow.parquet as pq
 
-    arrow = pq.read_table(path)
+    return _arrow_rows(pq.read_table(path), table)
+
+
+def _arrow_rows(arrow, table: str) -> pd.DataFrame:
     # the Arrow buffers are released while pandas takes them over: one copy at a time
     frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
     del arrow
