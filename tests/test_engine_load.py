@@ -293,3 +293,45 @@ def test_repeated_ids_across_parquet_parts_are_quarantined_as_in_pandas(tmp_path
     assert pandas.summary["reasons"]["duplicate deal_id"] == 3
     assert_same(engine, pandas)
 
+
+@pytest.mark.parametrize(
+    ("engine_section", "expected"),
+    [
+        ({}, "1.4 GiB"),  # validation_memory_limit's default, 1536MB
+        ({"memory_limit": "512MB"}, "488.2 MiB"),  # the engine's own limit wins
+        ({"validation_memory_limit": "1GB"}, "953.6 MiB"),
+    ],
+)
+def test_validating_deals_bounds_the_engine_memory(tmp_path, monkeypatch, engine_section, expected):
+    from ibis.backends.duckdb import Backend
+
+    seen = []
+    disconnect = Backend.disconnect
+
+    def spy(self):
+        seen.append(self.raw_sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        disconnect(self)
+
+    path = _project(
+        tmp_path, "\n".join(HOSTILE_DEALS) + "\n", engine={"validation": "engine", **engine_section}
+    )
+    config = load_config(path)
+    ids = load_table(config, "accounts").frame["account_id"]
+    monkeypatch.setattr(Backend, "disconnect", spy)
+    engine_load.load_deals(config, accounts_ids=ids)
+    assert seen == [expected]
+
+
+def test_the_spill_folder_size_comes_from_the_config(tmp_path):
+    from icp_helpers.data import engine
+
+    config = load_config(
+        _project(
+            tmp_path,
+            "\n".join(HOSTILE_DEALS) + "\n",
+            engine={"max_temp_directory_size": "3GB", "temp_directory": str(tmp_path)},
+        )
+    )
+    con = engine.connect(config)
+    size = con.raw_sql("SELECT current_setting('max_temp_directory_size')").fetchall()[0][0]
+    assert size == "2.7 GiB"

@@ -187,6 +187,10 @@ def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None, rows_dir=N
     own = con is None
     if own:
         con = engine.connect(config) if config.inputs["deals"].table else engine.connect_duckdb(config.engine)
+        limit = config.engine.validation_memory_limit
+        if con.name == "duckdb" and config.engine.memory_limit is None and limit:
+            # the sort of the clean deals would hold them all: it spills past this instead
+            con.raw_sql(f"SET memory_limit = '{limit.replace(chr(39), chr(39) * 2)}'")
     scratch = None
     if rows_dir is None and con.name == "duckdb":
         rows_dir = scratch = tempfile.mkdtemp(prefix="icp-deals-", dir=config.engine.temp_directory)
