@@ -234,3 +234,104 @@ def test_order_lines_are_summed_per_deal_on_the_engine(tmp_path):
     assert pandas.summary["rows_out"] == 4 and pandas.summary["rows_used"] == 5
     assert list(pandas.frame["items"]) == [2, 1, 1, 1]
     assert_same(engine, pandas)
+
+
+def test_the_rows_are_flagged_in_one_pass_without_a_window_over_every_row(tmp_path, monkeypatch):
+    """The row rules run once over the source (not once for the quarantine and again for the
+    clean rows), and repeated ids are found by grouping, not by numbering every row per id."""
+    import ibis
+    from ibis.backends.sql import SQLBackend
+
+    queries: list[str] = []
+    known: list[str] = []  # the engine's name of the known accounts' table
+    compile_sql, memtable = SQLBackend.compile, ibis.memtable
+
+    def spy(self, *args, **kwargs):
+        sql = compile_sql(self, *args, **kwargs)
+        queries.append(str(sql))
+        return sql
+
+    def spy_memtable(data, *args, **kwargs):
+        table = memtable(data, *args, **kwargs)
+        if "__icp_known" in table.columns:
+            known.append(table.op().name)
+        return table
+
+    config = load_config(_project(tmp_path, "\n".join(HOSTILE_DEALS) + "\n"))
+    ids = load_table(config, "accounts").frame["account_id"]
+    monkeypatch.setattr(SQLBackend, "compile", spy)
+    monkeypatch.setattr(ibis, "memtable", spy_memtable)
+    engine = engine_load.load_deals(config, accounts_ids=ids)
+    monkeypatch.undo()
+    # the known accounts are part of the row rules: a query that reads them evaluates the rules
+    assert len(known) == 1
+    assert len([q for q in queries if known[0] in q]) == 1
+    assert not [q for q in queries if "PARTITION BY" in q.upper()]
+    config.engine.validation = "pandas"
+    assert_same(engine, load_table(config, "deals", accounts_ids=ids))
+
+
+def test_repeated_ids_across_parquet_parts_are_quarantined_as_in_pandas(tmp_path):
+    """Repeats within a part and across parts, and a repeat of a quarantined row, as pandas."""
+    part_a = pd.DataFrame(
+        {
+            "deal_id": ["D1", "D2", "D3", "D2", "D5"],
+            "account_id": ["A1", "A2", "A99", "A3", "A5"],
+            "amount": [1.0, 2.0, 3.0, 4.0, -5.0],
+            "stage": ["won", "won", "won", "lost", "won"],
+            "close_date": pd.to_datetime(["2025-01-01"] * 5),
+        }
+    )
+    part_b = part_a.assign(
+        deal_id=["D3", "D1", "D6", "D5", "D2"],
+        amount=[6.0, 7.0, 8.0, 9.0, 10.0],
+        account_id=["A6", "A7", "A8", "A9", "A10"],
+    )
+    part_a.to_parquet(tmp_path / "a.parquet")
+    part_b.to_parquet(tmp_path / "b.parquet")
+    engine, pandas = _both(_project(tmp_path, deals_spec={"path": ["a.parquet", "b.parquet"]}))
+    assert pandas.summary["reasons"]["duplicate deal_id"] == 3
+    assert_same(engine, pandas)
+
+
+@pytest.mark.parametrize(
+    ("engine_section", "expected"),
+    [
+        ({}, "1.4 GiB"),  # validation_memory_limit's default, 1536MB
+        ({"memory_limit": "512MB"}, "488.2 MiB"),  # the engine's own limit wins
+        ({"validation_memory_limit": "1GB"}, "953.6 MiB"),
+    ],
+)
+def test_validating_deals_bounds_the_engine_memory(tmp_path, monkeypatch, engine_section, expected):
+    from ibis.backends.duckdb import Backend
+
+    seen = []
+    disconnect = Backend.disconnect
+
+    def spy(self):
+        seen.append(self.raw_sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        disconnect(self)
+
+    path = _project(
+        tmp_path, "\n".join(HOSTILE_DEALS) + "\n", engine={"validation": "engine", **engine_section}
+    )
+    config = load_config(path)
+    ids = load_table(config, "accounts").frame["account_id"]
+    monkeypatch.setattr(Backend, "disconnect", spy)
+    engine_load.load_deals(config, accounts_ids=ids)
+    assert seen == [expected]
+
+
+def test_the_spill_folder_size_comes_from_the_config(tmp_path):
+    from icp_helpers.data import engine
+
+    config = load_config(
+        _project(
+            tmp_path,
+            "\n".join(HOSTILE_DEALS) + "\n",
+            engine={"max_temp_directory_size": "3GB", "temp_directory": str(tmp_path)},
+        )
+    )
+    con = engine.connect(config)
+    size = con.raw_sql("SELECT current_setting('max_temp_directory_size')").fetchall()[0][0]
+    assert size == "2.7 GiB"

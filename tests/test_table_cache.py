@@ -127,3 +127,29 @@ def test_each_table_keeps_its_latest_entries(tmp_path):
 def test_tables_holding_lists_have_no_key(tmp_path, table):
     config = load_config(sample_copy(tmp_path))
     assert TableCache.for_config(config).key(config, table) is None
+
+
+def _relative_imports(path: Path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names = [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
+            found.update(f"{name}.py" for name in names if (path.parent / f"{name}.py").is_file())
+    return found
+
+
+def test_the_cache_key_covers_every_module_the_loaders_import():
+    """A change to any loading code (even one imported inside a function) is a miss."""
+    from icp_helpers.data import table_cache
+
+    here = Path(table_cache.__file__).parent
+    seen, todo = set(), ["loaders.py"]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_relative_imports(here / name))
+    assert {"loading.py", "reading.py", "mapping.py", "engine.py", "snapshot.py"} <= seen
+    assert sorted(seen - set(table_cache._CODE_FILES)) == []

@@ -232,11 +232,24 @@ class EngineConfig(_Section):
         description="DuckDB: the most memory the engine may use (e.g. '2GB'); beyond it, "
         "sorts and joins spill to temp_directory. Default: DuckDB's own (80% of RAM)",
     )
+    validation_memory_limit: str | None = Field(
+        "1536MB",
+        description="DuckDB: the most memory validating the deals may use when memory_limit "
+        "is not set; past it the sort of the clean deals spills to temp_directory (at 20 "
+        "million deals the validating process peaks near 2 GB instead of 4 GB, for some "
+        "seconds more); null: DuckDB's own default (80% of RAM)",
+    )
     threads: int | None = Field(None, ge=1, description="DuckDB: worker threads (default: one per core)")
     temp_directory: str | None = Field(
         None,
         description="DuckDB: where spilled data and the validated deals of a run without the "
         "table cache are written (default: the system's temporary folder)",
+    )
+    max_temp_directory_size: str | None = Field(
+        None,
+        description="DuckDB: the most disk the spilled data may take in temp_directory (e.g. "
+        "'20GB'; a query that needs more fails with DuckDB's out-of-memory error). Default: "
+        "DuckDB's own (90% of the free disk)",
     )
 
 

@@ -75,7 +75,8 @@ def connect(config_or_engine: ProjectConfig | EngineConfig | Mapping | str | Non
 
 
 def connect_duckdb(engine: EngineConfig | None = None, *, database: str | None = None):
-    """An in-process DuckDB with the engine section's ``memory_limit``, ``threads`` and ``temp_directory``.
+    """An in-process DuckDB with the engine section's ``memory_limit``, ``threads``, ``temp_directory``
+    and ``max_temp_directory_size``.
 
     ``database`` is a DuckDB file (default in-memory). The memory limit
     bounds what DuckDB holds (hash tables, sorts); past it, DuckDB spills to
@@ -87,6 +88,7 @@ def connect_duckdb(engine: EngineConfig | None = None, *, database: str | None =
         "memory_limit": engine.memory_limit,
         "threads": engine.threads,
         "temp_directory": engine.temp_directory,
+        "max_temp_directory_size": engine.max_temp_directory_size,
     }
     for name, value in settings.items():
         if value is not None:

@@ -190,6 +190,10 @@ def load_deals(config: ProjectConfig, *, accounts_ids=None, con=None, rows_dir=N
     own = con is None
     if own:
         con = engine.connect(config) if config.inputs["deals"].table else engine.connect_duckdb(config.engine)
+        limit = config.engine.validation_memory_limit
+        if con.name == "duckdb" and config.engine.memory_limit is None and limit:
+            # the sort of the clean deals would hold them all: it spills past this instead
+            con.raw_sql(f"SET memory_limit = '{limit.replace(chr(39), chr(39) * 2)}'")
     scratch = None
     if rows_dir is None and con.name == "duckdb":
         rows_dir = scratch = tempfile.mkdtemp(prefix="icp-deals-", dir=config.engine.temp_directory)
@@ -234,6 +238,11 @@ def _load_deals(config: ProjectConfig, *, accounts_ids, con, rows_dir=None):
             raise Fallback(f"inputs.deals.{what.split()[-1]}: applied by the pandas path")
     t, columns, files, formats, units, back, warnings = _source_table(config, spec, con)
     work, canonical = _parse_columns(config, spec, con, t, columns, files, units, warnings)
+    if rows_dir is not None and not spec.lines:
+        return _one_pass(
+            con, work, spec, canonical, accounts_ids, columns,
+            rows_dir=Path(rows_dir), back=back, files=files, formats=formats,
+        )
     t, reasons = _flag_rules(work, spec, canonical, accounts_ids)
     if rows_dir is None and not spec.lines:
         # another engine keeps the clean deals: the flagged rows are computed once there
@@ -397,8 +406,12 @@ def _parse_columns(config: ProjectConfig, spec, con, t, columns, files, units, w
     return work, canonical
 
 
-def _flag_rules(work, spec, canonical, accounts_ids):
-    """The contract's row rules and duplicate ids as flags; the table with ``__icp_q`` and the reasons."""
+def _flag_rules(work, spec, canonical, accounts_ids, *, duplicates: bool = True):
+    """The contract's row rules and duplicate ids as flags; the table with ``__icp_q`` and the reasons.
+
+    ``duplicates=False`` leaves the repeated ids out (:func:`_one_pass` finds
+    them afterwards, without a window over every row).
+    """
     work_spec = TABLE_SPECS["deals"]
     t = work.t
     # row rules of the contract (schema.table_schema) on the rows that parsed
@@ -436,6 +449,10 @@ def _flag_rules(work, spec, canonical, accounts_ids):
         ibis.or_(*[t[f] for _, f in work.problems]) if work.problems else ibis.literal(False)
     )
     t = t.mutate(__icp_any=any_reason)
+    if not duplicates:
+        work.t = t
+        reasons = list(work.problems)
+        return t.mutate(__icp_q=t["__icp_any"]), reasons
     # repeats among the rows that passed every other rule: the first one is kept
     order = ibis.row_number().over(
         group_by=[t["__icp_x_deal_id"], t["__icp_any"]], order_by=[t[_FILE], t[_ROW]]
@@ -456,6 +473,12 @@ def _quarantine_rows(t, reasons, columns, back, files) -> pd.DataFrame:
     flags = [f for _, f in reasons]
     q = t.filter(t["__icp_q"]).order_by([_FILE, _ROW])
     q = q.select(_FILE, _LINE, *flags, *columns).to_pandas()
+    return _quarantine_frame(q, reasons, columns, back, files)
+
+
+def _quarantine_frame(q: pd.DataFrame, reasons, columns, back, files) -> pd.DataFrame:
+    """The quarantine file's frame from the flagged rows (``_FILE``, ``_LINE``, flags, raw cells)."""
+    flags = [f for _, f in reasons]
     reason_text = [
         "; ".join(r for (r, f) in reasons if row[f]) for row in q[flags].to_dict("records")
     ]
@@ -482,10 +505,8 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
     """The clean deals (a Parquet file written by the engine, or a frame), their warnings and summary."""
     from .load_state import _empty_firmographics, _Table
     from .spelling import spelling_warnings
-    from .tables import LoadedTable
 
     work_spec = TABLE_SPECS["deals"]
-    rows_quarantined = len(quarantine)
     clean = t.filter(~t["__icp_q"])
     out_columns = list(columns) + (["stage"] if "stage" not in columns else [])
     clean = clean.select(
@@ -493,7 +514,6 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
         _ROW,
         **{c: (t[f"__icp_x_{c}"] if f"__icp_x_{c}" in t.columns else t[c]) for c in out_columns},
     )
-    rows_used = rows_read - rows_quarantined
     out_warnings = list(work.warnings)
     frame = parquet = engine_table = None
     if rows_dir is None and not spec.lines:
@@ -529,6 +549,19 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
         con.to_parquet(clean.order_by([_FILE, _ROW]).drop(_FILE, _ROW), parquet)
         rows_out, written = _written_facts(con, parquet, work_spec)
         out_warnings.extend(written)
+    return _loaded(
+        con, spec, rows_read=rows_read, rows_out=rows_out, quarantine=quarantine,
+        warnings=out_warnings, files=files, formats=formats, frame=frame, parquet=parquet,
+    )
+
+
+def _loaded(con, spec, *, rows_read, rows_out, quarantine, warnings, files, formats, frame, parquet):
+    """The :class:`~icp_helpers.data.tables.LoadedTable`: rows reconciled, reasons counted."""
+    from .tables import LoadedTable
+
+    rows_quarantined = len(quarantine)
+    rows_used = rows_read - rows_quarantined
+    out_warnings = list(warnings)
     if not spec.lines and rows_out != rows_used:
         raise AssertionError(
             f"deals: {rows_read} read != {rows_out} used + {rows_quarantined} quarantined"
@@ -642,6 +675,137 @@ def _table_facts(table, spec) -> list[str]:
         spelling_warnings_from_counts({c: counts[c] for c in ordered if c in counts}, table="deals")
     )
     return warnings
+
+
+def _one_pass(con, work, spec, canonical, accounts_ids, columns, *, rows_dir: Path, back, files, formats):
+    """The deals flagged in one pass over the source, then split into clean rows and quarantine.
+
+    The flagged rows (parsed values, the reasons as the bits of one number,
+    and the raw cells of the rows a rule quarantines) are written once by
+    the engine to a scratch Parquet file in ``rows_dir``, without keeping
+    their order (so the engine streams them in bounded memory). Repeated
+    ids are found by grouping that file (no window over every row), the
+    quarantine is read from it, and the clean deals are written from it in
+    the order of the source (the one sort, which spills past
+    ``memory_limit``): the rules run once over the source, however large.
+    The scratch file is removed before returning.
+    """
+    import pyarrow.parquet as pq
+
+    work_spec = TABLE_SPECS["deals"]
+    t, reasons = _flag_rules(work, spec, canonical, accounts_ids, duplicates=False)
+    out_columns = list(columns) + (["stage"] if "stage" not in columns else [])
+    flags = [f for _, f in reasons]
+    if len(flags) > 62:
+        raise Fallback("deals: more reasons than one number's bits hold")
+    flagged = t["__icp_q"]
+    scratch = rows_dir / ".flagged.parquet"
+    raw = {f"__icp_r{i}": t[c] for i, c in enumerate(columns)}
+    # the reasons as the bits of one number: a column per reason would be written for every row
+    bits = ibis.literal(0, "int64")
+    for i, f in enumerate(flags):
+        bit = ibis.literal(1 << i, "int64")
+        bits = bits + ibis.cases((t[f], bit), else_=ibis.literal(0, "int64"))
+    row = t.select(
+        _FILE,
+        _ROW,
+        _LINE,
+        __icp_bits=bits,
+        **{
+            f"__icp_o{i}": t[f"__icp_x_{c}"] if f"__icp_x_{c}" in t.columns else t[c]
+            for i, c in enumerate(out_columns)
+        },
+        # raw cells only where a rule quarantines the row: the clean rows need none
+        **{k: ibis.cases((flagged, v), else_=ibis.null(v.type())) for k, v in raw.items()},
+    )
+    keep_order = _setting(con, "preserve_insertion_order")
+    try:
+        # written as it streams (nothing buffered to keep the order: the clean rows are sorted)
+        con.raw_sql("SET preserve_insertion_order = false")
+        try:
+            con.to_parquet(row, scratch)
+        finally:
+            con.raw_sql(f"SET preserve_insertion_order = {keep_order}")
+        rows_read = pq.read_metadata(scratch).num_rows
+        s = con.read_parquet(scratch)
+        s = s.mutate(__icp_q=s["__icp_bits"] != 0)
+        deal_id = f"__icp_o{out_columns.index('deal_id')}"
+        repeats = _repeated_rows(s, deal_id)
+        q = s.filter(s["__icp_q"]).select(
+            _FILE, _LINE, "__icp_bits", **{c: s[f"__icp_r{i}"] for i, c in enumerate(columns)}
+        )
+        q = q.to_pandas()
+        packed = q.pop("__icp_bits").to_numpy(dtype=np.int64)
+        for i, f in enumerate(flags):
+            q[f] = (packed >> i) & 1 == 1
+        reasons = list(reasons)
+        if len(repeats):
+            # repeats passed every other rule: their raw cells come from the source, by row
+            keys = ibis.memtable(repeats[[_FILE, _ROW]].rename(columns=lambda c: c + "_k"))
+            src = work.source
+            found = src.inner_join(
+                keys, [src[_FILE] == keys[_FILE + "_k"], src[_ROW] == keys[_ROW + "_k"]]
+            ).select(_FILE, _LINE, *columns).to_pandas()
+            for f in flags:
+                found[f] = False
+            found["__icp_dup"] = True
+            q["__icp_dup"] = False
+            q = pd.concat([q, found[q.columns]], ignore_index=True)
+            reasons.append(("duplicate deal_id", "__icp_dup"))
+        q = q.sort_values([_FILE, _LINE], kind="stable").reset_index(drop=True)
+        quarantine = _quarantine_frame(q, reasons, columns, back, files)
+        clean = s.filter(~s["__icp_q"])
+        if len(repeats):
+            drop = repeats[[_FILE, _ROW]].rename(columns=lambda c: c + "_k")
+            drop = ibis.memtable(drop.assign(__icp_k=True))
+            clean = clean.left_join(
+                drop, [clean[_FILE] == drop[_FILE + "_k"], clean[_ROW] == drop[_ROW + "_k"]]
+            )
+            clean = clean.filter(clean["__icp_k"].isnull())
+        clean = clean.order_by([_FILE, _ROW]).select(
+            **{c: clean[f"__icp_o{i}"] for i, c in enumerate(out_columns)}
+        )
+        parquet = rows_dir / "deals.parquet"
+        con.to_parquet(clean, parquet)
+    finally:
+        scratch.unlink(missing_ok=True)
+    rows_out, written = _written_facts(con, parquet, work_spec)
+    return _loaded(
+        con, spec, rows_read=rows_read, rows_out=rows_out, quarantine=quarantine,
+        warnings=[*work.warnings, *written], files=files, formats=formats, frame=None,
+        parquet=parquet,
+    )
+
+
+def _setting(con, name: str) -> str:
+    return str(con.raw_sql(f"SELECT current_setting('{name}')").fetchall()[0][0]).lower()
+
+
+def _repeated_rows(s, deal_id: str) -> pd.DataFrame:
+    """Rows whose id an earlier row that passed every rule already has (``_FILE``, ``_ROW``).
+
+    Two groupings of the flagged file instead of a window over every row:
+    the ids kept by more than one row with their first row, then the later
+    rows of those ids.
+    """
+    kept = s.filter(~s["__icp_q"])
+    kept = kept.mutate(
+        __icp_key=kept[_FILE] * (1 << 40) + kept[_ROW], __icp_h=kept[deal_id].hash()
+    )
+    # ids are grouped by their 64-bit hash first (a small key, whatever the ids' length);
+    # only the rows of hashes seen twice are grouped by the id itself
+    twice = (
+        kept.group_by("__icp_h").aggregate(__icp_n=kept.count()).filter(lambda g: g["__icp_n"] > 1)
+    )
+    kept = kept.filter(kept["__icp_h"].isin(twice["__icp_h"]))
+    ids = (
+        kept.group_by(__icp_id=kept[deal_id])
+        .aggregate(__icp_first=kept["__icp_key"].min(), __icp_n=kept.count())
+        .filter(lambda g: g["__icp_n"] > 1)
+    )
+    later = kept.inner_join(ids, kept[deal_id] == ids["__icp_id"])
+    later = later.filter(later["__icp_key"] > later["__icp_first"])
+    return later.select(_FILE, _ROW).to_pandas()
 
 
 def _written_facts(con, parquet: Path, spec) -> tuple[int, list[str]]:
