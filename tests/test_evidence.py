@@ -126,6 +126,32 @@ def test_resampling_fewer_accounts_keeps_a_clear_trait_and_no_noise():
     assert weak_capped < weak_full
 
 
+def test_resample_counts_run_on_one_blas_thread(monkeypatch):
+    # BLAS threads spin while they wait for a core: beside the pruning threads the small
+    # count products took six times longer, so the bootstrap holds BLAS to one thread
+    import icp_helpers.traits.evidence as evidence_module
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+    draw_counts = evidence_module._sparse_draw_counts
+
+    def watched(*args, **kwargs):
+        seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+        return draw_counts(*args, **kwargs)
+
+    monkeypatch.setattr(evidence_module, "_sparse_draw_counts", watched)
+    X, y = _planted(n=20_000, n_traits=20, seed=1)
+    with threadpool_limits(limits=2, user_api="blas"):
+        stability = bootstrap_stability(X, y, n_bootstrap=30, random_state=5, max_resample=1_000)
+        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {2}
+    assert seen and set(seen) == {1}
+    # integer counts: the same stability whatever the BLAS threads
+    monkeypatch.setattr(evidence_module, "threadpool_limits", lambda **_: threadpool_limits(limits=2, user_api="blas"))
+    np.testing.assert_array_equal(
+        bootstrap_stability(X, y, n_bootstrap=30, random_state=5, max_resample=1_000), stability
+    )
+
+
 def test_evidence_table_numbers_and_code_population():
     rng = np.random.default_rng(4)
     n = 400

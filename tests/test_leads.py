@@ -703,3 +703,29 @@ def test_leakage_and_timing_in_lead_scoring_are_flagged():
     fair = LeadInputs(matrix=calm, leads=inputs.leads, converted=converted, shape="counts", as_of=None)
     mixed = fit_engagement(linked.assign(account_id="acc"), accounts)
     assert lead_warnings(fair, points={"visits": 3.0}, fit_engagement=mixed) == []
+
+
+def test_calibration_fits_on_one_blas_thread(monkeypatch):
+    # BLAS threads waiting for a busy core spin: the logistic fits of a million leads took
+    # twice as long with them, and the points now do not depend on the machine's cores
+    import icp_helpers.leads.evaluation as evaluation_module
+    import icp_helpers.leads.scorer as scorer_module
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+
+    class Watched(LogisticRegression):
+        def fit(self, X, y, **kwargs):
+            seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+            return super().fit(X, y, **kwargs)
+
+    monkeypatch.setattr(scorer_module, "LogisticRegression", Watched)
+    monkeypatch.setattr(evaluation_module, "LogisticRegression", Watched)
+    events, leads = _synthetic(seed=3, n=600)
+    config = _config(min_level_count=1)
+    inputs = lead_inputs(SimpleNamespace(leads=leads, activities=events), config=config)
+    with threadpool_limits(limits=2, user_api="blas"):
+        scoring = score_leads(inputs, settings=config.lead_scoring)
+    assert scoring.scorer is not None and scoring.points_used == "calibrated"
+    assert seen and set(seen) == {1}

@@ -239,6 +239,31 @@ def test_black_box_learns_from_a_stated_sample_and_scores_every_account():
     assert auc(y, sampled) > auc(y, full) - 0.05
 
 
+def test_black_box_of_many_accounts_fits_on_one_openmp_thread(monkeypatch):
+    # each fold learns from a capped sample: threads cost more than they save, and threads
+    # waiting for a busy core spin (sklearn's boosting gives the same model on any threads)
+    import icp_helpers.traits.validation as validation_module
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+
+    class Watched(HistGradientBoostingClassifier):
+        def fit(self, X, y, **kwargs):
+            seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "openmp")
+            return super().fit(X, y, **kwargs)
+
+    monkeypatch.setattr(validation_module, "HistGradientBoostingClassifier", Watched)
+    rng = np.random.default_rng(6)
+    n = 100_000  # from here the scores were computed on every core
+    features = pd.DataFrame({"account_id": np.arange(n), "signal": rng.normal(size=n), "noise": rng.normal(size=n)})
+    y = features["signal"].to_numpy() + rng.normal(scale=0.5, size=n) > 0.8
+    with threadpool_limits(limits=2, user_api="openmp"):
+        scores = black_box_scores(features, y, random_state=1, max_train=2_000)
+    assert seen and set(seen) == {1}
+    assert np.isfinite(scores).all() and auc(y, scores) > 0.85
+
+
 def test_black_box_codes_text_once_as_the_models_own_categories_would():
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold

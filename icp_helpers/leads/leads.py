@@ -94,6 +94,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from .engagement import fit_engagement, fit_engagement_pivots, fit_engagement_view, scored_leads
 from .evaluation import (
@@ -428,21 +429,25 @@ def score_leads(inputs: LeadInputs, *, settings: Any) -> LeadScoring:
             notes.append("every lead has the same outcome: default points only, no calibration")
         else:
             matrix = inputs.matrix.loc[known.index]
-            scorer = LeadScorer(
-                thresholds=thresholds,
-                reference_points=default_points,
-                C=settings.regularization,
-                random_state=settings.random_state,
-            ).fit(matrix, known.astype(int))
-            evaluation = evaluate_points(
-                matrix,
-                known.astype(int),
-                reference_points=default_points,
-                thresholds=thresholds,
-                C=settings.regularization,
-                n_splits=settings.cv_folds,
-                random_state=settings.random_state,
-            )
+            # One BLAS thread for the logistic fits: their products (a million leads by a few
+            # features) gain little from threads, and threads waiting for a busy core spin
+            # (twice the time on two shared cores); the points no longer depend on the cores.
+            with threadpool_limits(limits=1, user_api="blas"):
+                scorer = LeadScorer(
+                    thresholds=thresholds,
+                    reference_points=default_points,
+                    C=settings.regularization,
+                    random_state=settings.random_state,
+                ).fit(matrix, known.astype(int))
+                evaluation = evaluate_points(
+                    matrix,
+                    known.astype(int),
+                    reference_points=default_points,
+                    thresholds=thresholds,
+                    C=settings.regularization,
+                    n_splits=settings.cv_folds,
+                    random_state=settings.random_state,
+                )
     return LeadScoring(
         inputs=inputs,
         thresholds=thresholds,
