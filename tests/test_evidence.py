@@ -129,8 +129,9 @@ def test_resampling_fewer_accounts_keeps_a_clear_trait_and_no_noise():
 def test_resample_counts_run_on_one_blas_thread(monkeypatch):
     # BLAS threads spin while they wait for a core: beside the pruning threads the small
     # count products took six times longer, so the bootstrap holds BLAS to one thread
-    import icp_helpers.traits.evidence as evidence_module
     from threadpoolctl import threadpool_info, threadpool_limits
+
+    import icp_helpers.traits.evidence as evidence_module
 
     seen = []
     draw_counts = evidence_module._sparse_draw_counts

@@ -708,10 +708,11 @@ def test_leakage_and_timing_in_lead_scoring_are_flagged():
 def test_calibration_fits_on_one_blas_thread(monkeypatch):
     # BLAS threads waiting for a busy core spin: the logistic fits of a million leads took
     # twice as long with them, and the points now do not depend on the machine's cores
-    import icp_helpers.leads.evaluation as evaluation_module
-    import icp_helpers.leads.scorer as scorer_module
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_info, threadpool_limits
+
+    import icp_helpers.leads.evaluation as evaluation_module
+    import icp_helpers.leads.scorer as scorer_module
 
     seen = []
 

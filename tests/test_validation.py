@@ -242,9 +242,10 @@ def test_black_box_learns_from_a_stated_sample_and_scores_every_account():
 def test_black_box_of_many_accounts_fits_on_one_openmp_thread(monkeypatch):
     # each fold learns from a capped sample: threads cost more than they save, and threads
     # waiting for a busy core spin (sklearn's boosting gives the same model on any threads)
-    import icp_helpers.traits.validation as validation_module
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_info, threadpool_limits
+
+    import icp_helpers.traits.validation as validation_module
 
     seen = []
 

@@ -552,10 +552,14 @@ def _clean_rows(con, t, work, spec, columns, *, rows_dir, rows_read, quarantine,
     return _loaded(
         con, spec, rows_read=rows_read, rows_out=rows_out, quarantine=quarantine,
         warnings=out_warnings, files=files, formats=formats, frame=frame, parquet=parquet,
+        engine_table=engine_table,
     )
 
 
-def _loaded(con, spec, *, rows_read, rows_out, quarantine, warnings, files, formats, frame, parquet):
+def _loaded(
+    con, spec, *, rows_read, rows_out, quarantine, warnings, files, formats, frame, parquet,
+    engine_table=None,
+):
     """The :class:`~icp_helpers.data.tables.LoadedTable`: rows reconciled, reasons counted."""
     from .tables import LoadedTable
 
