@@ -101,6 +101,51 @@ def test_deals_kept_in_a_sql_engine_are_its_temporary_table(tmp_path):
     pd.testing.assert_frame_equal(kept.frame, reference.frame)
 
 
+def test_the_quarter_check_counts_table_deals_where_they_live(tmp_path, monkeypatch):
+    """``icp run``'s quarter check on ``table:`` deals never fetches them into pandas.
+
+    The counts per stage and quarter from the engine's Parquet file and from
+    deals kept as an engine table equal those of the same validated deals
+    counted in pandas (a table has no raw file to read columns from).
+    """
+    from icp_helpers.data import engine, engine_load, loaders
+
+    path = _config_with_tables(
+        tmp_path, {"database": str(_duckdb_file(tmp_path))}, tables=("accounts", "deals")
+    )
+    config = load_config(path)
+
+    def counted_in_pandas(deals):
+        closed = deals[deals["stage"].isin(["won", "lost"])]
+        return loaders._count_closed(closed["close_date"], closed["stage"])
+
+    expected = counted_in_pandas(loaders.load_table(config, "deals").frame)
+    assert set(expected["stage"]) == {"won", "lost"} and expected["deals"].sum() > 100
+
+    accounts_ids = load_project(config, tables=["accounts"], cache=False).accounts["account_id"]
+    kept = engine_load._load_deals(
+        config, accounts_ids=accounts_ids, con=engine.connect(config), rows_dir=None
+    )
+    assert kept.engine_table is not None and not kept.materialised
+    frame_of = LoadedTable.frame.fget
+
+    def deals_never_fetched(self):
+        if (self.summary or {}).get("table") == "deals":
+            raise AssertionError("the deals were fetched into pandas")
+        return frame_of(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LoadedTable, "frame", property(deals_never_fetched))
+        counted = loaders.closed_deal_dates(config)
+        from_engine_table = loaders._count_validated(kept)
+    pd.testing.assert_frame_equal(counted, expected)
+    kept_expected = counted_in_pandas(kept.frame)
+    pd.testing.assert_frame_equal(from_engine_table, kept_expected)
+    in_pandas = loaders._count_validated(LoadedTable(frame=kept.frame, quarantine=kept.quarantine))
+    pd.testing.assert_frame_equal(in_pandas, kept_expected)
+    assert len(kept_expected) > 10 and kept_expected["deals"].sum() > 1000
+
+
 @pytest.mark.slow
 def test_the_quarter_from_a_duckdb_file_equals_the_quarter_from_the_csv_files(tmp_path, sample_run):
     from icp_helpers.reports.runner import execute_notebook

@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from .config import TABLES, ConfigError, InputSpec, ProjectConfig, load_config
-from .engine import as_table, connect
+from .engine import as_table, connect, connect_duckdb
 from .formulas import safe_frame
 from .load_state import _Table
 from .loading import _stage_from_flags, load_table, merge_case_variants, read_engine_table
@@ -398,9 +398,7 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
         )
     wanted = {"close_date", "stage", *_STAGE_FLAGS}
     if spec.table or spec.derive.keys() & wanted or spec.defaults.keys() & wanted:
-        deals = load_table(config, "deals").frame
-        closed = deals[deals["stage"].isin(["won", "lost"])]
-        return _count_closed(closed["close_date"], closed["stage"])
+        return _count_validated(load_table(config, "deals"))
     counts = []
     preset = _preset_section(config, spec, "deals")
     earliest, latest = config.limits.date_min, config.limits.latest_date()
@@ -444,6 +442,31 @@ def closed_deal_dates(config: ProjectConfig | str | Path | None = None) -> pd.Da
         return _count_closed(pd.Series([], dtype="datetime64[ns]"), pd.Series([], dtype=object))
     both = pd.concat(counts, ignore_index=True)
     return _count_closed(both["first_close"], both["stage"], last=both["last_close"], deals=both["deals"])
+
+
+def _count_validated(loaded) -> pd.DataFrame:
+    """:func:`closed_deal_dates` of validated deals, counted where they live.
+
+    Deals kept in an engine (``table:`` inputs on Spark or a database) or
+    written as Parquet by the engine validation are grouped there; only
+    deals validated into a frame are counted in pandas.
+    """
+    if loaded.materialised or (loaded.engine_table is None and loaded.parquet is None):
+        deals = loaded.frame
+        closed = deals[deals["stage"].isin(["won", "lost"])]
+        return _count_closed(closed["close_date"], closed["stage"])
+    if loaded.engine_table is not None:
+        deals = loaded.engine_table
+    else:
+        deals = connect_duckdb().read_parquet(loaded.parquet)
+    close = deals.close_date.cast("timestamp")
+    closed = deals.filter(deals.stage.isin(["won", "lost"]) & close.notnull())
+    close = closed.close_date.cast("timestamp")
+    groups = closed.group_by(
+        stage=closed.stage, _quarter=close.year() * 4 + close.quarter()
+    ).aggregate(_deals=closed.count(), _first=close.min(), _last=close.max())
+    frame = groups.to_pandas()
+    return _count_closed(frame["_first"], frame["stage"], last=frame["_last"], deals=frame["_deals"])
 
 
 def _count_closed(first, stage, *, last=None, deals=None) -> pd.DataFrame:
