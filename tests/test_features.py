@@ -455,3 +455,29 @@ def test_median_and_purchase_quarters_can_spill_and_stay_exact(monkeypatch):
     assert (deals.groupby("account_id").size() % 2 == 0).sum() > 100  # many interpolated medians
     np.testing.assert_array_equal(out["spend_median"].to_numpy(), expected["m"].to_numpy())
     np.testing.assert_array_equal(out["n_quarters_with_purchase"].to_numpy(), expected["q"].to_numpy())
+
+
+def test_sums_of_amounts_are_exact_so_the_engines_threads_cannot_change_them():
+    """A float sum depends on the order the engine's threads add in; an exact one does not.
+
+    Ten deals of 0.1 add up to 0.9999999999999999 in floats whatever the
+    order here, so only a sum in exact decimals gives 1.0 (``math.fsum``).
+    """
+    import math
+
+    deals = pd.DataFrame(
+        {
+            "deal_id": [f"x{i}" for i in range(10)],
+            "account_id": "a",
+            "close_date": pd.to_datetime("2026-02-02 10:00"),
+            "amount": 0.1,
+            "stage": "won",
+            "quantity": 0.1,
+        }
+    )
+    accounts = _accounts()
+    out = account_features(deals, accounts, quarter=QUARTER, lookback_quarters=LOOKBACK)
+    a = out.set_index("account_id").loc["a"]
+    assert sum([0.1] * 10) != 1.0 and math.fsum([0.1] * 10) == 1.0
+    assert a.won_value == 1.0 and a.n_units == 1.0
+    assert a.avg_deal_amount == 0.1 and a.avg_deal_price == 1.0

@@ -225,6 +225,17 @@ def _float(value) -> ir.FloatingValue:
     return value.cast("float64")
 
 
+#: Sums of amounts run in exact decimals (amounts rounded to 1e-10): a float sum on
+#: several threads adds in whatever order the threads finish, so two runs on the same
+#: export could differ in the last bits and move accounts across a cut-off.
+_EXACT_SUM = "decimal(38, 10)"
+
+
+def _exact_sum(value) -> ir.FloatingValue:
+    """Sum of ``value`` that does not depend on the engine's threads (see ``_EXACT_SUM``)."""
+    return value.cast(_EXACT_SUM).sum().cast("float64")
+
+
 def _safe_div(num, den) -> ir.FloatingValue:
     return ibis.ifelse(den > 0, _float(num) / _float(den), ibis.null("float64"))
 
@@ -466,9 +477,9 @@ def _deal_aggregates(d: ir.Table, t_start, t_end):
         # counts, not sums of 0/1: a sum of BIGINT accumulates in 128 bits on DuckDB
         won_deals=d.account_id.count(where=won),
         lost_deals=d.account_id.count(where=lost),
-        won_value=won_amount.sum(),
-        n_units=won_units.sum(),
-        _priced_amount=ibis.ifelse(won & units.notnull(), amount, null_f).sum(),
+        won_value=_exact_sum(won_amount),
+        n_units=_exact_sum(won_units),
+        _priced_amount=_exact_sum(ibis.ifelse(won & units.notnull(), amount, null_f)),
         _priced_deals=won_units.count(),
         spend_min=won_amount.min(),
         spend_max=won_amount.max(),
