@@ -636,8 +636,12 @@ def _cached(table):
         return table
 
 
-def _table_facts(table, spec) -> list[str]:
-    """The warnings of :func:`_written_facts` for the deals kept in their engine (``ENGINE_ORDER``)."""
+def _table_facts(table, spec, *, order: str = ENGINE_ORDER) -> list[str]:
+    """The clean deals' warnings (empty required columns, spellings), counted by their engine.
+
+    ``order`` is the column that keeps the rows' source order (the first
+    spelling seen decides ties).
+    """
     from .reading import _MAX_SPELLING_VALUES
     from .spelling import _rows, spelling_warnings_from_counts
 
@@ -656,7 +660,7 @@ def _table_facts(table, spec) -> list[str]:
     texts = [
         c
         for c in schema
-        if c != ENGINE_ORDER
+        if c != order
         and schema[c].is_string()
         and (c in spec.spelling or spec.column(c) is None)
     ]
@@ -665,7 +669,7 @@ def _table_facts(table, spec) -> list[str]:
         present = table.filter(table[c].notnull())
         grouped = (
             present.group_by(value=present[c])
-            .aggregate(n=present.count(), first=present[ENGINE_ORDER].min())
+            .aggregate(n=present.count(), first=present[order].min())
             .limit(_MAX_SPELLING_VALUES + 1)
             .to_pandas()
         )
@@ -822,49 +826,9 @@ def _written_facts(con, parquet: Path, spec) -> tuple[int, list[str]]:
     """
     import pyarrow.parquet as pq
 
-    from .reading import _MAX_SPELLING_VALUES
-    from .spelling import _rows, spelling_warnings_from_counts
-
     rows = pq.read_metadata(parquet).num_rows
     table = con.read_parquet(parquet, file_row_number=True)
-    schema = table.schema()
-    warnings = []
-    for column in spec.columns:
-        if column.required and not column.not_null and column.name in schema:
-            if column.name in ("close_date", "amount"):
-                continue  # open deals have none yet (loading._empty_firmographics)
-            empty = int(_scalar(table[column.name].isnull().sum()))
-            if empty:
-                warnings.append(
-                    f"deals.{column.name}: {_rows(empty)} without a value (kept; "
-                    f"they match no {column.name} trait)"
-                )
-    texts = [
-        c
-        for c in schema
-        if c != "file_row_number"
-        and schema[c].is_string()
-        and (c in spec.spelling or spec.column(c) is None)
-    ]
-    counts = {}
-    for c in texts:
-        present = table.filter(table[c].notnull())
-        grouped = (
-            present.group_by(value=present[c])
-            .aggregate(n=present.count(), first=present["file_row_number"].min())
-            .limit(_MAX_SPELLING_VALUES + 1)
-            .to_pandas()
-        )
-        if len(grouped) > _MAX_SPELLING_VALUES:
-            continue
-        grouped = grouped.sort_values("first")
-        values = pd.Series(grouped["n"].to_numpy(), index=grouped["value"].astype(object))
-        counts[c] = values.sort_values(ascending=False)
-    ordered = [c for c in spec.spelling if c in counts] + [c for c in texts if c not in spec.spelling]
-    warnings.extend(
-        spelling_warnings_from_counts({c: counts[c] for c in ordered if c in counts}, table="deals")
-    )
-    return rows, warnings
+    return rows, _table_facts(table, spec, order="file_row_number")
 
 
 def _merge_lines(clean, columns: list[str]):
