@@ -53,6 +53,24 @@ def _duckdb_file(tmp_path: Path) -> Path:
     return database
 
 
+def _steps_1_to_4_equal_the_csv_run(path: Path, tmp_path: Path, sample_run: Path) -> Path:
+    """Notebooks 01-04 from ``path``; their selection and scored exports equal the CSV run's."""
+    from icp_helpers.reports.runner import execute_notebook
+
+    run_dir = tmp_path / "2026Q3"
+    run_dir.mkdir()
+    for name in ("01_best_customers", "02_interview_coding", "03_select_traits", "04_icp_template"):
+        execute_notebook(
+            name, config_path=str(path), quarter="2026Q3", run_dir=str(run_dir), html=False
+        )
+    selection = json.loads((run_dir / "selection.json").read_text(encoding="utf-8"))
+    expected = json.loads((sample_run / "selection.json").read_text(encoding="utf-8"))
+    assert selection["selected"] and selection == expected
+    for name in ("scored_accounts.csv", "scored_prospects.csv"):
+        assert (run_dir / name).read_bytes() == (sample_run / name).read_bytes(), name
+    return run_dir
+
+
 def test_a_table_input_with_a_path_too_is_refused(tmp_path):
     path = tmp_path / "icp.yml"
     path.write_text(
@@ -148,24 +166,12 @@ def test_the_quarter_check_counts_table_deals_where_they_live(tmp_path, monkeypa
 
 @pytest.mark.slow
 def test_the_quarter_from_a_duckdb_file_equals_the_quarter_from_the_csv_files(tmp_path, sample_run):
-    from icp_helpers.reports.runner import execute_notebook
-
     database = _duckdb_file(tmp_path)
     path = _config_with_tables(tmp_path, {"backend": "duckdb", "database": str(database)})
     typed = load_project(load_config(path), tables=["deals"], cache=False)
     assert typed.tables["deals"].summary["files"] == ["deals"]
     assert str(typed.tables["deals"].summary.get("engine")) == "duckdb"
-    run_dir = tmp_path / "2026Q3"
-    run_dir.mkdir()
-    for name in ("01_best_customers", "02_interview_coding", "03_select_traits", "04_icp_template"):
-        execute_notebook(
-            name, config_path=str(path), quarter="2026Q3", run_dir=str(run_dir), html=False
-        )
-    selection = json.loads((run_dir / "selection.json").read_text(encoding="utf-8"))
-    expected = json.loads((sample_run / "selection.json").read_text(encoding="utf-8"))
-    assert selection["selected"] and selection == expected
-    for name in ("scored_accounts.csv", "scored_prospects.csv"):
-        assert (run_dir / name).read_bytes() == (sample_run / name).read_bytes(), name
+    run_dir = _steps_1_to_4_equal_the_csv_run(path, tmp_path, sample_run)
     quarantine = pd.read_csv(run_dir / "quarantine" / "deals.csv")
     reference = pd.read_csv(sample_run / "quarantine" / "deals.csv")
     assert (
@@ -312,8 +318,6 @@ def test_the_quarter_from_spark_tables_equals_the_quarter_from_the_csv_files(
     pytest.importorskip("pyspark", reason="pyspark is not installed")
     if shutil.which("java") is None:
         pytest.skip("Java is not installed: Spark cannot start")
-    from icp_helpers.reports.runner import execute_notebook
-
     conf = tmp_path / "spark-conf"
     conf.mkdir()
     settings = {
@@ -339,17 +343,7 @@ def test_the_quarter_from_spark_tables_equals_the_quarter_from_the_csv_files(
     path = _config_with_tables(
         tmp_path, {"backend": "pyspark", "master": "local[1]"}, tables=("accounts", "deals")
     )
-    run_dir = tmp_path / "2026Q3"
-    run_dir.mkdir()
-    for name in ("01_best_customers", "02_interview_coding", "03_select_traits", "04_icp_template"):
-        execute_notebook(
-            name, config_path=str(path), quarter="2026Q3", run_dir=str(run_dir), html=False
-        )
-    selection = json.loads((run_dir / "selection.json").read_text(encoding="utf-8"))
-    expected = json.loads((sample_run / "selection.json").read_text(encoding="utf-8"))
-    assert selection["selected"] and selection == expected
-    for name in ("scored_accounts.csv", "scored_prospects.csv"):
-        assert (run_dir / name).read_bytes() == (sample_run / name).read_bytes(), name
+    run_dir = _steps_1_to_4_equal_the_csv_run(path, tmp_path, sample_run)
     step1 = json.loads((run_dir / "step1.json").read_text(encoding="utf-8"))
     assert (
         step1["counts"]
