@@ -235,20 +235,17 @@ def run_batch(
             results = _run_parallel(jobs, plan.workers, progress)
         ok = [r.quarter for r in results if r.ok]
         drifts = []
+
+        def drift(a: str, b: str):
+            return run_drift(
+                plan.config_path, a, b, reports_dir=plan.reports_dir,
+                notebooks_dir=plan.notebooks_dir, html=html, timeout=timeout,
+            )
+
         for a, b in drift_pairs(plan.quarters, mode=plan.drift):
             if a in ok and b in ok:
                 progress.event("start", "drift", f"{a}->{b}", None)
-                drifts.append(
-                    run_drift(
-                        plan.config_path,
-                        a,
-                        b,
-                        reports_dir=plan.reports_dir,
-                        notebooks_dir=plan.notebooks_dir,
-                        html=html,
-                        timeout=timeout,
-                    )
-                )
+                drifts.append(drift(a, b))
                 progress.event("end", "drift", f"{a}->{b}", drifts[-1].status)
         # a rerun quarter makes the published drift reports that involve it stale
         done = {(d.from_quarter, d.to_quarter) for d in drifts}
@@ -258,17 +255,7 @@ def run_batch(
             drift_notebook = plan.notebooks_dir / f"{DRIFT_NOTEBOOK}.ipynb"
             if (a, b) in done or not fresh or not both or not drift_notebook.is_file():
                 continue
-            drifts.append(
-                run_drift(
-                    plan.config_path,
-                    a,
-                    b,
-                    reports_dir=plan.reports_dir,
-                    notebooks_dir=plan.notebooks_dir,
-                    html=html,
-                    timeout=timeout,
-                )
-            )
+            drifts.append(drift(a, b))
     index = write_batch_index(plan.reports_dir)
     return BatchResult(quarters=results, drift=drifts, index_path=index)
 
